@@ -1,0 +1,69 @@
+"""The `edtune` command line. Each command group lives in its own module with a `register(app)`.
+
+Command modules import heavy packages (torch, transformers) inside the command functions, so
+`edtune --help` stays fast. This is the only place that turns exceptions into text for people.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from edtune.errors import DataError, EdtuneError, MissingDependency, UnexpectedModelBehavior, UserError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Error-driven tuning of multimodal models.")
+
+
+def _register_all() -> None:
+    from edtune.cli import bench, retrieval, student
+
+    for module in (bench, retrieval, student):
+        module.register(app)
+
+
+@app.callback()
+def _root() -> None:
+    """Error-driven tuning of multimodal models (arXiv 2412.15652) and PROGRESS (arXiv 2506.01085)."""
+
+
+@app.command()
+def version() -> None:
+    """Print the installed edtune version."""
+    from importlib.metadata import version as _v
+
+    typer.echo(_v("edtune"))
+
+
+def format_error(exc: EdtuneError) -> str:
+    """One line (plus evidence lines where the error carries some) for a person reading a terminal."""
+    if isinstance(exc, DataError | MissingDependency):
+        return f"error: {exc}"
+    if isinstance(exc, UnexpectedModelBehavior):
+        raw = (exc.raw_output or "")[:300]
+        return f"error: {exc} (model={exc.model}, attempts={len(exc.attempts)})\n  last raw output: {raw!r}"
+    if isinstance(exc, UserError):
+        return f"error: {exc}"
+    return f"error ({type(exc).__name__}): {exc}"
+
+
+def main() -> None:
+    """Entry point: run the app; known errors become one clear line and exit code 2."""
+    _register_all()
+    try:
+        app(standalone_mode=False)
+    except EdtuneError as exc:
+        typer.echo(format_error(exc), err=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

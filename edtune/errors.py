@@ -1,0 +1,101 @@
+"""Exceptions, named by whose fault they are.
+
+Every exception carries its evidence as attributes (file/row/field, raw model output, attempts, HTTP
+status). Only the CLI turns them into text for people; library code raises and never prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class EdtuneError(Exception):
+    """Base class of every error edtune raises on purpose."""
+
+
+class UserError(EdtuneError):
+    """The caller's fault: a bad setting, argument, file or spec. Fixing the input fixes it."""
+
+
+class DataError(UserError):
+    """One bad input record: names the file, the row (1-based line or index) and the field."""
+
+    def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
+                 field: str | None = None) -> None:
+        self.file = file
+        self.row = row
+        self.field = field
+        self.detail = message
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = [f"{k}={v}" for k, v in (("file", self.file), ("row", self.row), ("field", self.field))
+                 if v is not None]
+        return f"{self.detail} ({', '.join(where)})" if where else self.detail
+
+
+class TemplateError(UserError):
+    """A prompt template that is missing, invalid, or needs a variable the caller did not give."""
+
+
+class ConfigError(UserError):
+    """A config, spec file or spec string that does not validate."""
+
+
+class MissingDependency(UserError):
+    """An optional package is needed for what was asked; the message says what to pip install."""
+
+    def __init__(self, package: str, extra: str | None = None, purpose: str = "") -> None:
+        self.package = package
+        self.extra = extra
+        hint = f"pip install 'edtune[{extra}]'" if extra else f"pip install {package}"
+        what = f" for {purpose}" if purpose else ""
+        super().__init__(f"the optional package '{package}' is needed{what}: {hint}")
+
+
+@dataclass
+class Attempt:
+    """One try at getting valid output from a model: what came back and why it was refused."""
+
+    raw: str
+    error: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class UnexpectedModelBehavior(EdtuneError):
+    """The model's fault: its output could not be used after every allowed re-ask.
+
+    `attempts` holds each raw output with the validation error it got, in order.
+    """
+
+    def __init__(self, message: str, *, attempts: list[Attempt] | None = None,
+                 model: str | None = None) -> None:
+        self.attempts = attempts or []
+        self.model = model
+        super().__init__(message)
+
+    @property
+    def raw_output(self) -> str | None:
+        """The last raw output the model gave, if any."""
+        return self.attempts[-1].raw if self.attempts else None
+
+
+class ProviderError(EdtuneError):
+    """The server's fault, after retries: HTTP status, body and how many tries were made."""
+
+    def __init__(self, message: str, *, status: int | None = None, body: str | None = None,
+                 tries: int = 1) -> None:
+        self.status = status
+        self.body = body
+        self.tries = tries
+        super().__init__(message)
+
+
+class BudgetExceeded(EdtuneError):
+    """A token or sample budget set by the user would be passed by the next call."""
+
+    def __init__(self, message: str, *, used: int, limit: int) -> None:
+        self.used = used
+        self.limit = limit
+        super().__init__(message)
