@@ -1,0 +1,90 @@
+"""Crash-safe files: atomic whole-file writes and append-only JSONL logs that survive kill -9.
+
+A JSONL log is appended one record per line, flushed and fsynced per batch. A process killed mid-write
+leaves at most one partial last line; `read_jsonl` drops exactly that line (and only when it is the last
+one), so a resumed run sees every record that was completely written and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from edtune.errors import DataError
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write `text` to `path` so readers see either the old file or the whole new one."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: str | Path, obj: Any) -> None:
+    """`atomic_write_text` of `obj` as indented JSON (pydantic models are dumped in JSON mode)."""
+    if isinstance(obj, BaseModel):
+        obj = obj.model_dump(mode="json")
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def append_jsonl(path: str | Path, records: Iterable[BaseModel | dict[str, Any]]) -> int:
+    """Append records as JSON lines, fsync once at the end; returns how many were written."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lines = [r.model_dump_json() if isinstance(r, BaseModel) else json.dumps(r, sort_keys=True)
+             for r in records]
+    if not lines:
+        return 0
+    with target.open("a", encoding="utf-8") as fh:
+        fh.write("".join(line + "\n" for line in lines))
+        fh.flush()
+        os.fsync(fh.fileno())
+    return len(lines)
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str, bool]]:
+    """(1-based row, text, is_last_and_unterminated) for every non-blank line."""
+    data = path.read_text(encoding="utf-8")
+    lines = data.split("\n")
+    terminated = data.endswith("\n")
+    for i, line in enumerate(lines, start=1):
+        if line.strip():
+            yield i, line, (i == len(lines) and not terminated)
+
+
+def read_jsonl(path: str | Path, model: type[R]) -> list[R]:
+    """Every complete record of a JSONL log; a torn final line (from a crash) is dropped.
+
+    Any other malformed line is a DataError naming the file, row and (for schema errors) the field.
+    """
+    source = Path(path)
+    if not source.exists():
+        return []
+    out: list[R] = []
+    for row, line, torn in _lines(source):
+        try:
+            out.append(model.model_validate_json(line))
+        except ValidationError as exc:
+            if torn:
+                break
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or None
+            raise DataError(f"invalid record: {first['msg']}", file=str(source), row=row, field=field) from exc
+    return out
