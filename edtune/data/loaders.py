@@ -1,0 +1,115 @@
+"""Load and write data sets of `Sample`s: JSONL, LLaVA conversation JSON, and Hugging Face `datasets`.
+
+Every loader checks, row by row: the fields (pydantic, reported with the source's field name), unique ids,
+and that each image path stays inside the image root and (with `check_images`) opens as a complete
+image. The first bad row stops loading with a DataError naming the file, the row and the field. Rows are
+1-based line numbers for JSONL and 0-based indices for JSON arrays and HF datasets.
+
+Sample image paths stay relative to the image root; `resolve_image_path` gives the file to open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Literal
+
+from edtune.data.hf import HFColumns, iter_hf_rows
+from edtune.data.images import check_image, resolve_image
+from edtune.data.jsonl import iter_jsonl_rows
+from edtune.data.llava import iter_llava_rows
+from edtune.data.rows import RawRow, to_sample
+from edtune.errors import DataError
+from edtune.jsonl import atomic_write_text
+from edtune.records import Sample
+
+Format = Literal["auto", "jsonl", "llava", "hf"]
+_HF_SUFFIXES = (".parquet", ".csv", ".arrow")
+
+
+def detect_format(path: Path) -> Format:
+    """The format `fmt="auto"` picks: a folder is an HF `save_to_disk` dataset, `.jsonl` is Sample JSONL,
+    `.json` is LLaVA conversation JSON, and `.parquet`/`.csv`/`.arrow` are read with `datasets`."""
+    if path.is_dir():
+        return "hf"
+    if path.suffix == ".jsonl":
+        return "jsonl"
+    if path.suffix == ".json":
+        return "llava"
+    if path.suffix in _HF_SUFFIXES:
+        return "hf"
+    raise DataError(f"cannot tell the data format from the name {path.name!r}; pass fmt='jsonl', 'llava' or 'hf'",
+                    file=str(path))
+
+
+def default_image_root(path: str | Path) -> Path:
+    """The image root used when none is given: the folder itself for an HF dataset folder, else the
+    folder that holds the data file."""
+    p = Path(path)
+    return p if p.is_dir() else p.parent
+
+
+def iter_samples(path: str | Path, *, fmt: Format = "auto", image_root: str | Path | None = None,
+                 check_images: bool = True, columns: HFColumns | None = None,
+                 split: str | None = None) -> Iterator[Sample]:
+    """Stream validated Samples from `path` (JSONL is read line by line; LLaVA JSON is parsed whole).
+
+    `columns` and `split` apply to the hf format only. Raises DataError at the first bad row; the ids seen
+    so far are kept to detect duplicates.
+    """
+    source = Path(path)
+    if not source.exists():
+        raise DataError("data file not found", file=str(source))
+    root = Path(image_root) if image_root is not None else default_image_root(source)
+    seen: dict[str, int] = {}
+    for raw in _raw_rows(source, fmt, root, columns, split):
+        sample = to_sample(raw)
+        if sample.id in seen:
+            raise DataError(f"duplicate id {sample.id!r}, first seen at row {seen[sample.id]}", file=raw.file,
+                            row=raw.row, field=raw.source_field("id"))
+        seen[sample.id] = raw.row
+        _check_images(sample, raw, root, check_images)
+        yield sample
+
+
+def load_samples(path: str | Path, *, fmt: Format = "auto", image_root: str | Path | None = None,
+                 check_images: bool = True, columns: HFColumns | None = None,
+                 split: str | None = None) -> list[Sample]:
+    """All Samples of `path` as a list; see `iter_samples` for the arguments and the checks."""
+    return list(iter_samples(path, fmt=fmt, image_root=image_root, check_images=check_images, columns=columns,
+                             split=split))
+
+
+def write_samples(samples: Iterable[Sample], path: str | Path) -> int:
+    """Write Samples as JSONL, atomically (readers see the old file or the complete new one); returns the count.
+
+    Image paths are written as they are, so keep the image root next to the file (or pass it when loading).
+    """
+    lines = [s.model_dump_json(exclude_defaults=True) + "\n" for s in samples]
+    atomic_write_text(path, "".join(lines))
+    return len(lines)
+
+
+def resolve_image_path(image_root: str | Path, rel: str) -> Path:
+    """The absolute file of a Sample's relative image path; DataError when it escapes the root."""
+    return resolve_image(Path(image_root), rel)
+
+
+def _raw_rows(source: Path, fmt: Format, root: Path, columns: HFColumns | None,
+              split: str | None) -> Iterator[RawRow]:
+    kind = detect_format(source) if fmt == "auto" else fmt
+    if kind == "jsonl":
+        return iter_jsonl_rows(source)
+    if kind == "llava":
+        return iter_llava_rows(source)
+    if kind == "hf":
+        return iter_hf_rows(source, columns=columns or HFColumns(), image_root=root, split=split)
+    raise DataError(f"unknown data format {fmt!r}; use 'auto', 'jsonl', 'llava' or 'hf'", file=str(source))
+
+
+def _check_images(sample: Sample, raw: RawRow, root: Path, check: bool) -> None:
+    for i, rel in enumerate(sample.images):
+        field = raw.source_field(f"images.{i}")
+        target = resolve_image(root, rel, file=raw.file, row=raw.row, field=field)
+        if check:
+            check_image(target, rel, file=raw.file, row=raw.row, field=field)
