@@ -1,0 +1,49 @@
+"""Fixtures for tests against a real LLM server: SmolLM2-135M-Instruct served by llama.cpp (xllamacpp).
+
+The GGUF is fetched at install time by `python scripts/fetch_test_model.py` (never by a test). Without
+it these tests skip, unless EDTUNE_REQUIRE_INTEGRATION=1 (CI), where a missing model fails the run.
+EDTUNE_TEST_GGUF points at a different file.
+
+One server serves the whole session; `llama_server` gives its base URL and model name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from edtune.servers.llamacpp import LlamaCppConfig, RunningServer, llamacpp_server
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_GGUF = REPO_ROOT / ".cache" / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+SERVED_NAME = "smollm2-135m"
+SLOTS = 4
+
+
+@pytest.fixture(scope="session")
+def gguf_path() -> Path:
+    """The test model's GGUF; skips (or fails, under EDTUNE_REQUIRE_INTEGRATION=1) when it is absent."""
+    path = Path(os.environ.get("EDTUNE_TEST_GGUF", DEFAULT_GGUF))
+    if not path.is_file():
+        reason = f"test model {path} not found; run: python scripts/fetch_test_model.py"
+        if os.environ.get("EDTUNE_REQUIRE_INTEGRATION") == "1":
+            pytest.fail(f"EDTUNE_REQUIRE_INTEGRATION=1 but {reason}")
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def llama_server(gguf_path: Path) -> Iterator[RunningServer]:
+    """A llama.cpp server on 127.0.0.1 (free port) with SLOTS parallel slots, up for the whole session."""
+    pytest.importorskip("xllamacpp")
+    config = LlamaCppConfig(model_path=gguf_path, alias=SERVED_NAME, n_ctx=8192, n_parallel=SLOTS, threads=2)
+    with llamacpp_server(config) as server:
+        yield server
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
