@@ -1,9 +1,61 @@
-"""CLI commands for bench (filled in by its owner)."""
+"""`edtune bench make <world>`: write a bundled benchmark world to disk and summarise it."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from pydantic import ValidationError
+
+from edtune.errors import ConfigError, UserError
+
+WORLDS = ("shapes",)
+
+bench_app = typer.Typer(no_args_is_help=True, help="Bundled benchmark worlds.")
+
+
+@bench_app.command("make")
+def make(
+    world: Annotated[str, typer.Argument(help="Which world to generate (only 'shapes' for now).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write into (empty or absent).")],
+    seed: Annotated[int, typer.Option("--seed", help="Master seed; same seed, same bytes.")] = 0,
+    pool_size: Annotated[int | None, typer.Option("--pool-size", help="Supporting-pool samples.")] = None,
+    val_size: Annotated[int | None, typer.Option("--val-size", help="Validation samples per task.")] = None,
+    test_size: Annotated[int | None, typer.Option("--test-size", help="Test samples per task.")] = None,
+    base_size: Annotated[int | None, typer.Option("--base-size", help="Base-skill samples.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a world already in --out.")] = False,
+) -> None:
+    """Generate a world and write it as JSONL + PNG with a world.json manifest."""
+    if world not in WORLDS:
+        raise UserError(f"unknown world '{world}' (known: {', '.join(WORLDS)})")
+    from edtune.bench.shapes import ShapesConfig, generate_world, write_world
+
+    sizes = {"pool_size": pool_size, "val_size": val_size, "test_size": test_size, "base_size": base_size}
+    try:
+        config = ShapesConfig(seed=seed, **{k: v for k, v in sizes.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigError(f"invalid shapes world settings: {exc}") from exc
+    start = time.perf_counter()
+    generated = generate_world(config)
+    made = time.perf_counter() - start
+    manifest_path = write_world(generated, out, overwrite=overwrite)
+    written = time.perf_counter() - start - made
+    _summarise(manifest_path, made, written)
+
+
+def _summarise(manifest_path: Path, made: float, written: float) -> None:
+    from edtune.bench.shapes import read_manifest
+
+    manifest = read_manifest(manifest_path.parent)
+    typer.echo(f"wrote {manifest_path.parent} (generated in {made:.1f} s, written in {written:.1f} s)")
+    for info in manifest.splits.values():
+        families = ", ".join(f"{family} {count}" for family, count in info.families.items())
+        typer.echo(f"  {info.file:<22} {info.count:>6}  {families}")
+    typer.echo(f"  content hash {manifest.content_hash[:16]}")
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the main app."""
+    """Attach the `bench` command group to the main app."""
+    app.add_typer(bench_app, name="bench")
