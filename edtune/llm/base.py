@@ -7,7 +7,8 @@ batch can keep a server busy; callers bound concurrency, not the protocol.
 
 from __future__ import annotations
 
-from typing import Generic, Literal, Protocol, TypeVar, runtime_checkable
+from collections.abc import Mapping
+from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -133,8 +134,9 @@ class LLMClient(Protocol):
         """One completion. Transient failures are retried inside; what is left raises ProviderError."""
         ...
 
-    async def structured(self, request: ChatRequest, output: type[M], *,
-                         mode: StructuredMode | None = None) -> Structured[M]:
+    async def structured(self, request: ChatRequest, output: type[M], *, mode: StructuredMode | None = None,
+                         context: Mapping[str, Any] | None = None) -> Structured[M]:
         """One completion parsed into `output`, re-asking with the validation error fed back a bounded
-        number of times; raises UnexpectedModelBehavior with every attempt when it never validates."""
+        number of times; raises UnexpectedModelBehavior with every attempt when it never validates.
+        `context` is passed to Pydantic validation (e.g. the step count a step index must stay below)."""
         ...

@@ -1,18 +1,17 @@
 """An in-process LLMClient that answers from a script: what most tests use instead of a server.
 
-The script is a callable `(request) -> str` or a list of replies consumed in order. Structured calls
-validate like a real client would and re-ask (appending the error) up to `max_reasks` times, so tests
-exercise the same failure paths.
+The script is a callable `(request) -> str` or a list of replies consumed in order. Structured calls run
+the same ask / validate / re-ask logic as the real client (`edtune.llm.structured`), so tests exercise
+the same failure paths; the request shapes a real server would have received are kept in `shapes`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from pydantic import ValidationError
-
-from edtune.errors import Attempt, UnexpectedModelBehavior
-from edtune.llm.base import ChatRequest, ChatResponse, M, Message, Structured, StructuredMode, Usage
+from edtune.llm.base import ChatRequest, ChatResponse, M, Structured, StructuredMode, Usage
+from edtune.llm.structured import OutputShape, StructuredSettings, structured_call
 
 Script = Callable[[ChatRequest], str] | Sequence[str]
 
@@ -26,6 +25,7 @@ class ScriptedClient:
         self._model = model
         self.max_reasks = max_reasks
         self.requests: list[ChatRequest] = []
+        self.shapes: list[OutputShape] = []
 
     @property
     def name(self) -> str:
@@ -47,21 +47,11 @@ class ScriptedClient:
                       completion_tokens=len(text.split()))
         return ChatResponse(text=text, model=self._model, usage=usage, finish_reason="stop")
 
-    async def structured(self, request: ChatRequest, output: type[M], *,
-                         mode: StructuredMode | None = None) -> Structured[M]:
-        attempts: list[Attempt] = []
-        current = request
-        for n in range(1, self.max_reasks + 2):
-            response = await self.chat(current)
-            try:
-                value = output.model_validate_json(response.text)
-            except ValidationError as exc:
-                attempts.append(Attempt(raw=response.text, error=str(exc)))
-                feedback = [Message(role="assistant", content=response.text),
-                            Message(role="user", content=f"Invalid output: {exc}. Reply with valid JSON only.")]
-                current = request.model_copy(update={"messages": [*request.messages, *feedback]})
-                continue
-            response = response.model_copy(update={"constraint_honoured": n == 1})
-            return Structured[output](value=value, response=response, attempts=n)  # type: ignore[valid-type]
-        raise UnexpectedModelBehavior(f"no valid {output.__name__} after {len(attempts)} attempts",
-                                      attempts=attempts, model=self.name)
+    async def structured(self, request: ChatRequest, output: type[M], *, mode: StructuredMode | None = None,
+                         context: Mapping[str, Any] | None = None) -> Structured[M]:
+        settings = StructuredSettings(mode=mode or "json_schema", max_reasks=self.max_reasks, model_name=self.name)
+        return await structured_call(self._send, request, output, settings, context)
+
+    async def _send(self, request: ChatRequest, shape: OutputShape) -> ChatResponse:
+        self.shapes.append(shape)
+        return await self.chat(request)

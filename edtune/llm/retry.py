@@ -1,0 +1,112 @@
+"""Retrying transient provider failures: 429, 5xx, timeouts and dropped connections.
+
+The SDK's own retries are switched off so this is the only retry layer. Waits grow exponentially with
+jitter drawn from a seeded `random.Random`, and a server's Retry-After (or OpenAI's retry-after-ms) wins
+over the computed wait. `sleep` is injectable so tests never wait for real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import TypeVar
+
+import openai
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from edtune.errors import ProviderError
+
+T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class RetryPolicy:
+    """How often and how long to wait before trying a transient failure again.
+
+    `max_retries` counts retries, so a call is tried at most `max_retries + 1` times. The wait before
+    retry n is `initial_s * 2**(n-1)` capped at `max_wait_s`, of which a random half is jitter (so
+    concurrent callers that failed together do not retry together).
+    """
+
+    max_retries: int = 5
+    initial_s: float = 0.5
+    max_wait_s: float = 30.0
+    max_retry_after_s: float = 120.0
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
+    sleep: Sleep = asyncio.sleep
+
+    def backoff(self, retry_number: int) -> float:
+        """Seconds to wait before retry `retry_number` (1-based) when the server gave no Retry-After."""
+        base = min(self.max_wait_s, self.initial_s * 2 ** (retry_number - 1))
+        return base / 2 + self.rng.uniform(0, base / 2)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for failures worth retrying: rate limits, server errors, timeouts, connection errors."""
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code == 429 or exc.status_code >= 500
+    return isinstance(exc, openai.APIConnectionError)
+
+
+def retry_after_s(exc: BaseException) -> float | None:
+    """The wait the server asked for in `retry-after-ms` or `retry-after` (seconds or HTTP date)."""
+    if not isinstance(exc, openai.APIStatusError):
+        return None
+    headers = exc.response.headers
+    millis = headers.get("retry-after-ms")
+    if millis is not None:
+        try:
+            return float(millis) / 1000
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        asked = retry_after_s(exc) if exc is not None else None
+        if asked is not None:
+            return min(asked, policy.max_retry_after_s)
+        return policy.backoff(state.attempt_number)
+
+    return wait
+
+
+async def with_retries(call: Callable[[], Awaitable[T]], policy: RetryPolicy, *,
+                       redact: Callable[[str], str] = str) -> T:
+    """Run `call`, retrying transient failures per `policy`.
+
+    Whatever is left (a non-transient status, or retries exhausted) raises ProviderError with the HTTP
+    status, the body and the number of tries; `redact` scrubs secrets from the message and body.
+    """
+    retrying = AsyncRetrying(stop=stop_after_attempt(policy.max_retries + 1), wait=_wait(policy),
+                             retry=retry_if_exception(is_transient), sleep=policy.sleep, reraise=True)
+    try:
+        return await retrying(call)
+    except openai.APIError as exc:
+        tries = retrying.statistics.get("attempt_number", 1)
+        raise _provider_error(exc, tries, redact) from None
+
+
+def _provider_error(exc: openai.APIError, tries: int, redact: Callable[[str], str]) -> ProviderError:
+    status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
+    body = redact(exc.response.text) if isinstance(exc, openai.APIStatusError) else None
+    kind = f"HTTP {status}" if status is not None else type(exc).__name__
+    return ProviderError(f"{kind} after {tries} tries: {redact(exc.message)}", status=status, body=body, tries=tries)
