@@ -1,0 +1,119 @@
+"""What every teacher task shares: options, template checks, request building and cost accounting.
+
+A task object is built once (it loads and checks its template) and then called per sample, so a batch
+of 100K samples reads the template file once. Every request it builds carries the template's name and
+content hash, and every result repeats them, so a result can always be traced to the exact prompt.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+from edtune.errors import TemplateError, UnexpectedModelBehavior
+from edtune.llm.base import ChatRequest, ChatResponse, LLMClient, M, Structured, StructuredMode, Usage
+from edtune.records import Record, Sample
+from edtune.teacher.inputs import sample_images
+from edtune.teacher.records import FailedAttempt, Failure
+from edtune.templates import PromptTemplate, load_template
+
+
+class TaskOptions(Record):
+    """Settings every teacher task has; each task subclasses this with its own defaults."""
+
+    template: str
+    """Name of the template in the project's `prompts/` folder."""
+    images: bool = True
+    """Send the sample's images as data URIs (a VLM teacher); False for a text-only teacher."""
+    stage: str = "teacher"
+    """Stage name under which calls are counted (usage, budgets, call log)."""
+    mode: StructuredMode | None = None
+    """How structured replies are constrained; None leaves the client's default (json_schema)."""
+    max_tokens: int | None = Field(default=None, gt=0)
+    """Upper bound on reply tokens; None leaves it to the server."""
+
+
+@dataclass
+class Tally:
+    """Calls, tokens and latency spent on one result."""
+
+    calls: int = 0
+    usage: Usage = field(default_factory=Usage)
+    latency_s: float = 0.0
+
+    def add(self, response: ChatResponse, calls: int = 1) -> None:
+        self.calls += calls
+        self.usage = Usage(prompt_tokens=self.usage.prompt_tokens + response.usage.prompt_tokens,
+                           completion_tokens=self.usage.completion_tokens + response.usage.completion_tokens)
+        self.latency_s += response.latency_s
+
+
+OptionsT = TypeVar("OptionsT", bound=TaskOptions)
+
+
+class TeacherTask(ABC, Generic[OptionsT]):
+    """Base of the task classes: holds the client, the options and the checked template."""
+
+    TASK: ClassVar[str]
+    """The `task` a template's front matter must name to be usable here."""
+    OUTPUT: ClassVar[type[BaseModel] | None]
+    """The output model whose name the template's `output` must give (None: plain-text reply)."""
+
+    def __init__(self, client: LLMClient, options: OptionsT | None = None, *, template: PromptTemplate | None = None,
+                 project_dir: str | Path | None = None, image_root: Path | None = None) -> None:
+        """Options default to `default_options()`. `template` overrides loading `options.template` from
+        the project's prompts folder (prompt evaluation passes an edited file this way); `image_root`
+        resolves `Sample.images`."""
+        self.client = client
+        self.options: OptionsT = options if options is not None else self.default_options()
+        self.template = template if template is not None else load_template(self.options.template, project_dir)
+        self.image_root = image_root
+        self._check_template()
+
+    @classmethod
+    @abstractmethod
+    def default_options(cls) -> OptionsT:
+        """The task's options when the caller gives none."""
+
+    def _check_template(self) -> None:
+        meta = self.template.meta
+        if meta.task != self.TASK:
+            raise TemplateError(f"template '{meta.name}' is for task '{meta.task}', not '{self.TASK}'")
+        expected = self.OUTPUT.__name__ if self.OUTPUT is not None else None
+        if meta.output != expected:
+            raise TemplateError(f"template '{meta.name}' declares output {meta.output!r}; task '{self.TASK}' "
+                                f"replies with {expected!r}")
+
+    def request(self, sample: Sample, variables: dict[str, Any], **fields: Any) -> ChatRequest:
+        """Render the template for `sample` into a request stamped with the template name and hash;
+        `fields` sets further ChatRequest fields (logprobs, max_tokens ...)."""
+        images = sample_images(sample, self.image_root) if self.options.images and sample.images else []
+        settings: dict[str, Any] = {"max_tokens": self.options.max_tokens, **fields}
+        return ChatRequest(messages=self.template.render(variables, images), stage=self.options.stage,
+                           template_name=self.template.name, template_hash=self.template.hash, **settings)
+
+    async def ask(self, request: ChatRequest, output: type[M], tally: Tally) -> Structured[M]:
+        """One structured call (the client re-asks on invalid output); counts its cost in `tally`.
+        UnexpectedModelBehavior propagates after its attempts are counted."""
+        try:
+            result = await self.client.structured(request, output, mode=self.options.mode)
+        except UnexpectedModelBehavior as exc:
+            tally.calls += max(len(exc.attempts), 1)
+            raise
+        tally.add(result.response, calls=result.attempts)
+        return result
+
+    def stamp(self, sample: Sample, tally: Tally) -> dict[str, Any]:
+        """The `TeacherResult` fields for a result about `sample`."""
+        return {"sample_id": sample.id, "teacher": self.client.name, "template": self.template.name,
+                "template_hash": self.template.hash, "calls": tally.calls, "usage": tally.usage,
+                "latency_s": round(tally.latency_s, 6)}
+
+
+def failure_of(exc: UnexpectedModelBehavior) -> Failure:
+    """The evidence of an unusable teacher, as a record that can be written to a results file."""
+    return Failure(message=str(exc), attempts=[FailedAttempt(raw=a.raw, error=a.error) for a in exc.attempts])
