@@ -3,7 +3,8 @@
 One string is one of:
 - a rule judge name: `exact`, `choice`, `numeric` (judges only);
 - a model spec string `<provider>/<model>[@<base_url>]`, e.g. `openai/gpt-4o-mini`,
-  `vllm/Qwen/Qwen2.5-7B-Instruct@http://127.0.0.1:8000/v1`, `openai-compatible/smollm2@http://127.0.0.1:8080/v1`.
+  `vllm/Qwen/Qwen2.5-7B-Instruct@http://127.0.0.1:8000/v1`, `llamacpp/smollm2`,
+  `openai-compatible/smollm2@http://127.0.0.1:8080/v1`.
   The provider is everything before the first "/", the model everything up to the first "@" (it may
   contain "/"), the base URL the rest;
 - a spec file: a path ending in `.toml`, or the name of a file `<name>.toml` in the project's `judges/`
@@ -35,12 +36,13 @@ if TYPE_CHECKING:
     from edtune.llm.cache import LLMCache
     from edtune.llm.usage import UsageMeter
 
-Provider = Literal["openai", "vllm", "openai-compatible"]
-PROVIDERS: tuple[str, ...] = ("openai", "vllm", "openai-compatible")
-GRAMMAR = "<provider>/<model>[@<base_url>] with provider one of openai, vllm, openai-compatible"
+Provider = Literal["openai", "vllm", "llamacpp", "openai-compatible"]
+PROVIDERS: tuple[str, ...] = ("openai", "vllm", "llamacpp", "openai-compatible")
+GRAMMAR = f"<provider>/<model>[@<base_url>] with provider one of {', '.join(PROVIDERS)}"
 _DEFAULT_BASE_URL: dict[str, str | None] = {"openai": None, "vllm": "http://127.0.0.1:8000/v1",
-                                            "openai-compatible": None}
-_DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "vllm": "VLLM_API_KEY", "openai-compatible": "OPENAI_API_KEY"}
+                                            "llamacpp": "http://127.0.0.1:8080/v1", "openai-compatible": None}
+_DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "vllm": "VLLM_API_KEY", "llamacpp": "LLAMACPP_API_KEY",
+                    "openai-compatible": "OPENAI_API_KEY"}
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
@@ -63,16 +65,18 @@ class ModelSpec(Record):
     """A teacher or judge model: where it is served, how to call it, and with which settings."""
 
     provider: Provider
-    """openai (the hosted API), vllm (a vLLM server), or openai-compatible (any other server: llama.cpp, ...)."""
+    """openai (the hosted API), vllm (a vLLM server), llamacpp (llama-server / xllamacpp), or
+    openai-compatible (any other server speaking the chat-completions protocol). Names the client in logs."""
     model: str = Field(min_length=1, pattern=r"^[^\s@]+$")
     """The model name the server knows, e.g. "gpt-4o-mini" or "Qwen/Qwen2.5-7B-Instruct"."""
     base_url: str | None = None
     """The server's OpenAI-compatible root, e.g. "http://127.0.0.1:8000/v1". Defaults: none (the SDK's) for
-    openai, http://127.0.0.1:8000/v1 for vllm; required for openai-compatible. Never with credentials."""
+    openai, http://127.0.0.1:8000/v1 for vllm, http://127.0.0.1:8080/v1 for llamacpp; required for
+    openai-compatible. Never with credentials."""
     api_key_env: str | None = Field(default=None, pattern=_ENV_NAME)
     """NAME of the environment variable holding the API key (never the key); None uses the provider's:
-    OPENAI_API_KEY for openai and openai-compatible, VLLM_API_KEY for vllm (see `key_env`). A local server
-    needs no key at all."""
+    OPENAI_API_KEY for openai and openai-compatible, VLLM_API_KEY for vllm, LLAMACPP_API_KEY for llamacpp
+    (see `key_env`). A server on localhost needs no key at all."""
     mode: StructuredMode = "json_schema"
     """How structured replies are constrained: json_schema, structured_outputs (vLLM), json_object, text."""
     params: SamplingParams = Field(default_factory=SamplingParams)

@@ -34,6 +34,7 @@ JUDGES = Path(__file__).resolve().parents[2] / "judges"
     ("vllm/Qwen/Qwen2.5-7B-Instruct@http://127.0.0.1:8000/v1", "vllm", "Qwen/Qwen2.5-7B-Instruct",
      "http://127.0.0.1:8000/v1", "VLLM_API_KEY"),
     ("vllm/tiny", "vllm", "tiny", "http://127.0.0.1:8000/v1", "VLLM_API_KEY"),
+    ("llamacpp/smollm2-135m", "llamacpp", "smollm2-135m", "http://127.0.0.1:8080/v1", "LLAMACPP_API_KEY"),
     ("openai-compatible/smollm2@https://llm.example.com:8443/v1/", "openai-compatible", "smollm2",
      "https://llm.example.com:8443/v1", "OPENAI_API_KEY"),
 ])
@@ -74,7 +75,7 @@ def test_example_spec_files_validate() -> None:
     assert (vllm.provider, vllm.mode, vllm.concurrency, vllm.params.max_tokens) == ("vllm", "structured_outputs",
                                                                                      32, 256)
     llama = load_spec(str(JUDGES / "llamacpp-local.toml"))
-    assert isinstance(llama, ModelSpec) and llama.base_url == "http://127.0.0.1:8080/v1"
+    assert isinstance(llama, ModelSpec) and llama.spec_string == "llamacpp/smollm2-135m@http://127.0.0.1:8080/v1"
     hosted = load_spec("openai-hosted.toml")
     assert isinstance(hosted, ModelSpec) and hosted.params.seed == 0 and hosted.base_url is None
     assert load_spec("numeric-loose") == RuleJudgeSpec(rule="numeric", options={"abs_tol": 0.5, "rel_tol": 0.0})
