@@ -200,17 +200,15 @@ def load_spec_file(path: str | Path) -> ModelSpec | RuleJudgeSpec:
         raise ConfigError(f"{path}: invalid {record.__name__}: {_problems(exc)}{hint}") from None
 
 
-def _spec_file(choice: str, project_dir: str | Path | None) -> Path | None:
-    """The spec file `choice` names, None when it names none; ConfigError for a missing .toml path."""
+def _find_spec_file(choice: str, project_dir: str | Path | None) -> Path:
+    """The file a `.toml` choice names: a path as given, else a file of that name in `judges/`."""
+    given = Path(choice).expanduser()
+    if given.is_file():
+        return given
     folder = project_paths(project_dir).judges
-    if choice.endswith(".toml"):
-        for candidate in (Path(choice).expanduser(), folder / choice):
-            if candidate.is_file():
-                return candidate
-        raise ConfigError(f"spec file '{choice}' not found (looked in the working directory and {folder})")
-    if re.fullmatch(r"[\w.-]+", choice) and (folder / f"{choice}.toml").is_file():
-        return folder / f"{choice}.toml"
-    return None
+    if (folder / choice).is_file():
+        return folder / choice
+    raise ConfigError(f"spec file '{choice}' not found (looked in the working directory and {folder})")
 
 
 def spec_file_names(project_dir: str | Path | None = None) -> list[str]:
@@ -223,11 +221,13 @@ def load_spec(choice: str, project_dir: str | Path | None = None) -> ModelSpec |
     """Resolve one string: a rule judge name, a spec file (path or name in `judges/`), or a spec string."""
     if choice in judges:
         return RuleJudgeSpec(rule=choice)
-    path = _spec_file(choice, project_dir)
-    if path is not None:
-        return load_spec_file(path)
+    if choice.endswith(".toml"):
+        return load_spec_file(_find_spec_file(choice, project_dir))
     if "/" in choice:
         return parse_spec_string(choice)
+    named = project_paths(project_dir).judges / f"{choice}.toml"
+    if re.fullmatch(r"[\w.-]+", choice) and named.is_file():
+        return load_spec_file(named)
     files = ", ".join(spec_file_names(project_dir)) or "none"
     raise ConfigError(f"unknown judge or model '{_redact(choice)}': not a rule judge ({', '.join(judges.names())}), "
                       f"not a spec file in judges/ ({files}), and not a spec string {GRAMMAR}")

@@ -31,9 +31,10 @@ JUDGE_TASK = "judge_equivalence"
 DEFAULT_TEMPLATE = "judge_equivalence"
 """Template name used when a spec names none."""
 
-# Openings of a model declining to grade; checked only on output that already failed validation.
-_REFUSAL = re.compile(r"^\W*(?:i'?m sorry|sorry|i (?:can ?not|can't|won't|am unable|'m unable)|as an ai\b"
-                      r"|i (?:must|have to) (?:decline|refuse))", re.IGNORECASE)
+# Openings of a model declining to grade (OpenAI's `refusal` text arrives as the reply text too); checked
+# only on output that already failed validation, so a valid verdict is never mistaken for one.
+_REFUSAL = re.compile(r"^\W*(?:(?:i'?m |i am )?sorry|i (?:can ?not|can't|won't|will not|refuse)\b"
+                      r"|i(?:'m| am) (?:unable|not able)|i (?:must|have to) decline|as an ai\b)", re.IGNORECASE)
 
 
 class JudgeVerdict(Record):

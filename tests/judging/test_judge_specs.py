@@ -184,3 +184,13 @@ def test_a_server_failure_through_a_spec_file_is_unscored_error(tmp_path: Path) 
     assert judgment.outcome == "unscored"
     assert judgment.reason is not None and judgment.reason.startswith("error:") and "500" in judgment.reason
     assert len(bodies) == 1
+
+
+def test_spec_names_resolve_in_the_given_project_dir(tmp_path: Path) -> None:
+    (tmp_path / "judges").mkdir()
+    (tmp_path / "judges" / "mine.toml").write_text('provider = "vllm"\nmodel = "m"\n', encoding="utf-8")
+    spec = load_spec("mine", project_dir=tmp_path)
+    assert isinstance(spec, ModelSpec) and spec.spec_string == "vllm/m@http://127.0.0.1:8000/v1"
+    assert load_spec("mine.toml", project_dir=tmp_path) == spec
+    with pytest.raises(ConfigError, match=r"not a spec file in judges/ \(mine\)"):
+        load_spec("vllm-local", project_dir=tmp_path)

@@ -69,8 +69,11 @@ def test_refusal_is_unscored_refused() -> None:
     (judgment,) = judge_sync(LLMJudge(ScriptedClient([refusal] * 3)), [SAMPLE], [ANSWER])
     assert judgment.outcome == "unscored"
     assert judgment.reason is not None and judgment.reason.startswith("refused:")
-    assert looks_like_refusal("  I cannot assess that.") and looks_like_refusal("As an AI, I won't")
-    assert not looks_like_refusal('{"verdict": "correct"}') and not looks_like_refusal(None)
+    for text in ("  I cannot assess that.", "As an AI, I won't", "I'm unable to grade this", "Sorry, no.",
+                 "I am not able to judge", "I must decline.", "I’m sorry"):
+        assert looks_like_refusal(text), text
+    for other in ('{"verdict": "correct"}', "Incorrect, the count differs", "I think it is correct", None):
+        assert not looks_like_refusal(other), other
 
 
 def test_client_failure_is_unscored_error() -> None:
