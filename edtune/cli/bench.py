@@ -53,6 +53,8 @@ def _summarise(manifest_path: Path, made: float, written: float) -> None:
     for info in manifest.splits.values():
         families = ", ".join(f"{family} {count}" for family, count in info.families.items())
         typer.echo(f"  {info.file:<22} {info.count:>6}  {families}")
+    shares = ", ".join(f"{group} {share:.1%}" for group, share in manifest.pool_group_shares.items())
+    typer.echo(f"  pool shares by group: {shares}")
     typer.echo(f"  content hash {manifest.content_hash[:16]}")
 
 

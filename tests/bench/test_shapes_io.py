@@ -106,3 +106,18 @@ def test_cli_rejects_unknown_worlds_and_bad_sizes(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["bench", "make", "shapes", "--out", str(tmp_path / "y"), "--pool-size", "0"])
     assert isinstance(bad.exception, UserError) and "pool_size" in str(bad.exception)
     assert not (tmp_path / "y").exists()
+
+
+def test_pngs_hold_no_metadata_chunks_and_manifest_records_pool_shares(tmp_path: Path) -> None:
+    write_world(generate_world(TINY), tmp_path)
+    data = (tmp_path / "images" / "pool" / "pool-000001.png").read_bytes()
+    chunks, offset = [], 8
+    while offset < len(data):
+        length = int.from_bytes(data[offset:offset + 4], "big")
+        chunks.append(data[offset + 4:offset + 8].decode())
+        offset += 12 + length
+    assert set(chunks) == {"IHDR", "IDAT", "IEND"}  # no tIME / tEXt: nothing that varies between runs
+    manifest = read_manifest(tmp_path)
+    assert set(manifest.pool_group_shares) == {"base", "distractor", "counting", "spatial", "size"}
+    assert abs(sum(manifest.pool_group_shares.values()) - 1) < 1e-3
+    assert manifest.pool_skill_shares["object_recognition"] == 1.0

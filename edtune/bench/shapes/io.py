@@ -62,6 +62,11 @@ class WorldManifest(Record):
     """Question family -> "base", "distractor" or the target task it belongs to."""
     skills: list[SkillInfo]
     """The skill catalogue (canonical names, kinds, paraphrases)."""
+    pool_group_shares: dict[str, float]
+    """Family group ("base", "distractor", or a target task) -> fraction of the pool: a target task's
+    share is the fraction a perfect selector would find relevant to it."""
+    pool_skill_shares: dict[str, float]
+    """Skill -> fraction of pool samples whose gold rationale uses it (object_recognition: all)."""
     content_hash: str
     """SHA-256 over the relative path and bytes of every JSONL and PNG file, in sorted path order."""
 
@@ -69,6 +74,16 @@ class WorldManifest(Record):
 def _split_info(name: str, samples: list[Sample]) -> SplitInfo:
     families = Counter(str(s.metadata["skill"]) for s in samples)
     return SplitInfo(file=f"{name}.jsonl", count=len(samples), families=dict(sorted(families.items())))
+
+
+def _shares(values: list[str], total: int) -> dict[str, float]:
+    return {name: round(count / total, 4) for name, count in sorted(Counter(values).items())} if total else {}
+
+
+def _pool_shares(pool: list[Sample]) -> tuple[dict[str, float], dict[str, float]]:
+    groups = _shares([str(s.metadata["task"]) for s in pool], len(pool))
+    skills = _shares([str(k) for s in pool for k in s.metadata["skills"]], len(pool))
+    return groups, skills
 
 
 def _prepare(out_dir: Path, overwrite: bool) -> None:
@@ -100,11 +115,13 @@ def write_world(world: ShapesWorld, out_dir: str | Path, *, overwrite: bool = Fa
     for rel in sorted(files):
         (root / rel).write_bytes(files[rel])
         digest.update(rel.encode() + b"\0" + files[rel])
+    group_shares, skill_shares = _pool_shares(world.pool)
     manifest = WorldManifest(
         config=world.config, splits={n: _split_info(n, s) for n, s in world.splits.items()},
         tasks={t: list(TASKS[t]) for t in world.config.tasks},
         family_groups={name: f.group for name, f in FAMILIES.items()},
-        skills=list(SKILLS.values()), content_hash=digest.hexdigest(),
+        skills=list(SKILLS.values()), pool_group_shares=group_shares, pool_skill_shares=skill_shares,
+        content_hash=digest.hexdigest(),
     )
     path = root / MANIFEST
     path.write_text(manifest.model_dump_json(indent=2) + "\n")
