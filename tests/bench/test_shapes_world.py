@@ -74,6 +74,7 @@ def test_generate_base_matches_world_base_and_other_split_names_give_other_ids(s
     [
         ({"pool_size": 0}, "greater than or equal to 1"),
         ({"tasks": ["juggling"]}, "unknown task"),
+        ({"tasks": []}, "at least 1 item"),
         ({"tasks": ["counting", "counting"]}, "listed twice"),
         ({"pool_mix": {"telepathy": 1.0}}, "unknown question family"),
         ({"pool_mix": {"counting": -1.0}}, "must be >= 0"),

@@ -24,13 +24,13 @@ TASKS: dict[str, tuple[str, ...]] = {
 
 DEFAULT_POOL_MIX: dict[str, float] = {
     # base skills: 42% of the pool (an instruction pool is mostly what the model already does)
-    "colour_naming": 14, "shape_naming": 14, "existence": 14,
+    "colour_naming": 14.0, "shape_naming": 14.0, "existence": 14.0,
     # distractors: 22%, needed by no target task
-    "colour_comparison": 11, "shape_comparison": 11,
+    "colour_comparison": 11.0, "shape_comparison": 11.0,
     # 12% per target task, so a task's relevant samples are about a tenth of the pool
-    "counting": 6, "counting_by_attribute": 6,
-    "position": 6, "spatial_relation": 6,
-    "size_naming": 6, "size_comparison": 6,
+    "counting": 6.0, "counting_by_attribute": 6.0,
+    "position": 6.0, "spatial_relation": 6.0,
+    "size_naming": 6.0, "size_comparison": 6.0,
 }
 """Relative weight of each family in the supporting pool (normalised to shares when generating)."""
 

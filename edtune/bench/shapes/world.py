@@ -41,7 +41,7 @@ class ShapesConfig(Record):
     """Test samples per target task; 1,000 gives about +-3 points of 95% interval on accuracy."""
     base_size: int = Field(default=2_000, ge=0)
     """Base-skill samples written as base.jsonl (replay data; pretraining draws more via generate_base)."""
-    tasks: list[str] = Field(default_factory=lambda: list(TASKS))
+    tasks: list[str] = Field(default_factory=lambda: list(TASKS), min_length=1)
     """Target tasks to generate val/test sets for."""
     pool_mix: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_POOL_MIX))
     """Question family -> relative weight in the pool; a family left out (or at 0) is absent."""
