@@ -125,21 +125,22 @@ class OpenAICompatibleClient:
 
     `provider` only labels the client (`name` is "provider/model"). `http_client` replaces the SDK's
     transport (tests pass one over `httpx2.MockTransport`). `sleep` and `jitter_seed` control retry
-    waits; `prompts_dir` is where the re-ask template is looked up (default: the project's prompts/).
+    waits; `project_dir` is where the re-ask template `prompts/reask.jinja` is looked up (default: the
+    project dir found by `edtune.settings.project_paths`).
     """
 
     def __init__(self, model: str, base_url: str | None = None, *, api_key_env: str = "OPENAI_API_KEY",
                  provider: str = "openai", default_mode: StructuredMode = "json_schema", max_reasks: int = 2,
                  max_retries: int = 5, timeout_s: float = 120, cache: LLMCache | None = None,
                  usage: UsageMeter | None = None, http_client: httpx2.AsyncClient | None = None,
-                 sleep: Sleep = asyncio.sleep, jitter_seed: int = 0, prompts_dir: Path | None = None) -> None:
+                 sleep: Sleep = asyncio.sleep, jitter_seed: int = 0, project_dir: str | Path | None = None) -> None:
         self.model = model
         self.provider = provider
         self.default_mode: StructuredMode = default_mode
         self.max_reasks = max_reasks
         self.cache = cache
         self.usage = usage if usage is not None else UsageMeter()
-        self.prompts_dir = prompts_dir
+        self.project_dir = project_dir
         self._secret = _Secret(_api_key(api_key_env, base_url))
         self._sdk = openai.AsyncOpenAI(api_key=self._secret.reveal(), base_url=base_url, max_retries=0,
                                        timeout=timeout_s, http_client=http_client)
@@ -163,7 +164,7 @@ class OpenAICompatibleClient:
     async def structured(self, request: ChatRequest, output: type[M], *, mode: StructuredMode | None = None,
                          context: Mapping[str, Any] | None = None) -> Structured[M]:
         settings = StructuredSettings(mode=mode or self.default_mode, max_reasks=self.max_reasks,
-                                      model_name=self.name, prompts_dir=self.prompts_dir, on_attempt=self._log)
+                                      model_name=self.name, project_dir=self.project_dir, on_attempt=self._log)
         return await structured_call(self._send, request, output, settings, context)
 
     async def close(self) -> None:
@@ -202,7 +203,8 @@ class OpenAICompatibleClient:
             latency = time.perf_counter() - start
             return completion
 
-        completion = await with_retries(attempt, self._retry, redact=self._secret.redact)
+        completion = await with_retries(attempt, self._retry, label=f"{self.name} at {self.base_url}",
+                                        redact=self._secret.redact)
         return _to_response(completion, latency, self.model)
 
     def _body(self, request: ChatRequest, shape: OutputShape) -> dict[str, Any]:

@@ -89,12 +89,13 @@ def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
     return wait
 
 
-async def with_retries(call: Callable[[], Awaitable[T]], policy: RetryPolicy, *,
+async def with_retries(call: Callable[[], Awaitable[T]], policy: RetryPolicy, *, label: str = "request",
                        redact: Callable[[str], str] = str) -> T:
     """Run `call`, retrying transient failures per `policy`.
 
     Whatever is left (a non-transient status, or retries exhausted) raises ProviderError with the HTTP
-    status, the body and the number of tries; `redact` scrubs secrets from the message and body.
+    status, the body and the number of tries, its message starting with `label` (which server);
+    `redact` scrubs secrets from the message and body.
     """
     retrying = AsyncRetrying(stop=stop_after_attempt(policy.max_retries + 1), wait=_wait(policy),
                              retry=retry_if_exception(is_transient), sleep=policy.sleep, reraise=True)
@@ -102,11 +103,12 @@ async def with_retries(call: Callable[[], Awaitable[T]], policy: RetryPolicy, *,
         return await retrying(call)
     except openai.APIError as exc:
         tries = retrying.statistics.get("attempt_number", 1)
-        raise _provider_error(exc, tries, redact) from None
+        raise _provider_error(exc, tries, label, redact) from None
 
 
-def _provider_error(exc: openai.APIError, tries: int, redact: Callable[[str], str]) -> ProviderError:
+def _provider_error(exc: openai.APIError, tries: int, label: str, redact: Callable[[str], str]) -> ProviderError:
     status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
     body = redact(exc.response.text) if isinstance(exc, openai.APIStatusError) else None
     kind = f"HTTP {status}" if status is not None else type(exc).__name__
-    return ProviderError(f"{kind} after {tries} tries: {redact(exc.message)}", status=status, body=body, tries=tries)
+    return ProviderError(f"{label}: {kind} after {tries} tries: {redact(exc.message)}", status=status, body=body,
+                         tries=tries)

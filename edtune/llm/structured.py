@@ -21,22 +21,21 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined
-from jinja2 import TemplateError as JinjaTemplateError
-from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ValidationError
 
-from edtune.errors import Attempt, TemplateError, UnexpectedModelBehavior, UserError
+from edtune.errors import Attempt, UnexpectedModelBehavior
 from edtune.llm.base import ChatRequest, ChatResponse, M, Message, Structured, StructuredMode
-from edtune.settings import project_paths
+from edtune.settings import ProjectPaths, project_paths
+from edtune.templates import SUFFIX, PromptTemplate, load_template
 
-REASK_TEMPLATE = "reask.j2"
-"""File in the project's `prompts/` folder that words the re-ask (variables: error, schema, output_name)."""
-_DEFAULT_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
+REASK_TEMPLATE = "reask"
+"""Template (`prompts/reask.jinja`) that words the re-ask; variables: error, schema, output_name."""
+TRUNCATED = "\n(the reply was cut off by the max_tokens limit: answer more briefly)"
+"""Appended to the error of a reply that stopped because of max_tokens, for the model and for the log."""
+_CHECKOUT = ProjectPaths(Path(__file__).resolve().parents[2])
 
 
 @dataclass(frozen=True)
@@ -151,40 +150,26 @@ def format_validation_error(exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
-@lru_cache(maxsize=8)
-def _load_template(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
+def reask_template(project_dir: str | Path | None = None) -> PromptTemplate:
+    """`prompts/reask.jinja` of the project dir; the one in edtune's own checkout when the project's
+    prompts/ folder has none (a project need not copy it). An invalid file is an error, not skipped."""
+    paths = project_paths(project_dir)
+    file_name = f"{REASK_TEMPLATE}{SUFFIX}"
+    if not (paths.prompts / file_name).is_file() and (_CHECKOUT.prompts / file_name).is_file():
+        paths = _CHECKOUT
+    return load_template(REASK_TEMPLATE, paths.root)
 
 
-def reask_template_path(prompts_dir: Path | None = None) -> Path:
-    """`reask.j2` in `prompts_dir` (default: the project's prompts/), else the bundled default."""
-    if prompts_dir is None:
-        try:
-            prompts_dir = project_paths().prompts
-        except UserError:
-            prompts_dir = _DEFAULT_PROMPTS
-    for folder in (prompts_dir, _DEFAULT_PROMPTS):
-        if (folder / REASK_TEMPLATE).is_file():
-            return folder / REASK_TEMPLATE
-    raise TemplateError(f"re-ask template {REASK_TEMPLATE} found neither in {prompts_dir} nor {_DEFAULT_PROMPTS}")
+def render_reask(error: str, output: type[BaseModel], project_dir: str | Path | None = None) -> list[Message]:
+    """The message(s) that tell the model why its last output was refused."""
+    schema = json.dumps(sent_schema(output)[0], sort_keys=True, separators=(",", ":"))
+    return reask_template(project_dir).render({"error": error, "output_name": output.__name__, "schema": schema})
 
 
-def render_reask(error: str, output: type[BaseModel], prompts_dir: Path | None = None) -> str:
-    """The user message that tells the model why its last output was refused."""
-    path = reask_template_path(prompts_dir)
-    env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False)
-    try:
-        template = env.from_string(_load_template(path))
-        return template.render(error=error, output_name=output.__name__,
-                               schema=json.dumps(sent_schema(output)[0], sort_keys=True))
-    except JinjaTemplateError as exc:
-        raise TemplateError(f"{path}: {exc}") from exc
-
-
-def reask_request(original: ChatRequest, raw: str, feedback: str) -> ChatRequest:
+def reask_request(original: ChatRequest, raw: str, feedback: list[Message]) -> ChatRequest:
     """The original conversation plus only the last failed output and the feedback on it."""
-    extra = [Message(role="assistant", content=raw), Message(role="user", content=feedback)]
-    return original.model_copy(update={"messages": [*original.messages, *extra]})
+    failed = Message(role="assistant", content=raw)
+    return original.model_copy(update={"messages": [*original.messages, failed, *feedback]})
 
 
 @dataclass(frozen=True)
@@ -194,7 +179,7 @@ class StructuredSettings:
     mode: StructuredMode
     max_reasks: int
     model_name: str
-    prompts_dir: Path | None = None
+    project_dir: str | Path | None = None
     on_attempt: OnAttempt | None = None
 
 
@@ -209,11 +194,12 @@ async def structured_call(send: Send, request: ChatRequest, output: type[M], set
         try:
             value = validate_output(response.text, output, settings.mode, context)
         except ValueError as exc:
-            _report(settings, AttemptOutcome(current, shape, response, number, None, str(exc)))
-            attempts.append(Attempt(raw=response.text, error=str(exc),
+            problem = str(exc) + (TRUNCATED if response.finish_reason == "length" else "")
+            _report(settings, AttemptOutcome(current, shape, response, number, None, problem))
+            attempts.append(Attempt(raw=response.text, error=problem,
                                     extra={"mode": settings.mode, "finish_reason": response.finish_reason}))
             if number <= settings.max_reasks:
-                feedback = render_reask(str(exc), output, settings.prompts_dir)
+                feedback = render_reask(problem, output, settings.project_dir)
                 current = reask_request(request, response.text, feedback)
             continue
         response = response.model_copy(update={"constraint_honoured": number == 1})

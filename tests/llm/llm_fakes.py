@@ -15,10 +15,10 @@ REMOTE = "https://llm.example.com/v1"
 Reply = httpx2.Response | Callable[[httpx2.Request], httpx2.Response]
 
 
-def completion(text: str, *, prompt_tokens: int = 11, completion_tokens: int = 7,
+def completion(text: str, *, prompt_tokens: int = 11, completion_tokens: int = 7, finish_reason: str = "stop",
                logprobs: list[dict[str, Any]] | None = None) -> httpx2.Response:
     """A 200 chat-completion response carrying `text`."""
-    choice: dict[str, Any] = {"index": 0, "finish_reason": "stop",
+    choice: dict[str, Any] = {"index": 0, "finish_reason": finish_reason,
                               "message": {"role": "assistant", "content": text}}
     if logprobs is not None:
         choice["logprobs"] = {"content": logprobs}

@@ -129,6 +129,7 @@ def test_retries_exhausted_raise_provider_error_with_evidence(make_client: Build
         asyncio.run(make_client(max_retries=2).chat(request()))
     assert info.value.status == 503 and info.value.tries == 3
     assert "overloaded" in (info.value.body or "")
+    assert str(info.value).startswith("test/tiny-model at https://llm.example.com/v1: HTTP 503 after 3 tries")
 
 
 def test_client_errors_are_not_retried(make_client: Build, server: FakeServer, sleeps: Sleeps) -> None:
@@ -190,3 +191,9 @@ def test_hosted_openai_gets_max_completion_tokens(server: FakeServer, monkeypatc
     asyncio.run(client.chat(request(max_tokens=5)))
     assert server.bodies[0]["max_completion_tokens"] == 5 and "max_tokens" not in server.bodies[0]
     assert server.headers[0]["authorization"] == "Bearer sk-abc"
+
+
+def test_truncated_reply_is_reported_as_cut_off(make_client: Build, server: FakeServer) -> None:
+    server.replies = [completion('{"equivalent": tr', finish_reason="length"), completion(VERDICT)]
+    out = asyncio.run(make_client().structured(request(max_tokens=5), Verdict))
+    assert out.attempts == 2 and "cut off by the max_tokens limit" in server.bodies[1]["messages"][-1]["content"]

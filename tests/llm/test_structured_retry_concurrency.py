@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from pydantic import BaseModel
 
-from edtune.errors import DataError
+from edtune.errors import DataError, TemplateError
 from edtune.llm import ChatRequest, Message
 from edtune.llm.concurrency import map_bounded, run_bounded
 from edtune.llm.images import image_data_uri
@@ -58,11 +58,30 @@ def test_extract_json_object_from_chatter() -> None:
     assert extract_json_object("[1, 2] no object") is None
 
 
-def test_reask_template_is_rendered_from_prompts(tmp_path: Path) -> None:
-    (tmp_path / "reask.j2").write_text("Fix {{ output_name }}: {{ error }}")
-    assert render_reask("count: Field required", Outer, tmp_path) == "Fix Outer: count: Field required"
-    default = render_reask("x: bad", Outer, tmp_path / "missing")
-    assert "x: bad" in default and '"count"' in default
+REASK = """+++
+name = "reask"
+description = "Custom re-ask."
+task = "reask"
+
+[variables]
+output_name = "model name"
+error = "what was wrong"
++++
+=== user ===
+Fix {{ output_name }}: {{ error }}
+"""
+
+
+def test_reask_template_from_the_project_else_the_default(tmp_path: Path) -> None:
+    (tmp_path / "prompts").mkdir()
+    default = render_reask("x: bad", Outer, tmp_path)  # the project has no reask.jinja: edtune's own
+    assert len(default) == 1 and "x: bad" in str(default[0].content) and '"count"' in str(default[0].content)
+    (tmp_path / "prompts" / "reask.jinja").write_text(REASK)
+    (custom,) = render_reask("count: Field required", Outer, tmp_path)
+    assert custom.role == "user" and custom.content == "Fix Outer: count: Field required"
+    (tmp_path / "prompts" / "reask.jinja").write_text(REASK.replace("{{ error }}", "{{ error }"))
+    with pytest.raises(TemplateError, match=r"reask\.jinja"):
+        render_reask("x", Outer, tmp_path)
 
 
 def test_scripted_client_text_mode_and_shapes() -> None:
