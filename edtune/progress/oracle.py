@@ -3,8 +3,9 @@
 PROGRESS's accounting is "how many labels were read". Selectors and feature code are given `PoolItem`s
 (id, images, question, options: no answer, rationale or metadata), so they cannot look at a label; the
 training loop asks the `AnnotationOracle` for exactly the ids a selector chose, and the oracle counts each
-distinct id once. `JsonlOracle` keeps only byte offsets of a JSONL data set and parses a line (with its
-answer) only when that id is annotated.
+distinct id once. `JsonlOracle` keeps only the unlabelled fields and the byte offset of each line of a
+JSONL data set; a `Sample` (with its answer) is built from the line only when that id is annotated, so a
+bad label surfaces then, with its row.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class InMemoryOracle:
 
 
 class JsonlOracle:
-    """An oracle over a JSONL file of `Sample`s; a label is parsed only when its id is annotated."""
+    """An oracle over a JSONL file of `Sample`s; a labelled `Sample` is built only when its id is annotated."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)

@@ -1,15 +1,15 @@
 """PROGRESS round selection: spend the round on the clusters the student is improving on fastest.
 
 Rule (arXiv 2506.01085, with every edge case fixed here):
-1. Round size = min(`round_size`, `budget_left`); zero means the budget is spent: an empty Selection.
-   A budget smaller than a round gives a smaller round, split by the same rule.
+1. Round size = min(`round_size`, `budget_left`). A budget smaller than a round gives a smaller round,
+   split by the same rule. An empty Selection (note BUDGET_SPENT or POOL_EXHAUSTED) tells the loop to stop.
 2. Relative improvement per cluster k scored in both the current and the previous evaluation:
    accuracy: (acc_t - acc_prev) / max(acc_prev, 1 / n_k), n_k = samples scored now in k; so a cluster at
    zero previous accuracy gets acc_t * n_k (newly correct samples) instead of a division by zero;
    loss: (loss_prev - loss_t) / max(loss_prev, 1e-8) (a loss already at 0 cannot improve).
    A cluster scored in only one of the two evaluations has no improvement and is not prioritised.
 3. Kept clusters: improvement > 0 and at least one sample not yet annotated (empty clusters never are).
-4. round(exploration_fraction x size) ids are exploration, the rest is split over kept clusters by
+4. exploration_fraction x size ids, rounded half up, are exploration, the rest is split over kept clusters by
    softmax(improvement / tau) into integer quotas that sum exactly, capped by each cluster's samples left,
    the overflow shared among the others (`quotas.allocate`); what no kept cluster can take joins exploration.
    Inside a cluster, samples are drawn uniformly at random (seeded).
@@ -22,6 +22,7 @@ Rule (arXiv 2506.01085, with every edge case fixed here):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -33,6 +34,8 @@ from edtune.progress.selector import GroupScore, RoundState, Selection
 
 _LOSS_FLOOR = 1e-8
 NO_IMPROVEMENT = "no group improved (or no earlier evaluation): the round is drawn uniformly at random"
+BUDGET_SPENT = "the annotation budget is spent"
+POOL_EXHAUSTED = "every candidate is already annotated"
 
 
 def relative_improvement(current: GroupScore, previous: GroupScore) -> float:
@@ -60,6 +63,9 @@ class ProgressSelector:
 
     def next_round(self, state: RoundState, rng: np.random.Generator) -> Selection:
         """The next round's ids by the rule in the module docstring."""
+        wrong = [g for g, s in {**state.previous, **state.scores}.items() if s.metric != self.config.metric]
+        if wrong:
+            raise UserError(f"config.metric is {self.config.metric!r} but groups {wrong[:5]} hold another metric")
         done = set(state.selected)
         left = {g: [i for i in ids if i not in done] for g, ids in self._members.items()}
         improvements = relative_improvements(state.scores, state.previous)
@@ -73,13 +79,15 @@ def plan_round(state: RoundState, kept: Mapping[str, float], left: Mapping[str, 
     each group's candidate ids. With `ranked`, a group's quota takes its first candidates in `left` order
     (best first); otherwise a uniform draw. An id listed in several groups is chosen at most once."""
     size = min(config.round_size, state.budget_left)
-    if size <= 0 or not any(left.values()):
-        return Selection(round=state.round)
+    if size <= 0:
+        return Selection(round=state.round, note=BUDGET_SPENT)
+    if not any(left.values()):
+        return Selection(round=state.round, note=POOL_EXHAUSTED)
     if not kept:
         explored = _draw(_candidates(left, set(), set()), size, rng)
         return Selection(round=state.round, ids=[i for i, _ in explored], group_of=dict(explored),
                          exploration=[i for i, _ in explored], weights={}, note=NO_IMPROVEMENT)
-    n_explore = round(config.exploration_fraction * size)
+    n_explore = math.floor(config.exploration_fraction * size + 0.5)
     capacity = {g: len(set(left[g])) for g in kept}
     quotas = allocate(softmax(kept, config.tau), size - n_explore, capacity)
     picked = _fill_quotas(quotas, left, rng, ranked)

@@ -79,3 +79,13 @@ def test_bad_inputs_are_user_errors() -> None:
         spherical_kmeans(np.array([[1.0, 0.0], [0.0, 0.0]]), 1, backend="numpy")
     with pytest.raises(UserError, match="NaN"):
         spherical_kmeans(np.array([[np.nan, 1.0]]), 1, backend="numpy")
+
+
+def test_given_starting_centroids_are_used_and_checked() -> None:
+    x, truth = blobs(seed=4)
+    start = np.stack([x[truth == c][0] for c in range(6)])
+    result = spherical_kmeans(x, 6, niter=0, backend="numpy", init=start)
+    assert np.allclose(result.centroids, start / np.linalg.norm(start, axis=1, keepdims=True), atol=1e-6)
+    assert same_partition(result.assignments, truth)
+    with pytest.raises(UserError, match="shape"):
+        spherical_kmeans(x, 5, backend="numpy", init=start)

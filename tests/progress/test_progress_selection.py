@@ -6,7 +6,9 @@ import pytest
 from edtune.errors import UserError
 from edtune.progress.config import ProgressConfig
 from edtune.progress.selection import (
+    BUDGET_SPENT,
     NO_IMPROVEMENT,
+    POOL_EXHAUSTED,
     ProgressSelector,
     relative_improvement,
     relative_improvements,
@@ -155,9 +157,11 @@ def test_spent_budget_or_exhausted_pool_gives_an_empty_selection() -> None:
     scores = {"a": acc(0.6)}
     previous = {"a": acc(0.3)}
     spent = RoundState(round=4, budget_left=0, scores=scores, previous=previous)
-    assert ProgressSelector(group_of, config()).next_round(spent, np.random.default_rng(0)).ids == []
+    empty = ProgressSelector(group_of, config()).next_round(spent, np.random.default_rng(0))
+    assert empty.ids == [] and empty.note == BUDGET_SPENT
     exhausted = RoundState(round=4, budget_left=10, selected=list(group_of), scores=scores, previous=previous)
-    assert ProgressSelector(group_of, config()).next_round(exhausted, np.random.default_rng(0)).ids == []
+    empty = ProgressSelector(group_of, config()).next_round(exhausted, np.random.default_rng(0))
+    assert empty.ids == [] and empty.note == POOL_EXHAUSTED
 
 
 def test_exploration_when_every_cluster_is_kept_draws_from_their_leftovers() -> None:
@@ -195,3 +199,17 @@ def test_loss_metric_selects_clusters_whose_loss_fell() -> None:
 def test_config_refuses_warmup_coarser_than_tracking() -> None:
     with pytest.raises(ValueError, match="k_warmup"):
         ProgressConfig(k_tracking=100, k_warmup=10)
+
+
+def test_exploration_share_is_rounded_half_up() -> None:
+    group_of = pool({"a": 100, "b": 100})
+    state = RoundState(round=1, budget_left=5, scores={"a": acc(0.6), "b": acc(0.2)},
+                       previous={"a": acc(0.3), "b": acc(0.3)})
+    sel = ProgressSelector(group_of, config()).next_round(state, np.random.default_rng(0))
+    assert len(sel.exploration) == 1 and sel.quotas == {"a": 4}
+
+
+def test_scores_of_another_metric_than_configured_are_refused() -> None:
+    state = RoundState(round=1, budget_left=5, scores={"a": acc(0.6)}, previous={"a": acc(0.3)})
+    with pytest.raises(UserError, match="metric"):
+        ProgressSelector(pool({"a": 10}), config(metric="loss")).next_round(state, np.random.default_rng(0))
