@@ -1,9 +1,66 @@
-"""CLI commands for student (filled in by its owner)."""
+"""`edtune student ...`: rebuild the bundled tiny student, and score a student on a data file."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+student_app = typer.Typer(no_args_is_help=True, help="Build and evaluate students.")
+
+
+@student_app.command("pretrain")
+def pretrain_command(
+    out: Annotated[Path, typer.Option(help="Checkpoint directory to write (the shipped one is "
+                                           "edtune/student/tiny_checkpoint).")],
+    steps: Annotated[int, typer.Option(help="Optimiser steps.")] = 2000,
+    samples: Annotated[int, typer.Option(help="Distinct base-skill training samples.")] = 16_000,
+    seed: Annotated[int, typer.Option(help="Weight-init and batch-order seed.")] = 0,
+    world_seed: Annotated[int, typer.Option(help="Seed of the shapes world the samples come from.")] = 0,
+) -> None:
+    """Pretrain the tiny Llava student on the shapes world's base skills (colour, shape, existence)."""
+    import torch
+
+    from edtune.student.pretrain import PretrainConfig, pretrain
+
+    torch.set_num_threads(1)
+    config = PretrainConfig(steps=steps, train_samples=samples, seed=seed, world_seed=world_seed)
+    stats = pretrain(out, config, progress=True)
+    typer.echo(f"wrote {out}: {stats.steps} steps on {stats.train_samples} samples, "
+               f"prepare {stats.prepare_s:.0f} s + train {stats.train_s:.0f} s, "
+               f"loss {stats.first_loss:.3f} -> {stats.final_loss:.3f}")
+
+
+@student_app.command("eval")
+def eval_command(
+    data: Annotated[Path, typer.Option(help="Samples (JSONL, LLaVA JSON or HF dataset) with answers.")],
+    model: Annotated[Path | None, typer.Option(help="HF checkpoint directory; default: the bundled tiny "
+                                                    "student.")] = None,
+    image_root: Annotated[Path | None, typer.Option(help="Image root (default: the data file's folder).")] = None,
+    adapter: Annotated[Path | None, typer.Option(help="LoRA adapter directory to load first.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Samples per generation batch.")] = 64,
+    limit: Annotated[int | None, typer.Option(help="Only the first N samples.")] = None,
+    device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
+) -> None:
+    """Answer every sample and print exact-match accuracy per skill (`metadata.skill`)."""
+    from edtune.data.loaders import default_image_root, load_samples
+    from edtune.student import StudentConfig
+    from edtune.student.evaluate import accuracy_by, exact_matches
+    from edtune.student.hf import HFStudent
+    from edtune.student.pretrain import TINY_CHECKPOINT
+
+    samples = load_samples(data, image_root=image_root)[:limit]
+    root = image_root or default_image_root(data)
+    student = HFStudent.from_pretrained(model or TINY_CHECKPOINT, StudentConfig.model_validate({"device": device}))
+    if adapter is not None:
+        student.load_adapter(adapter)
+    correct = exact_matches(samples, student.answer(samples, root, batch_size=batch_size))
+    for skill, (hits, total) in accuracy_by(samples, correct).items():
+        typer.echo(f"{skill:28s} {hits / total:6.3f}  ({hits}/{total})")
+    typer.echo(f"{'all':28s} {sum(correct) / max(1, len(correct)):6.3f}  ({sum(correct)}/{len(correct)})")
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the main app."""
+    """Attach the `student` command group to the main app."""
+    app.add_typer(student_app, name="student")

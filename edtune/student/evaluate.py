@@ -1,0 +1,37 @@
+"""Exact-match scoring of student answers, grouped by skill: the quick check used by the student's CLI
+and benchmarks. Judging proper (teacher LLMs, unscored outcomes) lives with the judges."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+from edtune.records import Sample, StudentOutput
+
+
+def normalise(answer: str | None) -> str:
+    """Lower-case, trimmed, trailing full stop dropped; None (no answer found) becomes ""."""
+    return (answer or "").strip().lower().removesuffix(".").strip()
+
+
+def exact_matches(samples: Sequence[Sample], outputs: Sequence[StudentOutput]) -> list[bool]:
+    """Per sample: does the parsed answer equal `Sample.answer` after `normalise`? Order must match."""
+    pairs = zip(samples, outputs, strict=True)
+    return [s.id == o.sample_id and normalise(o.answer) == normalise(s.answer) and bool(o.answer)
+            for s, o in pairs]
+
+
+def skill_of(sample: Sample) -> str:
+    """The sample's question family / skill name (`metadata["skill"]`), else "all"."""
+    return str(sample.metadata.get("skill", "all"))
+
+
+def accuracy_by(samples: Sequence[Sample], correct: Sequence[bool],
+                key: Callable[[Sample], str] = skill_of) -> dict[str, tuple[int, int]]:
+    """Group -> (correct, total), groups in first-seen order."""
+    table: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for sample, ok in zip(samples, correct, strict=True):
+        row = table[key(sample)]
+        row[0] += int(ok)
+        row[1] += 1
+    return {group: (hits, total) for group, (hits, total) in table.items()}

@@ -1,0 +1,169 @@
+"""`HFStudent`: any Hugging Face image-text-to-text checkpoint as an edtune `Student`.
+
+Loaded with `AutoProcessor` + `AutoModelForImageTextToText`, prompted through the checkpoint's chat
+template, answering with batched greedy generation (left padding), trained with removable peft LoRA
+adapters. The bundled tiny student and a 7B Qwen2-VL take exactly this path; only `StudentConfig`
+(device, dtype) differs.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from edtune.errors import ConfigError, UserError
+from edtune.rationale import to_student_output
+from edtune.records import Sample, StudentOutput
+from edtune.student.base import LoraTrainConfig, StudentConfig, TrainStats
+from edtune.student.lora import adapter_target_names, attach_lora, trainable_parameters
+from edtune.student.prompting import model_inputs, training_example
+from edtune.student.training import Schedule, fit
+
+if TYPE_CHECKING:
+    import torch
+    from peft import PeftModel
+
+
+class HFStudent:
+    """A Hugging Face VLM behind the `Student` protocol. Not thread-safe: one call at a time."""
+
+    def __init__(self, model: Any, processor: Any, config: StudentConfig | None = None, *, name: str = "") -> None:
+        """Wrap an already-loaded model and processor (see `from_pretrained` for the usual way in)."""
+        import torch
+
+        self.config = config or StudentConfig()
+        self.name = name
+        if self.config.num_threads is not None and self.config.device == "cpu":
+            torch.set_num_threads(self.config.num_threads)
+        self._model = model.to(self.config.device).eval()
+        self._processor = processor
+        self._peft: PeftModel | None = None
+        self._targets: list[str] = []
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, config: StudentConfig | None = None) -> HFStudent:
+        """Load processor and model from a local checkpoint directory (never downloads)."""
+        import torch
+        from transformers import AutoModelForImageTextToText, AutoProcessor
+
+        config = config or StudentConfig()
+        if not Path(path).is_dir():
+            raise UserError(f"student checkpoint directory not found: {path}")
+        processor = AutoProcessor.from_pretrained(path, local_files_only=True)
+        model = AutoModelForImageTextToText.from_pretrained(
+            path, dtype=getattr(torch, config.dtype), local_files_only=True)
+        return cls(model, processor, config, name=Path(path).name)
+
+    @property
+    def model(self) -> torch.nn.Module:
+        """The underlying HF model (with LoRA layers injected while an adapter is attached)."""
+        return self._model
+
+    @property
+    def processor(self) -> Any:
+        """The checkpoint's processor (tokenizer + image processor + chat template)."""
+        return self._processor
+
+    @property
+    def has_adapter(self) -> bool:
+        """Whether a LoRA adapter is attached."""
+        return self._peft is not None
+
+    def answer(self, samples: Sequence[Sample], image_root: Path, *, batch_size: int = 64) -> list[StudentOutput]:
+        """Greedy answers in input order; raw text decoded without special tokens, then parsed."""
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        outputs: list[StudentOutput] = []
+        for start in range(0, len(samples), batch_size):
+            chunk = samples[start:start + batch_size]
+            texts = self._generate(chunk, image_root, first_row=start + 1)
+            outputs.extend(to_student_output(s.id, t) for s, t in zip(chunk, texts, strict=True))
+        return outputs
+
+    def _generate(self, samples: Sequence[Sample], image_root: Path, *, first_row: int) -> list[str]:
+        import torch
+
+        tokenizer = self._processor.tokenizer
+        # Left padding: every row's prompt then ends at the same column, where generation appends.
+        tokenizer.padding_side = "left"
+        inputs = model_inputs(self._processor, samples, image_root, self.config, first_row=first_row)
+        inputs = {k: v.to(self.config.device) for k, v in inputs.items()}
+        with torch.inference_mode():
+            out = self._model.generate(**inputs, do_sample=False, max_new_tokens=self.config.max_new_tokens,
+                                       pad_token_id=tokenizer.pad_token_id)
+        new_tokens = out[:, inputs["input_ids"].shape[1]:]
+        return [t.strip() for t in self._processor.batch_decode(new_tokens, skip_special_tokens=True)]
+
+    def train(self, samples: Sequence[Sample], image_root: Path, config: LoraTrainConfig, *, seed: int,
+              replay: Sequence[Sample] = (), replay_root: Path | None = None) -> TrainStats:
+        """LoRA-train (see `Student.train`). A first call creates the adapter from `config`'s shape
+        (r, alpha, targets); later calls keep training that adapter until `reset_adapter`."""
+        if not samples:
+            raise UserError("train() needs at least one sample")
+        started = time.perf_counter()
+        examples = [training_example(self._processor, s, image_root, self.config, row=i + 1)
+                    for i, s in enumerate(samples)]
+        examples += [training_example(self._processor, s, replay_root or image_root, self.config, row=i + 1)
+                     for i, s in enumerate(replay)]
+        per_epoch = -(-len(examples) // config.batch_size)
+        schedule = Schedule(lr=config.lr, steps=per_epoch * config.epochs, batch_size=config.batch_size,
+                            warmup_ratio=config.warmup_ratio, weight_decay=config.weight_decay,
+                            max_grad_norm=config.max_grad_norm)
+        with self._seeded(seed):
+            if self._peft is None:
+                self._peft, self._targets = attach_lora(self._model, config)
+            losses = fit(self._model, examples, schedule, pad_id=self._pad_id(), seed=seed,
+                         device=self.config.device)
+        epoch_losses = [sum(losses[i:i + per_epoch]) / len(losses[i:i + per_epoch])
+                        for i in range(0, len(losses), per_epoch)]
+        return TrainStats(steps=len(losses), epochs=config.epochs, train_samples=len(samples),
+                          replay_samples=len(replay), epoch_losses=epoch_losses,
+                          wall_s=time.perf_counter() - started,
+                          trainable_params=sum(p.numel() for p in trainable_parameters(self._model)),
+                          target_modules=list(self._targets))
+
+    @contextmanager
+    def _seeded(self, seed: int) -> Iterator[None]:
+        """Seed torch's RNG (adapter init, dropout) without disturbing the caller's RNG state."""
+        import torch
+
+        devices = [torch.cuda.current_device()] if self.config.device == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(random.Random(seed).getrandbits(63))
+            yield
+
+    def _pad_id(self) -> int:
+        tokenizer = self._processor.tokenizer
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        if pad is None:
+            raise ConfigError("the checkpoint's tokenizer defines neither a pad nor an eos token")
+        return int(pad)
+
+    def save_adapter(self, directory: Path) -> None:
+        """Write the adapter (peft format: adapter_config.json + adapter_model.safetensors)."""
+        if self._peft is None:
+            raise UserError("no adapter to save: train or load one first")
+        self._peft.save_pretrained(str(directory))
+
+    def load_adapter(self, directory: Path) -> None:
+        """Replace the current adapter by the saved one; it stays trainable by later `train` calls."""
+        from peft import PeftModel
+
+        if not (Path(directory) / "adapter_config.json").is_file():
+            raise UserError(f"no LoRA adapter (adapter_config.json) in {directory}")
+        self.reset_adapter()
+        self._peft = PeftModel.from_pretrained(self._model, directory, is_trainable=True)
+        self._targets = adapter_target_names(self._peft)
+        self._model.eval()
+
+    def reset_adapter(self) -> None:
+        """Remove the LoRA layers (unmerged), restoring the base model's exact outputs."""
+        if self._peft is not None:
+            self._model = self._peft.unload()
+            self._peft = None
+            self._targets = []
+        self._model.eval()

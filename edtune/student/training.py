@@ -1,0 +1,89 @@
+"""The optimisation loop shared by LoRA training and tiny-student pretraining.
+
+AdamW on the trainable parameters, linear warm-up then cosine decay to zero, batches drawn from a
+seeded reshuffle of the examples every epoch. The caller seeds torch's RNG (dropout, adapter init).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from edtune.student.lora import Example, collate, trainable_parameters
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Optimiser settings of one `fit` call."""
+
+    lr: float
+    steps: int
+    batch_size: int
+    warmup_ratio: float = 0.03
+    weight_decay: float = 0.0
+    max_grad_norm: float | None = 1.0
+
+
+def cosine_factor(step: int, schedule: Schedule) -> float:
+    """LR multiplier at `step`: linear warm-up to 1, then cosine down to 0 at the last step."""
+    warmup = int(schedule.steps * schedule.warmup_ratio)
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, schedule.steps - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def batches(examples: list[Example], batch_size: int, rng: random.Random) -> Iterator[list[Example]]:
+    """Endless batches: each epoch is a fresh shuffle; the last partial batch of an epoch is kept."""
+    order = list(range(len(examples)))
+    while True:
+        rng.shuffle(order)
+        for start in range(0, len(order), batch_size):
+            yield [examples[i] for i in order[start:start + batch_size]]
+
+
+def fit(model: torch.nn.Module, examples: list[Example], schedule: Schedule, *, pad_id: int, seed: int,
+        device: str, progress: bool = False) -> list[float]:
+    """Train in place for `schedule.steps` steps; returns the loss of every step."""
+    import torch
+
+    params = trainable_parameters(model)
+    optimiser = torch.optim.AdamW(params, lr=schedule.lr, weight_decay=schedule.weight_decay)
+    lr_schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: cosine_factor(step, schedule))
+    stream = batches(examples, schedule.batch_size, random.Random(seed))
+    losses: list[float] = []
+    model.train()
+    with _progress_bar(progress, schedule.steps) as advance:
+        for _ in range(schedule.steps):
+            batch = {k: v.to(device) for k, v in collate(next(stream), pad_id).items()}
+            loss = model(**batch).loss
+            loss.backward()
+            if schedule.max_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(params, schedule.max_grad_norm)
+            optimiser.step()
+            lr_schedule.step()
+            optimiser.zero_grad(set_to_none=True)
+            losses.append(float(loss.detach()))
+            advance(losses[-1])
+    model.eval()
+    return losses
+
+
+@contextmanager
+def _progress_bar(enabled: bool, total: int) -> Iterator[Callable[[float], None]]:
+    """A rich progress bar when asked for (long pretraining runs), a no-op otherwise."""
+    if not enabled:
+        yield lambda loss: None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("training", total=total)
+        yield lambda loss: bar.update(task, advance=1, description=f"training (loss {loss:.3f})")
