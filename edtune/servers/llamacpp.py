@@ -40,8 +40,9 @@ class LlamaCppConfig(Record):
     """Total context in tokens, shared by the slots (each slot gets n_ctx / n_parallel)."""
     n_parallel: int = Field(default=4, ge=1)
     """Slots: how many requests are decoded together; more wait in a queue."""
-    threads: int = Field(default=2, ge=1)
-    """CPU threads for generation and prompt processing."""
+    threads: int = Field(default=1, ge=1)
+    """CPU threads for generation and prompt processing. 1 by default: llama.cpp's threads spin-wait for
+    each other, so on cores other processes also use, 2 threads measured ~30x slower than 1."""
     ready_timeout_s: float = Field(default=60.0, gt=0)
     """How long to wait for `/v1/models` to answer before giving up."""
     verbosity: int = -1

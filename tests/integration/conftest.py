@@ -4,17 +4,21 @@ The GGUF is fetched at install time by `python scripts/fetch_test_model.py` (nev
 it these tests skip, unless EDTUNE_REQUIRE_INTEGRATION=1 (CI), where a missing model fails the run.
 EDTUNE_TEST_GGUF points at a different file.
 
-One server serves the whole session; `llama_server` gives its base URL and model name.
+One server serves the whole session; `llama_server` gives its base URL and model name. `llm` gives each
+test a fresh `OpenAICompatibleClient` pointed at it (a client's connection pool belongs to the event loop
+of the test that opened it, so clients are not shared). Teacher and judge tests build on `llm`; async
+tests are marked `anyio` (the backend is asyncio).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from edtune.llm.openai_client import OpenAICompatibleClient
 from edtune.servers.llamacpp import LlamaCppConfig, RunningServer, llamacpp_server
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +43,7 @@ def gguf_path() -> Path:
 def llama_server(gguf_path: Path) -> Iterator[RunningServer]:
     """A llama.cpp server on 127.0.0.1 (free port) with SLOTS parallel slots, up for the whole session."""
     pytest.importorskip("xllamacpp")
-    config = LlamaCppConfig(model_path=gguf_path, alias=SERVED_NAME, n_ctx=8192, n_parallel=SLOTS, threads=2)
+    config = LlamaCppConfig(model_path=gguf_path, alias=SERVED_NAME, n_ctx=8192, n_parallel=SLOTS)
     with llamacpp_server(config) as server:
         yield server
 
@@ -47,3 +51,12 @@ def llama_server(gguf_path: Path) -> Iterator[RunningServer]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+async def llm(llama_server: RunningServer) -> AsyncIterator[OpenAICompatibleClient]:
+    """A ready client for the session's server (no cache; a key variable no one sets, so none leaks)."""
+    client = OpenAICompatibleClient(llama_server.model, llama_server.base_url, provider="llamacpp",
+                                    api_key_env="EDTUNE_LLAMACPP_TEST_KEY", timeout_s=300)
+    yield client
+    await client.close()
