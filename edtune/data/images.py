@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from edtune.errors import DataError
 
@@ -50,7 +50,7 @@ def check_image(path: Path, rel: str, *, file: str, row: int, field: str) -> Non
             img.verify()
         with Image.open(path) as img:
             img.load()
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise DataError(f"unreadable or corrupt image {rel!r}: {exc}", file=file, row=row, field=field) from exc
 
 
@@ -62,7 +62,7 @@ def store_image_bytes(root: Path, data: bytes, *, file: str, row: int, field: st
     try:
         with Image.open(io.BytesIO(data)) as img:
             ext = (img.format or "png").lower()
-    except (OSError, UnidentifiedImageError) as exc:
+    except (OSError, Image.DecompressionBombError) as exc:
         raise DataError(f"unreadable or corrupt embedded image: {exc}", file=file, row=row, field=field) from exc
     rel = f"{STORE_DIR}/{hashlib.sha256(data).hexdigest()[:32]}.{ext}"
     target = root / rel

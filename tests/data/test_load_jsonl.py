@@ -101,3 +101,5 @@ def test_missing_file_and_unknown_suffix(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="cannot tell the data format"):
         load_samples(odd)
     assert load_samples(odd, fmt="jsonl") == []
+    with pytest.raises(DataError, match="unknown data format 'csv'"):
+        load_samples(odd, fmt="csv")  # type: ignore[arg-type]
