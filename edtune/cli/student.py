@@ -44,12 +44,15 @@ def eval_command(
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
 ) -> None:
     """Answer every sample and print exact-match accuracy per skill (`metadata.skill`)."""
+    from transformers.utils import logging as hf_logging
+
     from edtune.data.loaders import default_image_root, load_samples
     from edtune.student import StudentConfig
+    from edtune.student.bundled import TINY_CHECKPOINT
     from edtune.student.evaluate import accuracy_by, exact_matches
     from edtune.student.hf import HFStudent
-    from edtune.student.pretrain import TINY_CHECKPOINT
 
+    hf_logging.disable_progress_bar()  # a bar for loading a few MB only clutters the score table
     samples = load_samples(data, image_root=image_root)[:limit]
     root = image_root or default_image_root(data)
     student = HFStudent.from_pretrained(model or TINY_CHECKPOINT, StudentConfig.model_validate({"device": device}))

@@ -19,8 +19,6 @@ from edtune.records import Record, Sample
 from edtune.student.base import StudentConfig
 from edtune.student.tiny import TinyStudentConfig, build_model, build_processor, build_tokenizer, save_checkpoint
 
-TINY_CHECKPOINT = Path(__file__).with_name("tiny_checkpoint")
-"""Where the shipped, pretrained tiny student lives (rebuilt by `edtune student pretrain`)."""
 PRETRAIN_RECORD = "edtune_pretrain.json"
 """File in the checkpoint holding the `PretrainConfig` and `PretrainStats` that produced it."""
 

@@ -129,6 +129,12 @@ def _special_ids(tokenizer: PreTrainedTokenizerFast) -> dict[str, Any]:
             "eos_token_id": tokenizer.eos_token_id}
 
 
+def _token_id(tokenizer: PreTrainedTokenizerFast, token: str) -> int:
+    token_id = tokenizer.convert_tokens_to_ids(token)
+    assert isinstance(token_id, int)  # a single token string maps to a single id
+    return token_id
+
+
 def build_tiny_checkpoint(texts: Iterable[str], out_dir: Path, config: TinyStudentConfig, *,
                           seed: int) -> tuple[LlavaForConditionalGeneration, LlavaProcessor]:
     """Build an untrained tiny student whose vocabulary covers `texts` and save it to `out_dir`."""
@@ -144,9 +150,3 @@ def save_checkpoint(model: LlavaForConditionalGeneration, processor: LlavaProces
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
     processor.save_pretrained(out_dir)
-
-
-def _token_id(tokenizer: PreTrainedTokenizerFast, token: str) -> int:
-    token_id = tokenizer.convert_tokens_to_ids(token)
-    assert isinstance(token_id, int)  # a single token string maps to a single id
-    return token_id

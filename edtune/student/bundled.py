@@ -1,0 +1,25 @@
+"""The bundled tiny student: where the shipped checkpoint lives and how to load it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from edtune.errors import UserError
+from edtune.student.base import StudentConfig
+
+if TYPE_CHECKING:
+    from edtune.student.hf import HFStudent
+
+TINY_CHECKPOINT = Path(__file__).with_name("tiny_checkpoint")
+"""The shipped, pretrained tiny student (rebuilt by `edtune student pretrain --out <this folder>`)."""
+
+
+def bundled_student(config: StudentConfig | None = None) -> HFStudent:
+    """The pretrained tiny student as an `HFStudent`; UserError saying how to rebuild it when missing."""
+    from edtune.student.hf import HFStudent
+
+    if not (TINY_CHECKPOINT / "model.safetensors").is_file():
+        raise UserError(f"the bundled tiny student is missing from {TINY_CHECKPOINT}; rebuild it with "
+                        f"`edtune student pretrain --out {TINY_CHECKPOINT}` (about 10 min on 2 cores)")
+    return HFStudent.from_pretrained(TINY_CHECKPOINT, config)

@@ -1,0 +1,41 @@
+"""`edtune student pretrain` and `edtune student eval` through typer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from edtune.cli import student as student_cli
+from edtune.data.loaders import write_samples
+from edtune.errors import UserError
+from edtune.records import Sample
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    student_cli.register(app)
+    return app
+
+
+def test_pretrain_then_eval(tmp_path: Path, samples: list[Sample], image_root: Path) -> None:
+    runner, app = CliRunner(), _app()
+    out = tmp_path / "student"
+    built = runner.invoke(app, ["student", "pretrain", "--out", str(out), "--steps", "1", "--samples", "6"])
+    assert built.exit_code == 0, built.output
+    assert "1 steps on 6 samples" in built.output and (out / "model.safetensors").is_file()
+
+    data = image_root / "colours.jsonl"
+    write_samples([s.model_copy(update={"metadata": {"skill": "colour"}}) for s in samples[:5]], data)
+    scored = runner.invoke(app, ["student", "eval", "--model", str(out), "--data", str(data), "--batch-size", "2"])
+    assert scored.exit_code == 0, scored.output
+    rows = {line.split()[0]: line for line in scored.output.splitlines() if line.endswith("/5)")}
+    assert set(rows) == {"colour", "all"}
+
+
+def test_eval_refuses_a_missing_checkpoint(tmp_path: Path, samples: list[Sample], image_root: Path) -> None:
+    data = image_root / "one.jsonl"
+    write_samples(samples[:1], data)
+    result = CliRunner().invoke(_app(), ["student", "eval", "--model", str(tmp_path / "nope"), "--data", str(data)])
+    assert isinstance(result.exception, UserError) and "not found" in str(result.exception)
