@@ -85,17 +85,15 @@ class PromptTemplate:
     path: Path | None
     hash: str
     sections: tuple[_Section, ...]
+    needed: frozenset[str]
 
     @property
     def name(self) -> str:
         return self.meta.name
 
     def variables(self) -> set[str]:
-        """The variables the message sections need (from `jinja2.meta`, not from the front matter)."""
-        found: set[str] = set()
-        for section in self.sections:
-            found |= meta.find_undeclared_variables(_ENV.parse(section.source))
-        return found
+        """The variables the message sections need (found by `jinja2.meta`, not read from the front matter)."""
+        return set(self.needed)
 
     def render(self, variables: Mapping[str, Any], images: Sequence[ImageInput] = ()) -> list[Message]:
         """Render every section into a message; images go first in the first user message.
@@ -139,7 +137,9 @@ def parse_template(data: bytes, *, origin: str, path: Path | None = None) -> Pro
     header, body = _split_front_matter(text, origin)
     template_meta = _parse_meta(header, origin)
     sections = _parse_sections(body, origin)
-    template = PromptTemplate(meta=template_meta, path=path, hash=template_hash(data), sections=sections)
+    needed = frozenset().union(*(meta.find_undeclared_variables(_ENV.parse(s.source)) for s in sections))
+    template = PromptTemplate(meta=template_meta, path=path, hash=template_hash(data), sections=sections,
+                              needed=needed)
     _check_variables(template, origin)
     return template
 

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StringConstraints
 
 from edtune.llm.base import Usage
 from edtune.records import Record
 
 MAX_PHRASE_WORDS = 8
 """A skill phrase longer than this is refused (and re-asked): skills are short phrases, not sentences."""
+MAX_PHRASE_CHARS = 80
+"""Length cap of a skill phrase in the JSON schema, so a server that constrains decoding stops a run-on."""
+MAX_REASON_CHARS = 400
+"""Length cap of a teacher's explanation in the JSON schema (small models otherwise ramble until cut off)."""
 
 
 def _short_phrase(value: str) -> str:
@@ -31,7 +35,8 @@ def _short_phrase(value: str) -> str:
     return text
 
 
-SkillPhrase = Annotated[str, AfterValidator(_short_phrase)]
+SkillPhrase = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PHRASE_CHARS),
+                        AfterValidator(_short_phrase)]
 """A short skill phrase, e.g. "counting objects of one colour"; whitespace is normalised."""
 
 
@@ -43,7 +48,7 @@ class FirstWrongStep(Record):
 
     step: int = Field(ge=1)
     """1-based index of the first incorrect step (the task also bounds it by the number of steps)."""
-    reason: str = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=MAX_REASON_CHARS)
     """Why that step is wrong, in one or two sentences."""
 
 
@@ -52,7 +57,7 @@ class StepVerdict(Record):
 
     correct: bool
     """True when the step is correct given the question, the image and the steps before it."""
-    reason: str = ""
+    reason: str = Field(default="", max_length=MAX_REASON_CHARS)
     """A short justification (may be empty)."""
 
 
