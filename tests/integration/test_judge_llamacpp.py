@@ -1,4 +1,4 @@
-"""The LLM judge against a real llama.cpp server (SmolLM2-135M), built from a spec string as a user would.
+"""The LLM judge against real servers (llama.cpp, vLLM; SmolLM2-135M), built from a spec string as a user would.
 
 Checks the protocol path (template rendered, schema-constrained verdict validated, judgments returned in
 order, nothing leaked into `error`), never whether a 135M model grades well.
@@ -12,7 +12,7 @@ from edtune.judging import summarize
 from edtune.judging.llm import LLMJudge
 from edtune.llm.openai_client import OpenAICompatibleClient
 from edtune.records import Sample, StudentOutput
-from edtune.servers.llamacpp import RunningServer
+from edtune.servers import Served
 from edtune.specs import build_judge
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -26,16 +26,17 @@ PAIRS = [
 ]
 
 
-async def test_llm_judge_from_a_spec_string_returns_schema_valid_verdicts(llama_server: RunningServer,
+async def test_llm_judge_from_a_spec_string_returns_schema_valid_verdicts(served: Served,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LLAMACPP_API_KEY", raising=False)
-    judge = build_judge(f"llamacpp/{llama_server.model}@{llama_server.base_url}")
+    monkeypatch.delenv("VLLM_API_KEY", raising=False)
+    judge = build_judge(served.spec)
     assert isinstance(judge, LLMJudge)
     samples = [sample for sample, _ in PAIRS]
     outputs = [StudentOutput(sample_id=s.id, raw_text=f"Answer: {text}", answer=text) for s, text in PAIRS]
     judgments = await judge.judge(samples, outputs)
     assert [j.sample_id for j in judgments] == ["a", "b", "c", "d"]
-    assert {j.judge for j in judgments} == {f"llamacpp/{llama_server.model}"}
+    assert {j.judge for j in judgments} == {f"{served.provider}/{served.model}"}
     summary = summarize(judgments)
     # json_schema reaches llama.cpp's grammar, so every verdict validates: nothing unparseable, no errors.
     assert summary.unscored == 0, [j.reason for j in judgments]

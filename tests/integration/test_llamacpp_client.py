@@ -1,4 +1,4 @@
-"""OpenAICompatibleClient against a real llama.cpp server (SmolLM2-135M): the wire protocol, not quality.
+"""OpenAICompatibleClient against real servers (llama.cpp and vLLM, SmolLM2-135M): the protocol, not quality.
 
 Assertions check what the protocol guarantees (schema-valid output, logprob shapes, usage counts), never
 what a 135M model says.
@@ -15,6 +15,7 @@ from edtune.errors import UnexpectedModelBehavior
 from edtune.llm.base import ChatRequest, Message
 from edtune.llm.openai_client import OpenAICompatibleClient
 from edtune.records import Record
+from edtune.servers import Served
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -54,10 +55,14 @@ async def test_json_schema_output_validates_first_time(llm: OpenAICompatibleClie
     ShapeGuess.model_validate_json(result.response.text)
 
 
-async def test_structured_outputs_field_is_ignored_and_caught(llm: OpenAICompatibleClient) -> None:
-    """llama.cpp drops vLLM's `structured_outputs` field and answers HTTP 200 with free text; the client
-    must notice (the same prompt is schema-valid under json_schema) and fail with every attempt as evidence."""
+async def test_structured_outputs_field_is_honoured_by_vllm_only(llm: OpenAICompatibleClient, served: Served) -> None:
+    """vLLM enforces its `structured_outputs` extra body; llama.cpp drops it and answers HTTP 200 with free
+    text, which the client must notice (the same prompt is schema-valid under json_schema) and fail with
+    every attempt as evidence."""
     request = _ask("What shape has three sides?", max_tokens=64)
+    if served.provider == "vllm":
+        assert (await llm.structured(request, ShapeGuess, mode="structured_outputs")).attempts == 1
+        return
     with pytest.raises(UnexpectedModelBehavior) as err:
         await llm.structured(request, ShapeGuess, mode="structured_outputs")
     assert len(err.value.attempts) == llm.max_reasks + 1
