@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, meta
+from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from pydantic import Field, ValidationError
 
@@ -121,6 +122,9 @@ class PromptTemplate:
             raise TemplateError(f"template '{self.name}' was refused by the sandbox: {exc}") from exc
         except UndefinedError as exc:
             raise TemplateError(f"template '{self.name}' used an undefined value: {exc}") from exc
+        except (JinjaTemplateError, TypeError, ValueError, ArithmeticError) as exc:
+            # e.g. a filter applied to a value of the wrong type: the template (or its input) is at fault
+            raise TemplateError(f"template '{self.name}' failed to render: {type(exc).__name__}: {exc}") from exc
 
 
 def template_hash(data: bytes) -> str:
@@ -155,6 +159,16 @@ def load_template(name: str, project_dir: str | Path | None = None) -> PromptTem
     if template.meta.name != name:
         raise TemplateError(f"{path}: front matter name '{template.meta.name}' differs from the file name")
     return template
+
+
+def load_template_file(path: str | Path) -> PromptTemplate:
+    """Load a template from any file (e.g. an edited copy outside `prompts/`); its name need not match."""
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise TemplateError(f"{file}: cannot read template ({exc.strerror})") from exc
+    return parse_template(data, origin=str(file), path=file)
 
 
 def list_template_names(project_dir: str | Path | None = None) -> list[str]:

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from edtune.errors import TemplateError
-from edtune.templates import list_template_names, load_template, parse_template
+from edtune.templates import list_template_names, load_template, load_template_file, parse_template
 
 GOOD = """+++
 name = "greet"
@@ -90,6 +90,20 @@ def test_sandbox_refuses_calling_unsafe_attributes() -> None:
 def test_invalid_files_are_refused_with_the_reason(text: str, problem: str) -> None:
     with pytest.raises(TemplateError, match=problem):
         parse_template(text.encode(), origin="bad.jinja")
+
+
+def test_render_errors_of_the_template_become_template_errors() -> None:
+    template = parse_template(GOOD.replace("Hello {{ who }}!", "Hello {{ who * 2 }}!").encode(), origin="t")
+    with pytest.raises(TemplateError, match="'greet' failed to render: TypeError"):
+        template.render({"who": None, "items": []})
+
+
+def test_a_file_outside_prompts_loads_by_path(tmp_path: Path) -> None:
+    path = tmp_path / "draft.jinja"
+    path.write_text(GOOD, encoding="utf-8")
+    assert load_template_file(path).name == "greet" and load_template_file(path).path == path
+    with pytest.raises(TemplateError, match="cannot read"):
+        load_template_file(tmp_path / "missing.jinja")
 
 
 def test_file_name_must_match_front_matter_name(tmp_path: Path) -> None:
