@@ -22,6 +22,7 @@ from edtune.teacher import (
     SkillAnalyzer,
     SkillAnnotator,
 )
+from edtune.teacher.records import PerStepEvidence
 
 PHRASE_SKILL = {phrase: name for name, info in SKILLS.items() for phrase in info.phrases}
 
@@ -30,6 +31,12 @@ PHRASE_SKILL = {phrase: name for name, info in SKILLS.items() for phrase in info
 def server(index: WorldIndex) -> Iterator[RunningServer]:
     with reference_teacher(index) as running:
         yield running
+
+
+def _tasks(client: OpenAICompatibleClient, world_dir: Path) -> tuple[DirectLocator, PerStepLocator, SkillAnalyzer]:
+    return (DirectLocator(client, project_dir=REPO_ROOT, image_root=world_dir),
+            PerStepLocator(client, project_dir=REPO_ROOT, image_root=world_dir),
+            SkillAnalyzer(client, project_dir=REPO_ROOT, image_root=world_dir))
 
 
 def _cases(samples: list[Sample], per_family: int = 2) -> list[tuple[Sample, StudentOutput]]:
@@ -50,14 +57,14 @@ def test_direct_per_step_and_skills_equal_the_ground_truth(server: RunningServer
     cases = _cases(world.pool)
 
     async def job(client: OpenAICompatibleClient) -> list[tuple[int | None, int | None, list[str], int]]:
-        kw = {"project_dir": REPO_ROOT, "image_root": world_dir}
-        direct, per_step, skills = DirectLocator(client, **kw), PerStepLocator(client, **kw), SkillAnalyzer(client, **kw)
+        direct, per_step, skills = _tasks(client, world_dir)
         out = []
         for sample, student in cases:
             located = await direct.locate(sample, student)
             stepped = await per_step.locate(sample, student)
             analysis = await skills.analyse(sample, student, located.step)
-            out.append((located.step, stepped.step, analysis.missing_skills, stepped.evidence.verdicts.__len__()))
+            assert isinstance(stepped.evidence, PerStepEvidence)
+            out.append((located.step, stepped.step, analysis.missing_skills, len(stepped.evidence.verdicts)))
         return out
 
     results = run_with_client(server.base_url, server.model, job)
@@ -81,10 +88,10 @@ def test_a_wrong_answer_after_right_steps_blames_the_last_step(server: RunningSe
     assert truth is not None and truth.at_answer
 
     async def job(client: OpenAICompatibleClient) -> tuple[int | None, int | None, list[str]]:
-        kw = {"project_dir": REPO_ROOT, "image_root": world_dir}
-        direct = await DirectLocator(client, **kw).locate(sample, student)
-        per_step = await PerStepLocator(client, **kw).locate(sample, student)
-        skills = await SkillAnalyzer(client, **kw).analyse(sample, student, direct.step)
+        direct_task, per_step_task, skill_task = _tasks(client, world_dir)
+        direct = await direct_task.locate(sample, student)
+        per_step = await per_step_task.locate(sample, student)
+        skills = await skill_task.analyse(sample, student, direct.step)
         return direct.step, per_step.step, skills.missing_skills
 
     direct_step, per_step_step, phrases = run_with_client(server.base_url, server.model, job)

@@ -146,6 +146,12 @@ def _handler(teacher: ReferenceTeacher) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) refuses connections when a client opens many at once, as a batch does.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 @contextmanager
 def reference_teacher(world: str | Path | WorldIndex, error_rate: float = 0.0, seed: int = 0, *,
                       settings: ReferenceSettings | None = None, host: str = "127.0.0.1",
@@ -156,8 +162,7 @@ def reference_teacher(world: str | Path | WorldIndex, error_rate: float = 0.0, s
     chosen = settings if settings is not None else ReferenceSettings(error_rate=error_rate, seed=seed)
     index = world if isinstance(world, WorldIndex) else WorldIndex.load(world)
     teacher = ReferenceTeacher(index, chosen)
-    server = ThreadingHTTPServer((host, port), _handler(teacher))
-    server.daemon_threads = True
+    server = _Server((host, port), _handler(teacher))
     thread = threading.Thread(target=server.serve_forever, name="edtune-reference-teacher", daemon=True)
     thread.start()
     try:
