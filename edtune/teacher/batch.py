@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO, Generic, TextIO, TypeVar
 
 from pydantic import ValidationError
 
@@ -107,6 +107,32 @@ def _finished_ids(path: Path, result_type: type[R], retry_failed: bool) -> set[s
     return done
 
 
+class _Appender(Generic[R]):
+    """Appends finished results to the open results file, counting them."""
+
+    def __init__(self, handle: TextIO, on_result: Callable[[R], None] | None) -> None:
+        self.handle = handle
+        self.on_result = on_result
+        self.processed = 0
+        self.failed = 0
+
+    def write(self, finished: set[asyncio.Task[R]]) -> None:
+        """Write every successful result (flushed at once, so a crash loses at most the line being
+        written), then re-raise the first exception among `finished`, if any."""
+        errors = [exc for task in finished if (exc := task.exception()) is not None]
+        for task in finished:
+            if task.exception() is None:
+                result = task.result()
+                self.handle.write(result.model_dump_json() + "\n")
+                self.handle.flush()
+                self.processed += 1
+                self.failed += result.failure is not None
+                if self.on_result is not None:
+                    self.on_result(result)
+        if errors:
+            raise errors[0]
+
+
 async def run_resumable(items: Iterable[T], work: Callable[[T], Awaitable[R]], *, out: Path,
                         key: Callable[[T], str], result_type: type[R], concurrency: int = 8,
                         retry_failed: bool = False, on_result: Callable[[R], None] | None = None) -> BatchReport:
@@ -120,26 +146,9 @@ async def run_resumable(items: Iterable[T], work: Callable[[T], Awaitable[R]], *
     repaired = _repair_tail(out, result_type)
     done = _finished_ids(out, result_type, retry_failed)
     already = len(done)
-    processed = failed = 0
     pending: set[asyncio.Task[R]] = set()
     with out.open("a", encoding="utf-8") as handle:
-
-        def write(finished: set[asyncio.Task[R]]) -> None:
-            nonlocal processed, failed
-            errors = [exc for task in finished if (exc := task.exception()) is not None]
-            for task in finished:
-                if task.exception() is not None:
-                    continue
-                result = task.result()
-                handle.write(result.model_dump_json() + "\n")
-                handle.flush()
-                processed += 1
-                failed += result.failure is not None
-                if on_result is not None:
-                    on_result(result)
-            if errors:
-                raise errors[0]
-
+        appender = _Appender(handle, on_result)
         try:
             for item in items:
                 if (item_key := key(item)) in done:
@@ -147,13 +156,14 @@ async def run_resumable(items: Iterable[T], work: Callable[[T], Awaitable[R]], *
                 done.add(item_key)
                 if len(pending) >= concurrency:
                     finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                    write(finished)
+                    appender.write(finished)
                 pending.add(asyncio.ensure_future(work(item)))
             while pending:
                 finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                write(finished)
+                appender.write(finished)
         finally:
             for task in pending:
                 task.cancel()
-    return BatchReport(path=str(out), already_done=already, processed=processed, failed=failed,
+            await asyncio.gather(*pending, return_exceptions=True)
+    return BatchReport(path=str(out), already_done=already, processed=appender.processed, failed=appender.failed,
                        repaired_tail=repaired)

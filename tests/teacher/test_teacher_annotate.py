@@ -13,7 +13,7 @@ from edtune.llm.base import ChatRequest
 from edtune.llm.scripted import ScriptedClient
 from edtune.records import Sample
 from edtune.teacher.annotate import AnnotateOptions, SkillAnnotator
-from edtune.teacher.batch import iter_results
+from edtune.teacher.batch import iter_results, run_resumable
 from edtune.teacher.records import SkillAnnotation
 
 
@@ -121,3 +121,27 @@ def test_items_are_pulled_lazily(tmp_path: Path) -> None:
     annotator = SkillAnnotator(ScriptedClient(lambda r: '{"skills": ["x"]}'), AnnotateOptions(concurrency=3))
     report = asyncio.run(annotator.annotate_pool(stream(), tmp_path / "a.jsonl", on_result=count))
     assert report.processed == 20 and in_flight_max <= 4
+
+
+def test_failure_with_items_in_flight_cancels_them_and_keeps_the_file_valid(tmp_path: Path) -> None:
+    started: list[str] = []
+    cancelled: list[str] = []
+
+    async def work(sample: Sample) -> SkillAnnotation:
+        started.append(sample.id)
+        if sample.id == "q1":
+            raise ProviderError("server down", status=503)
+        try:
+            await asyncio.sleep(0 if sample.id == "q0" else 60)
+        except asyncio.CancelledError:
+            cancelled.append(sample.id)
+            raise
+        return SkillAnnotation(sample_id=sample.id, teacher="t", template="x", template_hash="h",
+                               required_skills=["s"], outcome="found")
+
+    out = tmp_path / "a.jsonl"
+    with pytest.raises(ProviderError):
+        asyncio.run(run_resumable(_pool(6), work, out=out, key=lambda s: s.id, result_type=SkillAnnotation,
+                                  concurrency=3))
+    assert started == ["q0", "q1", "q2"] and cancelled == ["q2"]
+    assert _ids(out) == ["q0"]
