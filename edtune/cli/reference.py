@@ -1,0 +1,48 @@
+"""`edtune reference-teacher --world DIR`: serve the reference teacher of a bundled world until Ctrl-C."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from edtune.errors import ConfigError
+
+
+def reference_teacher(
+    world: Annotated[Path, typer.Option("--world", help="A world folder written by `edtune bench make`.")],
+    port: Annotated[int, typer.Option("--port", help="TCP port (0 picks a free one).")] = 8000,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    error_rate: Annotated[float, typer.Option("--error-rate", help="Share of requests answered wrongly.")] = 0.0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the simulated errors.")] = 0,
+    model: Annotated[str, typer.Option("--model", help="Model name the server reports.")] = "edtune-reference",
+    phrasing: Annotated[str, typer.Option("--phrasing", help="Skills as 'canonical' or 'paraphrase' phrases.")]
+    = "paraphrase",
+) -> None:
+    """Serve a benchmark instrument that answers edtune's teacher and judge requests from the world's gold data
+    (OpenAI chat-completions protocol). Not a model: see docs/reference_teacher.md."""
+    from edtune.bench.reference import ReferenceSettings, WorldIndex
+    from edtune.bench.reference import reference_teacher as serve
+
+    try:
+        settings = ReferenceSettings(error_rate=error_rate, seed=seed, model=model, phrasing=phrasing)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid reference-teacher settings: {exc}") from exc
+    index = WorldIndex.load(world)
+    with serve(index, settings=settings, host=host, port=port) as server:
+        typer.echo(f"reference teacher for {world} ({index.size} samples, error rate {error_rate}, seed {seed})")
+        typer.echo(f"serving model '{server.model}' at {server.base_url} - Ctrl-C to stop")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            served = server.stats()
+            counts = ", ".join(f"{task} {c.requests} ({c.simulated_errors} wrong)" for task, c in served.tasks.items())
+            typer.echo(f"stopped; served {counts or 'nothing'}; refused {served.rejected}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `edtune reference-teacher` to the main app."""
+    app.command("reference-teacher")(reference_teacher)
