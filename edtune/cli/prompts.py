@@ -194,7 +194,7 @@ def evaluate(
     store = ResultStore(folder)
     path = store.save(run)
     history = store.runs(run.template, gold_hash=gold_set.hash, teacher=run.teacher)
-    typer.echo(f"{run.template}@{run.template_hash} ({run.task}) on {gold_set.meta.name}@{gold_set.hash} "
+    typer.echo(f"evaluated {run.template}@{run.template_hash} ({run.task}) on {gold_set.meta.name}@{gold_set.hash} "
                f"({len(gold_set)} items), teacher {run.teacher}; stored in {path}")
     labelled = [(f"{r.template}@{r.template_hash}" + (" (this run)" if r.template_hash == run.template_hash else ""),
                  r.metrics) for r in history]

@@ -48,7 +48,8 @@ def last_user_text(request: ChatRequest) -> str:
 
 
 def question_of(request: ChatRequest) -> str:
-    text = last_user_text(request)
+    """The gold question the request is about (re-asks included: the whole conversation is searched)."""
+    text = "\n".join(str(m.content) for m in request.messages)
     return next(q for q in TRUTH if q in text)
 
 
