@@ -126,7 +126,7 @@ def rank_top_k(doc: np.ndarray, score: np.ndarray, k: int) -> tuple[np.ndarray, 
     if k <= 0 or doc.size == 0:
         return doc[:0], score[:0]
     if doc.size > k:
-        kth = -np.partition(-score, k - 1)[k - 1]
+        kth = np.partition(score, score.size - k)[score.size - k]
         keep = np.flatnonzero(score >= kth)
         doc, score = doc[keep], score[keep]
     order = np.lexsort((doc, -score))[:k]

@@ -35,7 +35,8 @@ class Postings:
     indptr: np.ndarray
     """int64, vocabulary size + 1: where each term's postings start and end."""
     docs: np.ndarray
-    """int32: document index of each posting, ascending within a term."""
+    """int64 (numpy's index type, so indexing with it needs no conversion): document index of each posting,
+    ascending within a term."""
     weights: np.ndarray
     """float64: the term's BM25Okapi contribution to that document."""
     doc_len: np.ndarray
@@ -88,7 +89,7 @@ def build_postings(corpus: Corpus, tokenizer: Tokenizer, params: BM25Params) -> 
     frac = tf_f * (k1 + 1) / (tf_f + k1 * (1 - b + b * doc_len[docs] / avgdl))
     indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
     np.cumsum(df, out=indptr[1:])
-    postings = Postings(indptr=indptr, docs=docs.astype(np.int32), weights=idf[term] * frac,
+    postings = Postings(indptr=indptr, docs=docs, weights=idf[term] * frac,
                         doc_len=doc_len.astype(np.int32), idf=idf)
     return vocab, postings
 
@@ -130,7 +131,7 @@ class SparseBM25:
         p, acc = self.postings, self._acc
         for t in terms:
             lo, hi = p.indptr[t], p.indptr[t + 1]
-            acc[p.docs[lo:hi]] += p.weights[lo:hi]
+            np.add.at(acc, p.docs[lo:hi], p.weights[lo:hi])  # unbuffered; one addition per posting
         distinct = list(dict.fromkeys(terms))
         if len(distinct) == 1:
             lo, hi = p.indptr[distinct[0]], p.indptr[distinct[0] + 1]
