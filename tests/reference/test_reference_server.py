@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.error
 import urllib.request
@@ -15,10 +16,12 @@ from reference_helpers import REPO_ROOT, corrupted, run_with_client
 from edtune.bench.reference import RunningServer, WorldIndex, parse_request, reference_teacher
 from edtune.bench.shapes import SKILLS, ShapesWorld
 from edtune.errors import ProviderError
+from edtune.judging.llm import LLMJudge
 from edtune.llm.base import ChatRequest, ChatResponse, ContentPart, Message
 from edtune.llm.images import image_data_uri
 from edtune.llm.openai_client import OpenAICompatibleClient
-from edtune.records import Sample
+from edtune.records import Sample, StudentOutput
+from edtune.specs import build_judge, build_teacher_client
 from edtune.teacher import DirectLocator, DirectOptions, SkillAnnotator
 from edtune.teacher.annotate import AnnotateOptions
 
@@ -177,3 +180,26 @@ def test_parse_takes_the_last_numbered_run_of_steps_and_options() -> None:
     assert parsed.task == "answer_switch"
     assert parsed.steps() == ["first", "second"] and parsed.options() == ["yes", "no"]
     assert "Q?" in parsed.question_lines()
+
+
+def test_spec_strings_reach_it_and_usage_is_counted_per_stage(server: RunningServer, world: ShapesWorld,
+                                                              world_dir: Path) -> None:
+    sample = next(s for s in world.val("counting"))
+    spec = f"openai-compatible/{server.model}@{server.base_url}"
+
+    async def job() -> tuple[str, int | None, int, int]:
+        judge = build_judge(spec, project_dir=REPO_ROOT)
+        judged = await judge.judge([sample], [StudentOutput(sample_id=sample.id, raw_text="", answer=sample.answer)])
+        assert isinstance(judge, LLMJudge) and isinstance(judge.client, OpenAICompatibleClient)
+        await judge.client.close()
+        client = build_teacher_client(f"vllm/{server.model}@{server.base_url}", project_dir=REPO_ROOT)
+        assert isinstance(client, OpenAICompatibleClient)
+        located = await DirectLocator(client, project_dir=REPO_ROOT, image_root=world_dir).locate(
+            sample, corrupted(sample, 2))
+        stage = client.usage.stage("teacher.localise")
+        await client.close()
+        return judged[0].outcome, located.step, stage.prompt_tokens, stage.completion_tokens
+
+    outcome, step, prompt_tokens, completion_tokens = asyncio.run(job())
+    assert (outcome, step) == ("correct", 2)
+    assert prompt_tokens > 64 and completion_tokens > 0  # one image (64) plus the prompt text
