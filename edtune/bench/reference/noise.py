@@ -11,8 +11,8 @@ Wrong answers, per task (the request then counts as a simulated error):
 - first wrong step: another step of 1..n, uniformly (no error possible when n = 1);
 - per-step check, LLM judge: the verdict flipped;
 - answer-switch: the prefix's distribution flipped: switched before the first wrong step is shown, or
-  still on the gold option after it. With the locator's run length lam >= 2 a single flipped prefix
-  moves the located step only when it lands next to the true switch or next to another flip;
+  still on the gold option after it. With the locator's run length lam = 2 a single flipped prefix
+  moves the located step only when it lands at or next to the true switch (or next to another flip);
 - missing skills: another skill of the catalogue in first place;
 - required skills: one of the sample's skills replaced by a skill it does not need.
 """

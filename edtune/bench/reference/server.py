@@ -6,7 +6,8 @@
 Endpoints: `GET /v1/models` and `POST /v1/chat/completions` (non-streaming). A request it cannot answer
 gets HTTP 400 with an OpenAI-style body `{"error": {"message", "type", "param", "code"}}` saying why;
 an unknown path gets 404. Answer-switch replies carry `logprobs.content[0].top_logprobs`: the option
-letters with their log-probabilities, padded with non-letter tokens up to the `top_logprobs` asked for.
+letters with their log-probabilities, best first, padded with non-letter tokens up to the `top_logprobs`
+asked for (none when it asks for none, as OpenAI does).
 Usage counts are estimates (about four characters per token), there so that usage accounting works.
 The header `x-edtune-simulated-error` says whether a simulated error changed the reply.
 """
@@ -72,7 +73,7 @@ def _logprobs(reply: Reply, top: int) -> dict[str, Any]:
     entries = [{"token": t, "logprob": math.log(p), "bytes": list(t.encode())} for t, p in letters]
     entries += [{"token": t, "logprob": _FILLER_LOGPROB, "bytes": list(t.encode())} for t in _FILLERS]
     chosen = entries[0]
-    return {"content": [{**chosen, "top_logprobs": entries[: max(top, 1)]}], "refusal": None}
+    return {"content": [{**chosen, "top_logprobs": entries[:top]}], "refusal": None}
 
 
 def completion_body(body: dict[str, Any], reply: Reply, model: str, request_id: str) -> dict[str, Any]:
