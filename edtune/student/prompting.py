@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edtune.data.images import resolve_image
-from edtune.errors import DataError
+from edtune.errors import ConfigError, DataError
 from edtune.rationale import format_rationale
 from edtune.records import Sample
 from edtune.student.base import StudentConfig
@@ -40,6 +40,8 @@ def render_prompt(processor: Any, sample: Sample, config: StudentConfig) -> str:
     content: list[dict[str, str]] = [{"type": "image"} for _ in sample.images]
     content.append({"type": "text", "text": user_text(sample, config)})
     messages = [{"role": "user", "content": content}]
+    if not getattr(processor, "chat_template", None):
+        raise ConfigError("the student checkpoint's processor has no chat template (chat_template.jinja)")
     return str(processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False))
 
 

@@ -82,3 +82,10 @@ def test_targets_are_printed(checkpoint: Path, samples: list[Sample], image_root
     err = capsys.readouterr().err
     assert "LoRA r=16 on 7 modules" in err and "model.language_model.layers.*.self_attn.q_proj" not in err
     assert "model.language_model.layers.0.self_attn.q_proj" in err
+
+
+def test_a_processor_without_chat_template_is_a_config_error(checkpoint: Path, samples: list[Sample]) -> None:
+    student = HFStudent.from_pretrained(checkpoint)
+    student.processor.chat_template = None
+    with pytest.raises(ConfigError, match="chat template"):
+        render_prompt(student.processor, samples[0], StudentConfig())
