@@ -1,0 +1,52 @@
+"""`edtune run CONFIG` and `edtune resume RUN_DIR`: the adaptation loop from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from edtune.loop.api import AdaptResult
+
+
+def run_command(
+    config: Annotated[Path, typer.Argument(help="TOML run config (see examples/shapes_error_driven.toml).")],
+    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="Run directory; default runs/<config name>. "
+                                                 "An existing run with the same config is continued.")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+) -> None:
+    """Adapt the configured student: answer, judge, diagnose errors, retrieve, LoRA-tune, evaluate."""
+    from edtune.loop import load_config, run_config
+
+    settings = load_config(config)
+    result = run_config(settings, run_dir or Path("runs") / config.stem, progress=progress)
+    _summarise(result)
+
+
+def resume_command(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory made by `edtune run`.")],
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+) -> None:
+    """Continue an interrupted run; finished stages and paid teacher calls are not repeated."""
+    from edtune.loop import resume
+
+    _summarise(resume(run_dir, progress=progress))
+
+
+def _summarise(result: AdaptResult) -> None:
+    typer.echo(f"{result.method}: stopped ({result.stopped}) after {len(result.metrics.iterations) - 1} "
+               f"iteration(s); {result.samples_used} samples used ({result.pool_fraction:.1%} of the pool)")
+    for it in result.metrics.iterations:
+        test = f"{it.test.accuracy:.3f}" if it.test and it.test.accuracy is not None else "-"
+        val = f"{it.val.accuracy:.3f}" if it.val and it.val.accuracy is not None else "-"
+        typer.echo(f"  iteration {it.iteration}: test {test}  val {val}  errors {it.errors}  "
+                   f"selected {it.selected}  used {it.samples_used}")
+    typer.echo(f"adapter: {result.adapter or 'none'}\nrun directory: {result.run_dir}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `run` and `resume` to the main app."""
+    app.command("run")(run_command)
+    app.command("resume")(resume_command)

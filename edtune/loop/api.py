@@ -1,0 +1,129 @@
+"""`edtune.adapt`: adapt a student to a new task from its errors, in one call.
+
+    result = edtune.adapt("path/to/hf-checkpoint", "val.jsonl", "pool.jsonl",
+                          teacher="vllm/Qwen/Qwen2.5-VL-7B-Instruct@http://127.0.0.1:8000/v1",
+                          judge="exact", test="test.jsonl", budget=500, iterations=3, run_dir="runs/a")
+    result.test_accuracy, result.adapter            # final score, and the LoRA adapter folder
+
+Everything the run does lands in `run_dir` (see `edtune.loop.rundir`). Calling `adapt` again with the
+same arguments, or `resume(run_dir)`, continues a run that was interrupted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from edtune.errors import ConfigError
+from edtune.judging.base import Judge
+from edtune.llm.base import LLMClient
+from edtune.loop.config import DataFile, RunConfig, validate_config
+from edtune.loop.context import RunContext
+from edtune.loop.loop import final_adapter, run_loop
+from edtune.loop.metrics import RunMetrics
+from edtune.loop.rundir import RunDir
+from edtune.records import Record
+from edtune.student.base import Student
+
+DataLike = str | Path | DataFile
+"""A data file path (image root: its folder), or a DataFile with an explicit image root and format."""
+OBJECT_PREFIX = "object:"
+"""Recorded as the student path when a Student object was passed: it cannot be rebuilt from the config."""
+
+
+class AdaptResult(Record):
+    """What `adapt` returns: where the run is, how it ended, and the numbers a user looks at first."""
+
+    run_dir: Path
+    """The run directory (config, outputs, selections, adapters, metrics)."""
+    method: str
+    """The selection method used."""
+    stopped: str
+    """Why the loop ended: iterations, budget, no_errors or nothing_selected."""
+    adapter: Path | None
+    """The final LoRA adapter folder; None when nothing was trained."""
+    pretrained_accuracy: float | None
+    """Test accuracy before tuning (None without a test set)."""
+    test_accuracy: float | None
+    """Test accuracy with the final adapter (None without a test set)."""
+    samples_used: int
+    """Pool samples selected in all."""
+    pool_fraction: float
+    """`samples_used` / pool size."""
+    metrics: RunMetrics
+    """Every iteration's metrics (also in run_dir/metrics.json)."""
+
+
+def _data_file(value: DataLike) -> dict[str, Any]:
+    if isinstance(value, DataFile):
+        return value.model_dump(mode="json", exclude_none=True)
+    return {"path": str(Path(value).resolve())}
+
+
+def _run_config(config: RunConfig | None, overrides: dict[str, Any], data: dict[str, DataLike | None]) -> RunConfig:
+    base = config.model_dump(mode="json", exclude_none=True) if config is not None else {}
+    base["data"] = {**base.get("data", {}), **{k: _data_file(v) for k, v in data.items() if v is not None}}
+    base.update({k: v for k, v in overrides.items() if v is not None})
+    return validate_config(base, "adapt() arguments")
+
+
+def adapt(student: Student | str | Path, val: DataLike, pool: DataLike, *, teacher: LLMClient | str | None,
+          judge: Judge | str = "exact", test: DataLike | None = None, budget: int | None = None,
+          iterations: int | None = None, run_dir: str | Path, config: RunConfig | None = None,
+          method: str | None = None, replay: DataLike | None = None, progress: bool = True) -> AdaptResult:
+    """Run (or continue) an adaptation; see the module docstring.
+
+    `student` is a checkpoint folder, "bundled", or a `Student` object; `teacher` and `judge` are spec
+    strings (their calls are cached in the run directory) or objects. Arguments given here override the
+    same fields of `config`; `method` picks a baseline or ablation instead of "error_driven".
+    """
+    student_obj = student if not isinstance(student, str | Path) else None
+    student_path = OBJECT_PREFIX + type(student).__name__ if student_obj is not None else str(student)
+    settings = (config.student.model_dump(mode="json") if config is not None else {}) | {"path": student_path}
+    overrides = {"student": settings, "budget": budget, "iterations": iterations, "method": method,
+                 "teacher": teacher if isinstance(teacher, str) or teacher is None else teacher.name,
+                 "judge": judge if isinstance(judge, str) else judge.name}
+    cfg = _run_config(config, overrides, {"val": val, "pool": pool, "test": test, "replay": replay})
+    run = RunDir(run_dir)
+    run.write_config(cfg)
+    return _run(cfg, run, progress=progress, student=student_obj,
+                teacher=None if isinstance(teacher, str) else teacher, judge=None if isinstance(judge, str) else judge)
+
+
+def run_config(config: RunConfig, run_dir: str | Path, *, progress: bool = True) -> AdaptResult:
+    """Start (or continue) a run from a complete config, as `edtune run CONFIG` does."""
+    run = RunDir(run_dir)
+    run.write_config(config)
+    return _run(config, run, progress=progress)
+
+
+def resume(run_dir: str | Path, *, student: Student | None = None, teacher: LLMClient | None = None,
+           judge: Judge | None = None, progress: bool = True) -> AdaptResult:
+    """Continue the run in `run_dir` from its config snapshot. A run started with objects (a Student, a
+    client, a judge) needs the same objects again; spec strings and checkpoint paths are rebuilt."""
+    run = RunDir(run_dir)
+    return _run(run.read_config(), run, progress=progress, student=student, teacher=teacher, judge=judge)
+
+
+def _run(config: RunConfig, run: RunDir, *, progress: bool, student: Student | None = None,
+         teacher: LLMClient | None = None, judge: Judge | None = None) -> AdaptResult:
+    if student is None and config.student.path.startswith(OBJECT_PREFIX):
+        raise ConfigError(f"the run in {run.root} was started with a {config.student.path[len(OBJECT_PREFIX):]} "
+                          "object as student; resume it from Python: edtune.loop.resume(run_dir, student=...)")
+    ctx = RunContext(config, run, progress=progress, student_obj=student, teacher_obj=teacher, judge_obj=judge)
+    try:
+        metrics = run_loop(ctx)
+    finally:
+        ctx.close()
+    return _result(run, metrics)
+
+
+def _result(run: RunDir, metrics: RunMetrics) -> AdaptResult:
+    final = final_adapter(metrics)
+    first = metrics.iterations[0]
+    last = next(it for it in metrics.iterations if it.iteration == final)
+    return AdaptResult(run_dir=run.root, method=metrics.method, stopped=metrics.stopped or "running",
+                       adapter=run.adapter(final) if final else None,
+                       pretrained_accuracy=first.test.accuracy if first.test else None,
+                       test_accuracy=last.test.accuracy if last.test else None,
+                       samples_used=last.samples_used, pool_fraction=last.pool_fraction, metrics=metrics)

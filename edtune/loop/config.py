@@ -1,0 +1,210 @@
+"""`RunConfig`: everything one adaptation run needs, loadable from TOML (`edtune run CONFIG`).
+
+Relative paths in a TOML file are resolved against the file's folder, so a config and its data can move
+together. A bad key or value is a ConfigError naming the file and the dotted field.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from edtune.errors import ConfigError
+from edtune.records import Record
+from edtune.retrieval.base import BM25Params
+from edtune.retrieval.spec import TextFields
+from edtune.retrieval.tokenize import TokenizerSettings
+from edtune.student.base import LoraTrainConfig, StudentConfig
+
+MethodName = Literal["error_driven", "random", "full", "ablation_random_step", "ablation_step_text",
+                     "ablation_random_samples"]
+"""Selection methods the loop knows (see `edtune.loop.methods`); PROGRESS registers itself the same way."""
+
+BUNDLED = "bundled"
+"""`StudentSettings.path` value naming the shipped tiny student."""
+
+
+class DataFile(Record):
+    """One data set on disk (any format `edtune.data.load_samples` reads)."""
+
+    path: Path
+    """The data file (JSONL, LLaVA JSON, parquet/csv/arrow, or an HF dataset folder)."""
+    image_root: Path | None = None
+    """Folder that `Sample.images` are relative to; None: the data file's folder (as the loaders default)."""
+    format: Literal["auto", "jsonl", "llava", "hf"] = "auto"
+    """Data format; auto picks it from the file name."""
+
+    @property
+    def root(self) -> Path:
+        """The image root actually used."""
+        if self.image_root is not None:
+            return self.image_root
+        return self.path if self.path.is_dir() else self.path.parent
+
+
+class DataSettings(Record):
+    """The data sets of a run."""
+
+    val: DataFile
+    """Validation set: the student's errors on it drive selection (error-driven methods only)."""
+    pool: DataFile
+    """Supporting pool to select training samples from; needs `required_skills` for retrieval."""
+    test: DataFile | None = None
+    """Held-out test set scored after every iteration; None skips test evaluation (metrics use val only)."""
+    replay: DataFile | None = None
+    """Base-skill samples mixed into training so LoRA does not erase what the student knew; None: no replay."""
+
+
+class StudentSettings(Record):
+    """Which student to adapt and how it runs."""
+
+    path: str = BUNDLED
+    """HF checkpoint folder of an image-text-to-text model, or "bundled" for the shipped tiny student."""
+    generation: StudentConfig = Field(default_factory=StudentConfig)
+    """Device, dtype and generation settings; set device = "cuda" and dtype = "bfloat16" for a real VLM."""
+    batch_size: int = Field(default=64, ge=1)
+    """Samples per generation batch; 64 measured 150-350 samples/s for the tiny student on one core."""
+
+
+class LocaliseSettings(Record):
+    """How the first wrong step of each error is found."""
+
+    method: Literal["auto", "direct", "per_step", "answer_switch"] = "auto"
+    """auto: answer-switch (the paper's method) for multiple-choice samples when the teacher gives
+    logprobs, direct otherwise (answer-switch cannot score an open question)."""
+    teacher_logprobs: bool = True
+    """Whether the teacher server returns top logprobs (vLLM and OpenAI do; many proxies do not)."""
+    analyse_unlocated: bool = True
+    """Still run skill analysis on an error whose step was not found, showing the whole rationale:
+    a student that writes no steps then still contributes its error instead of being dropped."""
+
+
+class RetrievalSettings(Record):
+    """BM25 from missing skills to pool samples (see `edtune.retrieval.select` for the allocation rule)."""
+
+    fields: TextFields = "skills"
+    """What is indexed per pool sample: its required skills, or skills+question. Skills only by default,
+    because skill phrases match skill queries and question words add noise (the paper indexes skills)."""
+    tokenizer: TokenizerSettings = Field(default_factory=TokenizerSettings)
+    """Tokenizer shared by documents and queries."""
+    bm25: BM25Params = Field(default_factory=BM25Params)
+    """BM25Okapi parameters (rank-bm25's defaults)."""
+    floor: int = Field(default=1, ge=0)
+    """Samples every missing skill gets before the rest of the budget is shared by frequency, so a rare
+    skill still gets data."""
+    top_k: int = Field(default=200, ge=1)
+    """Hits retrieved per distinct skill; a skill never gets more samples than this in one iteration."""
+    min_score: float = 0.0
+    """Only hits scoring above this are chosen (0: the hit must share an informative term)."""
+
+
+class TrainingSettings(Record):
+    """How the student is tuned in each iteration."""
+
+    lora: LoraTrainConfig = Field(default_factory=LoraTrainConfig)
+    """Adapter shape and optimiser schedule of each training call."""
+    data: Literal["cumulative", "new"] = "cumulative"
+    """cumulative: train on every sample selected so far; new: only this iteration's selection."""
+    adapter: Literal["fresh", "continue"] = "fresh"
+    """fresh: a new adapter each iteration (with cumulative data, iteration k's model is exactly "base +
+    LoRA on everything chosen so far", comparable across methods at equal samples); continue: keep
+    training the previous iteration's adapter."""
+    replay_ratio: float = Field(default=0.5, ge=0)
+    """Replay samples per selected training sample (from `data.replay`). Without replay, LoRA destroyed
+    the tiny student's colour/shape skills; 0.5 (250 per 500) kept them intact."""
+
+
+class RunConfig(Record):
+    """One adaptation run. Every default is the bundled benchmark's choice; see each field's note."""
+
+    method: MethodName = "error_driven"
+    """How training samples are chosen: error_driven, random (equal budget), full (the whole pool), or a
+    paper ablation: ablation_random_step, ablation_step_text, ablation_random_samples."""
+    seed: int = 0
+    """Master seed: every random choice draws from a generator derived from (seed, iteration, stage)."""
+    budget: int = Field(default=500, ge=1)
+    """Total pool samples to select over all iterations (ignored by `full`)."""
+    iterations: int = Field(default=3, ge=1)
+    """Maximum iterations; the loop also stops early when the budget is spent or no error is left."""
+    budget_rule: Literal["even", "front_loaded"] = "even"
+    """Per-iteration budget: even splits what is left equally over the iterations left; front_loaded
+    gives half of what is left (the last iteration everything), for students that are far off at first."""
+    student: StudentSettings = Field(default_factory=StudentSettings)
+    """The student model."""
+    data: DataSettings
+    """The data sets."""
+    teacher: str | None = None
+    """Teacher spec: "<provider>/<model>[@<base_url>]" or a spec file; needed by the error-driven methods."""
+    judge: str = "exact"
+    """Judge spec: a rule judge name (exact, choice, numeric), a model spec string, or a spec file."""
+    teacher_images: bool = True
+    """Send sample images to the teacher (a VLM teacher); False for a text-only teacher."""
+    localise: LocaliseSettings = Field(default_factory=LocaliseSettings)
+    """First-wrong-step localisation."""
+    skills_per_error: int = Field(default=1, ge=1, le=10)
+    """Missing-skill phrases asked per error; the paper uses 1."""
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    """Retrieval of pool samples for the missing skills."""
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
+    """LoRA tuning."""
+
+    @model_validator(mode="after")
+    def _teacher_when_needed(self) -> RunConfig:
+        if self.method not in ("random", "full") and self.teacher is None:
+            raise ValueError(f"method '{self.method}' needs a teacher spec (teacher = \"vllm/<model>@<url>\")")
+        return self
+
+
+def _resolve(value: Any, base: Path) -> Any:
+    """Make the `path` and `image_root` entries of data sections absolute against `base`."""
+    if isinstance(value, dict):
+        return {k: (str(base / v) if k in ("path", "image_root") and isinstance(v, str) else _resolve(v, base))
+                for k, v in value.items()}
+    return value
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10 only
+        import tomli as tomllib
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+
+
+def config_error(source: str, exc: ValidationError) -> ConfigError:
+    """One ConfigError naming `source` and every bad field (values are not echoed)."""
+    problems = []
+    for err in exc.errors(include_url=False, include_input=False):
+        where = ".".join(map(str, err["loc"]))
+        message = err["msg"].removeprefix("Value error, ")
+        problems.append(f"field '{where}': {message}" if where else message)
+    return ConfigError(f"{source}: invalid run config: {'; '.join(problems)}")
+
+
+def validate_config(data: dict[str, Any], source: str) -> RunConfig:
+    """`RunConfig` from a dict; ConfigError naming `source` and the fields on failure."""
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise config_error(source, exc) from None
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read a TOML run config; data paths are resolved against the file's folder (spec strings are not)."""
+    source = Path(path)
+    data = _read_toml(source)
+    if isinstance(data.get("data"), dict):
+        data["data"] = _resolve(data["data"], source.resolve().parent)
+    if isinstance(data.get("student"), dict) and data["student"].get("path", BUNDLED) != BUNDLED:
+        data["student"]["path"] = str(source.resolve().parent / data["student"]["path"])
+    return validate_config(data, str(source))

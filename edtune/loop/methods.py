@@ -1,0 +1,153 @@
+"""Selection methods: the seam between the loop and how an iteration chooses its training samples.
+
+The loop runs, per iteration: [answer + judge the validation set, when the method uses it] -> the
+method's own stages -> train -> answer + judge the test set. A method is a plan (total budget and
+iterations) and a list of named stages; the last stage writes the iteration's selection.jsonl. Each stage
+is resumable on its own (finished stages are recorded in state.json), so a new method (PROGRESS registers
+`progress` here) gets the run directory, resume and report for free.
+
+This module holds the error-driven method (arXiv 2412.15652) and the paper's ablations; the baselines
+(random at equal budget, full pool) are in `edtune.loop.baselines`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from edtune.loop.config import RunConfig
+from edtune.loop.context import RunContext
+from edtune.loop.stages_select import random_choice, write_selection
+from edtune.loop.stages_teacher import (
+    analyse_skills,
+    locate,
+    missing_skills,
+    random_steps,
+    wrong_step_texts,
+)
+from edtune.registry import Registry
+from edtune.retrieval.select import ChosenSample, SelectionConfig, SkillQuota, select_samples
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One resumable step of an iteration: `run(ctx, iteration)` writes its outputs to the run directory."""
+
+    name: str
+    run: Callable[[RunContext, int], None]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much a method selects in all, over how many iterations at most."""
+
+    budget: int
+    iterations: int
+
+
+class Method(Protocol):
+    """A way of choosing each iteration's training samples."""
+
+    @property
+    def name(self) -> str:
+        """The `RunConfig.method` value."""
+        ...
+
+    @property
+    def uses_validation(self) -> bool:
+        """Whether the loop answers and judges the validation set first (and stops when no error is left)."""
+        ...
+
+    def plan(self, config: RunConfig, pool_size: int) -> Plan:
+        """Total budget and iterations for this run."""
+        ...
+
+    def stages(self) -> list[Stage]:
+        """The selection stages, in order; the last one writes selection.jsonl."""
+        ...
+
+
+methods: Registry[Method] = Registry("selection method")
+
+
+def configured_plan(config: RunConfig, pool_size: int) -> Plan:
+    """The plan the config asks for: its budget (at most the pool) and iterations."""
+    return Plan(budget=min(config.budget, pool_size), iterations=config.iterations)
+
+
+def _selection_config(ctx: RunContext, iteration: int) -> SelectionConfig:
+    settings = ctx.config.retrieval
+    return SelectionConfig(budget=ctx.iteration_budget(iteration), floor=settings.floor, top_k=settings.top_k,
+                           min_score=settings.min_score)
+
+
+def retrieve_for(queries: Callable[[RunContext, int], list[str]]) -> Callable[[RunContext, int], None]:
+    """A stage selecting by BM25 for the iteration's `queries` (one per diagnosed error)."""
+
+    def run(ctx: RunContext, iteration: int) -> None:
+        chosen, quotas = _targeted(ctx, iteration, queries(ctx, iteration))
+        write_selection(ctx.run, iteration, chosen, quotas)
+
+    return run
+
+
+def _targeted(ctx: RunContext, iteration: int, queries: list[str]) -> tuple[list[ChosenSample], list[SkillQuota]]:
+    if not queries:
+        return [], []
+    selection = select_samples(ctx.retriever(), queries, _selection_config(ctx, iteration),
+                               exclude=ctx.used_before(iteration))
+    return selection.samples, selection.skills
+
+
+def _random_instead(ctx: RunContext, iteration: int) -> None:
+    """ablation_random_samples: as many pool samples as targeted retrieval would choose, drawn at random."""
+    chosen, quotas = _targeted(ctx, iteration, missing_skills(ctx, iteration))
+    used = set(ctx.used_before(iteration))
+    available = [s.id for s in ctx.samples("pool") if s.id not in used]
+    drawn = random_choice(available, len(chosen), seed=ctx.config.seed, iteration=iteration, stage="random_samples")
+    write_selection(ctx.run, iteration, drawn, quotas)
+
+
+@dataclass(frozen=True)
+class TeacherMethod:
+    """A method built from teacher stages and a final selection stage."""
+
+    name: str
+    selection_stages: tuple[Stage, ...]
+    uses_validation: bool = True
+
+    def plan(self, config: RunConfig, pool_size: int) -> Plan:
+        return configured_plan(config, pool_size)
+
+    def stages(self) -> list[Stage]:
+        return list(self.selection_stages)
+
+
+LOCATE = Stage("locate", locate)
+SKILLS = Stage("skills", analyse_skills)
+SELECT_BY_SKILL = Stage("select", retrieve_for(missing_skills))
+
+
+@methods.register("error_driven")
+def error_driven() -> Method:
+    """Locate the first wrong step, name the missing skill, retrieve samples that need it."""
+    return TeacherMethod("error_driven", (LOCATE, SKILLS, SELECT_BY_SKILL))
+
+
+@methods.register("ablation_random_step")
+def ablation_random_step() -> Method:
+    """No mistake identification: the skill analysis is told a step drawn at random."""
+    return TeacherMethod("ablation_random_step", (Stage("random_step", random_steps), SKILLS, SELECT_BY_SKILL))
+
+
+@methods.register("ablation_step_text")
+def ablation_step_text() -> Method:
+    """No skill analysis: the wrong step's own text is the retrieval query."""
+    return TeacherMethod("ablation_step_text", (LOCATE, Stage("select", retrieve_for(wrong_step_texts))))
+
+
+@methods.register("ablation_random_samples")
+def ablation_random_samples() -> Method:
+    """No targeted tuning: the full analysis runs, then as many random pool samples are trained on."""
+    return TeacherMethod("ablation_random_samples", (LOCATE, SKILLS, Stage("select", _random_instead)))

@@ -1,0 +1,28 @@
+"""Progress bars for the long stages (answering, judging, teacher calls), via rich.
+
+Bars are transient and go to stderr; `enabled=False` (tests, or `adapt(..., progress=False)`) turns them
+into no-ops, so library code never prints otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+Advance = Callable[[int], None]
+"""Called with the number of items just finished."""
+
+
+@contextmanager
+def progress_bar(description: str, total: int, *, enabled: bool, done: int = 0) -> Iterator[Advance]:
+    """A bar for `total` items of which `done` were finished by an earlier (interrupted) process."""
+    if not enabled or total <= 0:
+        yield lambda n: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=total, completed=done)
+        yield lambda n: bar.update(task, advance=n)

@@ -1,0 +1,223 @@
+"""The run directory: one folder holding everything a run did, enough to resume it or report on it.
+
+    config.json                   the RunConfig snapshot (absolute paths), written once at the start
+    state.json                    finished stages ("003/locate" ...) and why the run stopped
+    llm_cache.sqlite              teacher and judge replies + call log (spec-string clients only)
+    usage.json                    tokens and calls per stage, summed from the records (see metrics)
+    metrics.json                  RunMetrics: one IterationMetrics per iteration, the report's source
+    iterations/000/               the pretrained student, before any tuning (test set only)
+    iterations/NNN/               iteration NNN (1-based):
+        val_outputs.jsonl         StudentOutput per validation sample
+        val_judgments.jsonl       Judgment per validation sample
+        locations.jsonl           StepLocation per error (teacher localisation)
+        random_steps.jsonl        RandomStep per error (ablation_random_step instead of locations)
+        skills.jsonl              SkillAnalysis per located error
+        selection.jsonl           ChosenSample per selected pool sample (matched skill, score, rank)
+        test_outputs.jsonl        StudentOutput per test sample, with this iteration's adapter
+        test_judgments.jsonl      Judgment per test sample
+        metrics.json              IterationMetrics of this iteration
+    adapters/NNN/                 the LoRA adapter after iteration NNN, with train.json (TrainRecord)
+
+Every whole file is written atomically and every JSONL is append-only and crash-safe (`edtune.jsonl`).
+A stage is marked finished in state.json only after its outputs are complete; an adapter folder appears
+by one rename, so its presence is the proof that its training step finished.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+
+from edtune.errors import ConfigError, DataError
+from edtune.jsonl import atomic_write_json, atomic_write_text, read_jsonl
+from edtune.loop.config import RunConfig, config_error
+from edtune.records import Record
+from edtune.student.base import TrainStats
+
+FORMAT_VERSION = 1
+
+
+class RunState(Record):
+    """state.json: the stages a run has finished."""
+
+    format_version: int = FORMAT_VERSION
+    """Run-directory layout version; a reader refuses versions it does not know."""
+    done: list[str] = Field(default_factory=list)
+    """Finished stage keys "<iteration:03d>/<stage>", in the order they finished."""
+    stopped: str | None = None
+    """Why the loop ended (iterations, budget, no_errors, nothing_selected, pool_exhausted); None while running."""
+
+
+class RandomStep(Record):
+    """ablation_random_step: the step drawn at random for one error instead of asking the teacher."""
+
+    sample_id: str
+    """The validation sample the error is on."""
+    n_steps: int
+    """Steps in the student's rationale."""
+    step: int | None
+    """The 1-based step drawn uniformly from 1..n_steps; None when the rationale has no steps."""
+
+
+class TrainRecord(Record):
+    """train.json inside an adapter folder: what that training call used and did."""
+
+    iteration: int
+    """The iteration the adapter belongs to."""
+    train_ids: list[str]
+    """Pool sample ids trained on, in the order given to the student."""
+    replay_ids: list[str]
+    """Replay sample ids mixed in."""
+    seed: int
+    """The seed passed to `Student.train` (derived from the run seed and the iteration)."""
+    stats: TrainStats
+    """What the student reported."""
+
+
+class RunDir:
+    """Paths and state of one run directory (see the module docstring for the layout)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def state_path(self) -> Path:
+        return self.root / "state.json"
+
+    @property
+    def cache_path(self) -> Path:
+        return self.root / "llm_cache.sqlite"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.root / "metrics.json"
+
+    @property
+    def usage_path(self) -> Path:
+        return self.root / "usage.json"
+
+    def iteration(self, i: int) -> Path:
+        """Folder of iteration `i` (0 = the pretrained student)."""
+        return self.root / "iterations" / f"{i:03d}"
+
+    def file(self, i: int, name: str) -> Path:
+        """A file of iteration `i`, e.g. file(2, "selection.jsonl")."""
+        return self.iteration(i) / name
+
+    def adapter(self, i: int) -> Path:
+        """The adapter folder of iteration `i`; it exists only once its training finished."""
+        return self.root / "adapters" / f"{i:03d}"
+
+    # ---- config snapshot ------------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        """Whether a run was started here (its config snapshot exists)."""
+        return self.config_path.is_file()
+
+    def write_config(self, config: RunConfig) -> None:
+        """Snapshot the config; refuses a folder holding another run or other files."""
+        if self.exists():
+            if self.read_config() != config:
+                raise ConfigError(f"{self.root} holds a run with a different config; resume it with "
+                                  f"`edtune resume {self.root}` or choose a new run directory")
+            return
+        if self.root.exists() and any(self.root.iterdir()):
+            raise ConfigError(f"{self.root} is not empty and holds no run; choose a new run directory")
+        atomic_write_json(self.config_path, config)
+        atomic_write_json(self.state_path, RunState())
+
+    def read_config(self) -> RunConfig:
+        """The snapshot; ConfigError naming the file when missing or invalid."""
+        if not self.exists():
+            raise ConfigError(f"no run in {self.root} (config.json missing)")
+        try:
+            return RunConfig.model_validate_json(self.config_path.read_text(encoding="utf-8"))
+        except ValidationError as exc:
+            raise config_error(str(self.config_path), exc) from None
+
+    # ---- stage state ----------------------------------------------------------------------------
+
+    def state(self) -> RunState:
+        """state.json as it is on disk."""
+        try:
+            state = RunState.model_validate_json(self.state_path.read_text(encoding="utf-8"))
+        except (OSError, ValidationError) as exc:
+            raise DataError(f"unreadable run state: {exc}", file=str(self.state_path)) from exc
+        if state.format_version != FORMAT_VERSION:
+            raise DataError(f"unknown run format_version {state.format_version}", file=str(self.state_path),
+                            field="format_version")
+        return state
+
+    def is_done(self, key: str) -> bool:
+        return key in self.state().done
+
+    def mark_done(self, key: str) -> None:
+        """Record that stage `key` finished (atomic rewrite of state.json)."""
+        state = self.state()
+        if key not in state.done:
+            state.done.append(key)
+            atomic_write_json(self.state_path, state)
+
+    def mark_stopped(self, reason: str) -> None:
+        state = self.state()
+        state.stopped = reason
+        atomic_write_json(self.state_path, state)
+
+    # ---- adapters -------------------------------------------------------------------------------
+
+    @contextmanager
+    def new_adapter(self, i: int) -> Iterator[Path]:
+        """A scratch folder to save iteration `i`'s adapter into; renamed into place only when the block
+        ends without error, so a crash never leaves a half-written adapter at `adapter(i)`."""
+        final = self.adapter(i)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}."))
+        try:
+            yield scratch
+            os.replace(scratch, final)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def train_record(self, i: int) -> TrainRecord | None:
+        """train.json of iteration `i`'s adapter, or None when that training has not finished."""
+        path = self.adapter(i) / "train.json"
+        if not path.is_file():
+            return None
+        return TrainRecord.model_validate_json(path.read_text(encoding="utf-8"))
+
+    def sweep_scratch(self) -> None:
+        """Delete scratch adapter folders left by a killed process."""
+        for stale in (self.root / "adapters").glob(".*"):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def repair_tail(path: Path, model: type[Record]) -> None:
+    """Before appending to a JSONL file a killed process was writing: drop a torn last line (atomically
+    rewriting the complete records), so the next append does not glue onto half a record."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        if handle.read(1) == b"\n":
+            return
+    records = read_jsonl(path, model)
+    atomic_write_text(path, "".join(r.model_dump_json() + "\n" for r in records))
+
+
+def read_ids(path: Path) -> list[str]:
+    """The `sample_id` of every complete line of a JSONL results file, in file order."""
+    return [r.sample_id for r in read_jsonl(path, _Keyed)]
+
+
+class _Keyed(Record, extra="ignore"):
+    sample_id: str

@@ -1,0 +1,47 @@
+"""Selection stages: which pool samples an iteration trains on, written as selection.jsonl.
+
+Every method ends its iteration's selection with one of these, and every one writes the same record
+(`edtune.retrieval.ChosenSample`: id, matched skill, score, rank), so training, metrics and the report
+never need to know which method chose. Selections are computed in memory and written atomically once:
+they make no paid calls, so a crash simply recomputes them, identically, from the seeded generators.
+"""
+
+from __future__ import annotations
+
+from edtune.jsonl import atomic_write_text, read_jsonl
+from edtune.loop.rundir import RunDir
+from edtune.loop.seeds import stage_rng
+from edtune.retrieval.select import ChosenSample, SkillQuota
+
+RANDOM = "random"
+"""The `skill` recorded for samples drawn at random (they matched no skill)."""
+
+
+def read_selection(run: RunDir, iteration: int) -> list[ChosenSample]:
+    """The samples iteration `iteration` selected (empty before its selection stage ran)."""
+    return read_jsonl(run.file(iteration, "selection.jsonl"), ChosenSample)
+
+
+def read_quotas(run: RunDir, iteration: int) -> list[SkillQuota]:
+    """Per missing skill: errors naming it, its quota and the samples it got (targeted methods only)."""
+    return read_jsonl(run.file(iteration, "quotas.jsonl"), SkillQuota)
+
+
+def _write(run: RunDir, iteration: int, name: str, records: list[ChosenSample] | list[SkillQuota]) -> None:
+    atomic_write_text(run.file(iteration, name), "".join(r.model_dump_json() + "\n" for r in records))
+
+
+def write_selection(run: RunDir, iteration: int, chosen: list[ChosenSample],
+                    quotas: list[SkillQuota] | None = None) -> None:
+    """Write the selection (and the per-skill account, when there is one). Quotas go first: the
+    selection file is what marks the stage's output complete."""
+    if quotas is not None:
+        _write(run, iteration, "quotas.jsonl", quotas)
+    _write(run, iteration, "selection.jsonl", chosen)
+
+
+def random_choice(ids: list[str], count: int, *, seed: int, iteration: int, stage: str) -> list[ChosenSample]:
+    """`count` ids (at most all) drawn without replacement, in draw order, recorded as random picks."""
+    drawn = stage_rng(seed, iteration, stage).sample(ids, min(count, len(ids)))
+    return [ChosenSample(sample_id=i, skill=RANDOM, score=0.0, rank=n) for n, i in enumerate(drawn, start=1)]
+

@@ -1,0 +1,117 @@
+"""Stages that use the student and the judge: answer a split, judge it, LoRA-tune on a selection.
+
+Answers and judgments are appended batch by batch, so a killed run resumes at the first unanswered
+sample. Training is the one stage that cannot be resumed half-way: it either finished (its adapter
+folder exists, see `RunDir.new_adapter`) or is run again from its start with the same seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, TypeVar
+
+from edtune.jsonl import append_jsonl, atomic_write_json, read_jsonl
+from edtune.judging.base import judge_sync
+from edtune.loop.context import RunContext
+from edtune.loop.progress import progress_bar
+from edtune.loop.rundir import TrainRecord, read_ids, repair_tail
+from edtune.loop.seeds import derive_seed, stage_rng
+from edtune.loop.stages_select import read_selection
+from edtune.records import Judgment, Sample, StudentOutput
+
+Scored = Literal["val", "test"]
+JUDGE_CHUNK = 64
+"""Judgments per appended chunk: a crash redoes at most this many (cached replies for LLM judges)."""
+T = TypeVar("T")
+
+
+def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def answer(ctx: RunContext, iteration: int, split: Scored, adapter: int) -> None:
+    """Student outputs for every sample of `split`, with iteration `adapter`'s adapter attached."""
+    out = ctx.run.file(iteration, f"{split}_outputs.jsonl")
+    repair_tail(out, StudentOutput)
+    samples = ctx.samples(split)
+    done = set(read_ids(out))
+    todo = [s for s in samples if s.id not in done]
+    if not todo:
+        return
+    student = ctx.use_adapter(adapter)
+    batch = ctx.config.student.batch_size
+    with progress_bar(f"iteration {iteration}: answering {split}", len(samples), enabled=ctx.progress,
+                      done=len(samples) - len(todo)) as advance:
+        for chunk in _chunks(todo, batch):
+            append_jsonl(out, student.answer(chunk, ctx.image_root(split), batch_size=batch))
+            advance(len(chunk))
+
+
+def outputs_by_id(ctx: RunContext, iteration: int, split: Scored) -> dict[str, StudentOutput]:
+    return {o.sample_id: o for o in read_jsonl(ctx.run.file(iteration, f"{split}_outputs.jsonl"), StudentOutput)}
+
+
+def judgments(ctx: RunContext, iteration: int, split: Scored) -> list[Judgment]:
+    """The judgments of `split` at `iteration` (empty before the judge stage ran)."""
+    return read_jsonl(ctx.run.file(iteration, f"{split}_judgments.jsonl"), Judgment)
+
+
+def judge(ctx: RunContext, iteration: int, split: Scored) -> None:
+    """A Judgment for every answered sample of `split`, in sample order, appended chunk by chunk."""
+    out = ctx.run.file(iteration, f"{split}_judgments.jsonl")
+    repair_tail(out, Judgment)
+    outputs = outputs_by_id(ctx, iteration, split)
+    done = set(read_ids(out))
+    todo = [s for s in ctx.samples(split) if s.id not in done]
+    if not todo:
+        return
+    total = len(ctx.samples(split))
+    with progress_bar(f"iteration {iteration}: judging {split}", total, enabled=ctx.progress,
+                      done=total - len(todo)) as advance:
+        for chunk in _chunks(todo, JUDGE_CHUNK):
+            append_jsonl(out, judge_sync(ctx.judge(), chunk, [outputs[s.id] for s in chunk]))
+            advance(len(chunk))
+
+
+def errors(ctx: RunContext, iteration: int) -> list[tuple[Sample, StudentOutput]]:
+    """Validation samples judged incorrect (unscored ones are not errors), in validation-set order."""
+    wrong = {j.sample_id for j in judgments(ctx, iteration, "val") if j.outcome == "incorrect"}
+    outputs = outputs_by_id(ctx, iteration, "val")
+    return [(s, outputs[s.id]) for s in ctx.samples("val") if s.id in wrong]
+
+
+def training_ids(ctx: RunContext, iteration: int) -> list[str]:
+    """Pool ids iteration `iteration` trains on: its own selection, or everything selected so far."""
+    own = [c.sample_id for c in read_selection(ctx.run, iteration)]
+    if ctx.config.training.data == "new":
+        return own
+    return [*ctx.used_before(iteration), *own]
+
+
+def replay_samples(ctx: RunContext, iteration: int, n_train: int) -> list[Sample]:
+    """`replay_ratio` x `n_train` replay samples drawn without replacement (fewer when the file is short)."""
+    if ctx.config.data.replay is None or ctx.config.training.replay_ratio == 0:
+        return []
+    pool = ctx.samples("replay")
+    count = min(len(pool), round(ctx.config.training.replay_ratio * n_train))
+    return stage_rng(ctx.config.seed, iteration, "replay").sample(pool, count)
+
+
+def train(ctx: RunContext, iteration: int) -> None:
+    """LoRA-tune and save iteration `iteration`'s adapter (skipped when it already exists)."""
+    if ctx.run.adapter(iteration).is_dir():
+        return
+    settings = ctx.config.training
+    samples = [ctx.pool_sample(i) for i in training_ids(ctx, iteration)]
+    replay = replay_samples(ctx, iteration, len(samples))
+    student = ctx.use_adapter(0 if settings.adapter == "fresh" else iteration - 1)
+    seed = derive_seed(ctx.config.seed, iteration, "train")
+    replay_root = ctx.image_root("replay") if replay else None
+    stats = student.train(samples, ctx.image_root("pool"), settings.lora, seed=seed, replay=replay,
+                          replay_root=replay_root)
+    record = TrainRecord(iteration=iteration, train_ids=[s.id for s in samples], replay_ids=[s.id for s in replay],
+                         seed=seed, stats=stats)
+    with ctx.run.new_adapter(iteration) as scratch:
+        student.save_adapter(scratch)
+        atomic_write_json(scratch / "train.json", record)
+    ctx.adapter_attached(iteration)

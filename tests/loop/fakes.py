@@ -1,0 +1,96 @@
+"""Test doubles for the loop: a deterministic `Student` whose skills are the question families it was
+trained on, a scripted teacher, and a tiny shapes world on disk."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from edtune.bench.shapes import ShapesConfig, generate_world, write_world
+from edtune.llm.base import ChatRequest
+from edtune.llm.scripted import ScriptedClient
+from edtune.rationale import format_rationale, to_student_output
+from edtune.records import Sample, StudentOutput
+from edtune.student.base import LoraTrainConfig, TrainStats
+
+COUNTING_SKILL = "counting how many shapes are in a picture"
+
+
+def tiny_world(out: Path, *, pool_size: int = 80, seed: int = 0) -> Path:
+    """A counting-only world: 80 pool samples, 8 val, 8 test, 10 base (about 0.3 s to write)."""
+    config = ShapesConfig(seed=seed, pool_size=pool_size, val_size=8, test_size=8, base_size=10, tasks=["counting"])
+    write_world(generate_world(config), out)
+    return out
+
+
+class FamilyStudent:
+    """Answers a sample correctly iff it was trained on two samples of its question family (so a small
+    budget leaves some families for later iterations).
+
+    Wrong answers repeat the gold steps but the last, then give "99", so the first wrong step is the last.
+    The "adapter" is the set of known families, saved as JSON; every `train` call is recorded in `trained`.
+    """
+
+    def __init__(self) -> None:
+        self.known: set[str] | None = None
+        self.trained: list[list[str]] = []
+
+    @property
+    def has_adapter(self) -> bool:
+        return self.known is not None
+
+    def answer(self, samples: Sequence[Sample], image_root: Path, *, batch_size: int = 64) -> list[StudentOutput]:
+        known = self.known or set()
+        return [to_student_output(s.id, self._text(s, s.metadata["skill"] in known)) for s in samples]
+
+    @staticmethod
+    def _text(sample: Sample, right: bool) -> str:
+        steps = [step.text for step in sample.rationale or []]
+        if right:
+            return format_rationale(steps, sample.answer)
+        return format_rationale([*steps[:-1], "That makes 99."], "99")
+
+    def train(self, samples: Sequence[Sample], image_root: Path, config: LoraTrainConfig, *, seed: int,
+              replay: Sequence[Sample] = (), replay_root: Path | None = None) -> TrainStats:
+        self.trained.append([s.id for s in samples])
+        counts = Counter(str(s.metadata["skill"]) for s in samples)
+        self.known = (self.known or set()) | {family for family, n in counts.items() if n >= 2}
+        return TrainStats(steps=1, epochs=1, train_samples=len(samples), replay_samples=len(replay),
+                          epoch_losses=[1.0], wall_s=0.0, trainable_params=0, target_modules=[])
+
+    def save_adapter(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "known.json").write_text(json.dumps(sorted(self.known or [])))
+
+    def load_adapter(self, directory: Path) -> None:
+        self.known = set(json.loads((directory / "known.json").read_text()))
+
+    def reset_adapter(self) -> None:
+        self.known = None
+
+
+def request_key(request: ChatRequest) -> str:
+    """What identifies a teacher call: its template and rendered messages."""
+    return json.dumps([request.template_name, [m.model_dump(mode="json") for m in request.messages]])
+
+
+def teacher_reply(request: ChatRequest) -> str:
+    """First wrong step: step 1; missing skill: counting (a phrase the pool's counting samples carry)."""
+    if request.template_name == "first_wrong_step":
+        return '{"step": 1, "reason": "the count is wrong"}'
+    if request.template_name == "missing_skills":
+        return json.dumps({"skills": [COUNTING_SKILL]})
+    raise AssertionError(f"unexpected teacher template {request.template_name}")
+
+
+def scripted_teacher(on_call: Callable[[ChatRequest], None] | None = None) -> ScriptedClient:
+    """A ScriptedClient answering `teacher_reply`; `on_call` runs first (to crash or log)."""
+
+    def script(request: ChatRequest) -> str:
+        if on_call is not None:
+            on_call(request)
+        return teacher_reply(request)
+
+    return ScriptedClient(script, model="teacher")
