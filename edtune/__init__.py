@@ -12,6 +12,17 @@ from edtune.errors import (
 )
 from edtune.records import Judgment, RationaleStep, Sample, StudentOutput
 
+_LAZY = {"adapt": "edtune.loop.api", "resume": "edtune.loop.api"}
+"""Names served on first access, so `import edtune` does not load the loop (data, judges, retrieval)."""
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'edtune' has no attribute {name!r}")
+
 __all__ = [
     "DataError",
     "EdtuneError",
@@ -22,4 +33,6 @@ __all__ = [
     "StudentOutput",
     "UnexpectedModelBehavior",
     "UserError",
+    "adapt",
+    "resume",
 ]
