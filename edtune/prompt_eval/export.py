@@ -10,9 +10,11 @@ Two sources, recorded in the gold set's header (`source`) and in every item (`or
   `random.Random` seeded by (seed, sample id): a step k is drawn uniformly among the gold steps that hold
   a word of a known class (colours, shapes, sizes, row and column words, above/below, bigger/smaller,
   digits, yes/no); one such word in step k is replaced by another word of its class. Steps before k and
-  after k keep their gold text. The final answer is made wrong too: another option of a multiple-choice
-  question, or the gold answer put through the same word swap for an open one (a sample where neither is
-  possible is skipped). The truth is then recomputed with `first_wrong_step`, which must give step k.
+  after k keep their gold text. The final answer is made wrong too: for multiple choice another option,
+  one the corrupted step names when it names any (so the answer follows from the error, as a student's
+  would), else one drawn at random; for an open question the gold answer put through the same word swap.
+  A sample whose steps hold no such word, or whose answer cannot be made wrong, is skipped. The truth
+  is then recomputed with `first_wrong_step`, which must give step k.
 
 Every exported sample carries `metadata["scene_text"]`, a plain description of its scene, so that a
 text-only teacher (which cannot see the image) can still check steps; a vision teacher gets the image.
@@ -82,6 +84,13 @@ def _item(sample: Sample, steps: list[str], answer: str | None, origin: Origin) 
                     gold_verdict="incorrect", origin=origin)
 
 
+def wrong_option(choices: list[str], gold: str, corrupted: str, rng: random.Random) -> str | None:
+    """A non-gold option the corrupted step names, else any non-gold option (None when there is none)."""
+    others = [c for c in choices if c != gold]
+    named = [c for c in others if re.search(rf"\b{re.escape(c)}\b", corrupted, re.IGNORECASE)]
+    return rng.choice(named or others) if others else None
+
+
 def corrupt_sample(sample: Sample, seed: int) -> GoldItem | None:
     """A corrupted-rationale error for `sample` (see the module docstring), or None when none can be made."""
     rng = random.Random(f"edtune/gold/{seed}/{sample.id}")
@@ -93,7 +102,7 @@ def corrupt_sample(sample: Sample, seed: int) -> GoldItem | None:
     steps = list(gold)
     steps[k] = swap_word(gold[k], rng) or gold[k]
     if sample.choices:
-        answer: str | None = rng.choice([c for c in sample.choices if c != sample.answer] or [None])
+        answer: str | None = wrong_option(sample.choices, sample.answer, steps[k], rng)
     else:
         answer = swap_word(sample.answer, rng)
     if answer is None:

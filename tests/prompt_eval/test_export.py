@@ -10,9 +10,9 @@ import pytest
 from edtune.bench.shapes import ShapesConfig, first_wrong_step, generate_world, write_world
 from edtune.errors import UserError
 from edtune.prompt_eval import export
-from edtune.prompt_eval.export import corrupt_sample, export_gold, student_errors, swap_word
+from edtune.prompt_eval.export import corrupt_sample, export_gold, student_errors, swap_word, wrong_option
 from edtune.prompt_eval.gold import load_gold
-from edtune.records import StudentOutput
+from edtune.records import Sample, StudentOutput
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +79,28 @@ def test_student_errors_keep_wrong_steps_only(world_dir: Path) -> None:
     items = student_errors(samples, outputs)
     assert [(i.id, i.first_wrong_step, i.origin) for i in items] == [(samples[2].id, 1, "student")]
     assert items[0].missing_skills == ["object_recognition"]
+
+
+def testwrong_option_prefers_one_the_corrupted_step_names() -> None:
+    choices = ["blue-circle", "blue-triangle", "same"]
+    picks = {wrong_option(choices, "same", "So the blue-triangle is bigger.", random.Random(s)) for s in range(10)}
+    assert picks == {"blue-triangle"}
+    assert {wrong_option(choices, "same", "hmm", random.Random(s)) for s in range(20)} == {"blue-circle",
+                                                                                            "blue-triangle"}
+    assert wrong_option(["only"], "only", "x", random.Random(0)) is None
+
+
+def test_auto_uses_the_student_when_one_answers(world_dir: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake_student(samples: list[Sample], root: Path) -> list[StudentOutput]:
+        return [StudentOutput(sample_id=s.id, raw_text="", steps=["I see nothing.", "So it is."], answer="zzz")
+                for s in samples]
+
+    monkeypatch.setattr(export, "_bundled_outputs", fake_student)
+    meta = export_gold(world_dir, tmp_path / "s.jsonl", size=5)
+    gold = load_gold(tmp_path / "s.jsonl")
+    assert meta.source == "student" and len(gold) == 5
+    assert all(i.origin == "student" and i.first_wrong_step == 1 for i in gold)
 
 
 def test_corrupt_sample_skips_samples_it_cannot_corrupt(world_dir: Path) -> None:
