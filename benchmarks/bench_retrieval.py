@@ -3,26 +3,30 @@
     .venv/bin/python benchmarks/bench_retrieval.py                  # 10K, 100K and 1M documents
     .venv/bin/python benchmarks/bench_retrieval.py --sizes 10000    # quick run
 
-Documents are short required-skills texts (1-3 skill phrases such as "count the red cylinders; spatial
-relation left of between mug and lamp") from a seeded generator with a Zipf-distributed object vocabulary
-of a few thousand words; the 1,000 queries are single skill phrases from the same generator. For each size
-it reports index build time and memory (RSS growth; for edtune also the index arrays' exact bytes), the
-wall time (and, for edtune, CPU time, which other processes on a shared machine disturb less) of 1,000
-top-100 queries, and the speed-up in wall time. rank-bm25 answers every query at 10K; at larger sizes it
-answers a subset and its 1,000-query time is extrapolated linearly (the table says so). Before timing,
-both backends' top-100 for the subset are compared and any difference is reported.
+Documents are short required-skills texts (1-3 skill phrases such as "count the colour of the kalo;
+spatial relation left of between mitri and zenpal") from a seeded generator with a Zipf-distributed
+vocabulary of 4,000 made-up object names; the 1,000 queries are single skill phrases from the same
+generator. Per size and backend the table shows: index build time; the memory the built index keeps
+(tracemalloc, from a second, untimed build); wall and CPU time of 1,000 top-100 queries (CPU time is
+less disturbed by other processes on a shared machine); and the speed-up in both. rank-bm25 answers all
+1,000 queries at 10K; at 100K and 1M it answers the first 50 / 5 and its times are scaled linearly to
+1,000 (the "(queries)" column says so). "same top-k" compares both backends' hits on those queries.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import gc
 import os
 import random
 import sys
 import time
-import warnings
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -31,6 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from edtune.retrieval.base import Corpus
 from edtune.retrieval.reference import ReferenceBM25
 from edtune.retrieval.sparse import SparseBM25
+
+T = TypeVar("T")
 
 VERBS = ["count", "compare", "identify", "locate", "recognize", "estimate", "describe", "measure", "distinguish",
          "match", "track", "order", "classify", "read", "infer", "detect", "name", "find", "judge", "rank"]
@@ -60,8 +66,6 @@ class SkillTexts:
         self.cum = np.cumsum(weights / weights.sum()).tolist()
 
     def _noun(self) -> str:
-        import bisect
-
         return self.nouns[min(bisect.bisect(self.cum, self.rng.random()), len(self.nouns) - 1)]
 
     def phrase(self) -> str:
@@ -81,65 +85,76 @@ class SkillTexts:
         return "; ".join(self.phrase() for _ in range(self.rng.randint(1, 3)))
 
 
-def rss_mib() -> float:
-    """Resident set size of this process, MiB (Linux /proc)."""
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+@dataclass
+class Measure:
+    """Wall and CPU seconds of one call, and (when traced) the MiB it left allocated."""
+
+    wall: float
+    cpu: float
+    retained_mib: float = float("nan")
 
 
-def timed(fn, *args):  # type: ignore[no-untyped-def]
+def measure(fn: Callable[[], T], trace: bool = False) -> tuple[T, Measure]:
+    """Run `fn` once; with `trace`, under tracemalloc (slower, so not used for the timings we report)."""
     gc.collect()
-    before = rss_mib()
-    start = time.perf_counter()
-    out = fn(*args)
-    return out, time.perf_counter() - start, rss_mib() - before
+    if trace:
+        tracemalloc.start()
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    m = Measure(time.perf_counter() - wall, time.process_time() - cpu)
+    if trace:
+        m.retained_mib = tracemalloc.get_traced_memory()[0] / 2**20
+        tracemalloc.stop()
+    return out, m
 
 
-def run_size(n_docs: int, queries: list[str], k: int, ref_queries: int, seed: int) -> dict[str, float | str]:
+def build_both(corpus: Corpus) -> tuple[SparseBM25, ReferenceBM25, Measure, Measure]:
+    """Each index built twice: once timed, once under tracemalloc for the memory it keeps."""
+    _, fast_mem = measure(lambda: SparseBM25.build(corpus), trace=True)
+    fast, fast_build = measure(lambda: SparseBM25.build(corpus))
+    fast_build.retained_mib = fast_mem.retained_mib
+    _, ref_mem = measure(lambda: ReferenceBM25(corpus), trace=True)
+    ref, ref_build = measure(lambda: ReferenceBM25(corpus))
+    ref_build.retained_mib = ref_mem.retained_mib
+    return fast, ref, fast_build, ref_build
+
+
+def run_size(n_docs: int, queries: list[str], k: int, ref_queries: int, seed: int) -> str:
+    """One table row for a corpus of `n_docs` documents."""
     gen = SkillTexts(seed)
     corpus = Corpus([f"s{i}" for i in range(n_docs)], [gen.document() for _ in range(n_docs)])
-    fast, fast_build, fast_mem = timed(SparseBM25.build, corpus)
-    p = fast.postings
-    index_mib = sum(a.nbytes for a in (p.indptr, p.docs, p.weights, p.doc_len, p.idf)) / 2**20
-    fast.search(queries[:20], k)  # warm-up (page faults of the accumulator)
-    cpu = time.process_time()
-    _, fast_s, _ = timed(fast.search, queries, k)
-    fast_cpu = time.process_time() - cpu
-    ref, ref_build, ref_mem = timed(ReferenceBM25, corpus)
-    subset = queries[: min(ref_queries, len(queries))]
-    ref_hits, ref_sub_s, _ = timed(ref.search, subset, k)
-    same = ref_hits == fast.search(subset, k)
-    ref_s = ref_sub_s * len(queries) / len(subset)
-    del ref
-    return {"docs": n_docs, "fast_build": fast_build, "fast_mem": fast_mem, "index_mib": index_mib,
-            "fast_s": fast_s, "fast_cpu": fast_cpu, "ref_build": ref_build, "ref_mem": ref_mem, "ref_s": ref_s,
-            "ref_note": "measured" if len(subset) == len(queries) else f"extrapolated from {len(subset)}",
-            "same": "yes" if same else "NO", "ratio": ref_s / fast_s}
+    fast, ref, fast_build, ref_build = build_both(corpus)
+    fast.search(queries[:20], k)  # warm-up: first touch of the accumulator's pages
+    _, fast_q = measure(lambda: fast.search(queries, k))
+    subset = queries[:ref_queries]
+    ref_hits, ref_q = measure(lambda: ref.search(subset, k))
+    same = "yes" if ref_hits == fast.search(subset, k) else "NO"
+    scale = len(queries) / len(subset)
+    note = "measured" if scale == 1 else f"x{scale:.0f} from {len(subset)} q"
+    return (f"{n_docs:>9} | {fast_build.wall:>7.2f} {fast_build.retained_mib:>7.0f} {fast_q.wall:>7.2f} "
+            f"{fast_q.cpu:>7.2f} | {ref_build.wall:>7.2f} {ref_build.retained_mib:>7.0f} {ref_q.wall * scale:>8.1f} "
+            f"{ref_q.cpu * scale:>8.1f} {note:<16} | {same:>4} {ref_q.wall * scale / fast_q.wall:>6.0f}x "
+            f"{ref_q.cpu * scale / fast_q.cpu:>6.0f}x")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("-k", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    warnings.simplefilter("default")
     qgen = SkillTexts(args.seed + 1)
     queries = [qgen.phrase() for _ in range(args.queries)]
-    print(f"{args.queries} queries, top-{args.k}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
-    header = (f"{'docs':>9} | {'build s':>7} {'RSS MiB':>7} {'index MiB':>9} {'1k q s':>7} {'(CPU s)':>7} | "
-              f"{'build s':>7} "
-              f"{'RSS MiB':>7} {'1k q s':>8} {'(rank-bm25 1k q)':<26} | {'same top-k':>10} {'speed-up':>8}")
-    print(f"{'':>9} | {'edtune sparse':<42} | {'rank-bm25 BM25Okapi':<53} |")
-    print(header)
+    print(f"{args.queries} queries, top-{args.k}, {os.cpu_count()} CPUs, load average at start "
+          f"{os.getloadavg()[0]:.2f}")
+    print(f"{'':>9} | {'edtune SparseBM25':<31} | {'rank-bm25 BM25Okapi':<50} | same  speed-up")
+    print(f"{'docs':>9} | {'build s':>7} {'MiB':>7} {'q wall':>7} {'q CPU':>7} | {'build s':>7} {'MiB':>7} "
+          f"{'q wall':>8} {'q CPU':>8} {'(queries)':<16} | top-k  wall    CPU")
     for n_docs in args.sizes:
-        ref_queries = args.queries if n_docs <= 10_000 else (50 if n_docs <= 100_000 else 5)
-        r = run_size(n_docs, queries, args.k, ref_queries, args.seed)
-        print(f"{r['docs']:>9} | {r['fast_build']:>7.2f} {r['fast_mem']:>7.0f} {r['index_mib']:>9.1f} "
-              f"{r['fast_s']:>7.3f} {r['fast_cpu']:>7.3f} | {r['ref_build']:>7.2f} {r['ref_mem']:>7.0f} "
-              f"{r['ref_s']:>8.1f} "
-              f"{r['ref_note']:<26} | {r['same']:>10} {r['ratio']:>7.0f}x", flush=True)
+        ref_queries = len(queries) if n_docs <= 10_000 else (50 if n_docs <= 100_000 else 5)
+        print(run_size(n_docs, queries, args.k, min(ref_queries, len(queries)), args.seed), flush=True)
+    print(f"load average at end {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,13 @@ with the same `math.log` calls, summed in the same order (terms by first occurre
 weight expression uses the same float64 operations in the same order; and each document's score adds the
 query terms' contributions in query order starting from 0.0, as rank-bm25's loop does (its additions of
 0.0 for absent terms change nothing). Equal scores therefore stay equal and the ranking matches exactly.
+
+No scipy sparse product: it adds a document's contributions in term-id order, not query order, so its
+scores could differ from rank-bm25's in the last bit and near-ties could swap. Measured on 1M synthetic
+skill documents (`benchmarks/bench_retrieval.py`): `np.add.at` with int64 indices is ~2.5x faster than
+`acc[idx] += w` with int32 indices; a MaxScore-style pruned search was slower (6.0 s vs 4.6 s CPU for 1,000
+queries), because the top of a skill query's ranking is a plateau of equal scores that all need exact
+scoring.
 """
 
 from __future__ import annotations
@@ -95,7 +102,11 @@ def build_postings(corpus: Corpus, tokenizer: Tokenizer, params: BM25Params) -> 
 
 
 class SparseBM25:
-    """`Retriever` over precomputed postings; build with `SparseBM25.build`, or load a saved index."""
+    """`Retriever` over precomputed postings; build with `SparseBM25.build`, or load a saved index.
+
+    Searches share one scratch accumulator per instance, so one instance must not be searched from two
+    threads at once (give each thread its own instance; the postings arrays can be shared).
+    """
 
     def __init__(self, ids: list[str], vocab: dict[str, int], postings: Postings, tokenizer: Tokenizer,
                  params: BM25Params) -> None:
@@ -155,14 +166,14 @@ class SparseBM25:
         return out
 
     def _top_k(self, terms: list[int], k: int) -> tuple[np.ndarray, np.ndarray]:
-        touched, all_scores = self._touched(terms) if terms else (np.zeros(0, np.int32), np.zeros(0))
+        touched, all_scores = self._touched(terms) if terms else (np.zeros(0, np.int64), np.zeros(0))
         docs, score = rank_top_k(touched, all_scores, k)
         short = docs.size < k or (docs.size > 0 and score[-1] <= 0)
         if short and touched.size < self.size:
             # untouched documents score 0; the lowest-index ones can still belong in the top k
             span = np.arange(min(self.size, k + touched.size), dtype=np.int64)
             zeros = np.setdiff1d(span, touched, assume_unique=True)[:k]
-            docs = np.concatenate([docs.astype(np.int64), zeros])
+            docs = np.concatenate([docs, zeros])
             score = np.concatenate([score, np.zeros(zeros.size)])
             docs, score = rank_top_k(docs, score, k)
         return docs, score
