@@ -140,6 +140,10 @@ class RunConfig(Record):
     """Teacher spec: "<provider>/<model>[@<base_url>]" or a spec file; needed by the error-driven methods."""
     judge: str = "exact"
     """Judge spec: a rule judge name (exact, choice, numeric), a model spec string, or a spec file."""
+    unanswered_are_errors: bool = True
+    """Treat a validation sample the student gave no final answer for (the judge leaves it unscored) as an
+    error to learn from: a student that writes no answer at all is exactly what needs tuning. Accuracy is
+    unaffected (unscored never counts); unscored verdicts on real answers (a judge failure) are never errors."""
     teacher_images: bool = True
     """Send sample images to the teacher (a VLM teacher); False for a text-only teacher."""
     localise: LocaliseSettings = Field(default_factory=LocaliseSettings)
@@ -161,7 +165,8 @@ class RunConfig(Record):
 def _resolve(value: Any, base: Path) -> Any:
     """Make the `path` and `image_root` entries of data sections absolute against `base`."""
     if isinstance(value, dict):
-        return {k: (str(base / v) if k in ("path", "image_root") and isinstance(v, str) else _resolve(v, base))
+        return {k: (str((base / v).resolve()) if k in ("path", "image_root") and isinstance(v, str)
+                    else _resolve(v, base))
                 for k, v in value.items()}
     return value
 

@@ -19,7 +19,7 @@ from edtune.judging.base import JudgeSummary, summarize
 from edtune.llm.usage import StageUsage, UsageReport
 from edtune.loop.context import RunContext
 from edtune.loop.stages_select import read_selection
-from edtune.loop.stages_student import judgments
+from edtune.loop.stages_student import errors, judgments
 from edtune.records import Judgment, Record, Sample
 from edtune.retrieval.select import ChosenSample
 from edtune.student.base import TrainStats
@@ -38,7 +38,7 @@ class IterationMetrics(Record):
     test_by_family: dict[str, JudgeSummary] = Field(default_factory=dict)
     """Test judgments per question family."""
     errors: int = 0
-    """Validation samples judged incorrect."""
+    """Validation errors mined (incorrect, plus unanswered with `unanswered_are_errors`)."""
     located: int = 0
     """Errors whose first wrong step the teacher found (outcome found)."""
     missing_skills: dict[str, int] = Field(default_factory=dict)
@@ -111,7 +111,7 @@ def iteration_metrics(ctx: RunContext, i: int) -> IterationMetrics:
     if test:
         fields |= {"test": summarize(test), "test_by_family": _by_family(ctx.samples("test"), test)}
     if val := judgments(ctx, i, "val"):
-        fields |= {"val": summarize(val), "errors": sum(j.outcome == "incorrect" for j in val)}
+        fields |= {"val": summarize(val), "errors": len(errors(ctx, i))}
     locations = read_jsonl(run.file(i, "locations.jsonl"), StepLocation)
     analyses = read_jsonl(run.file(i, "skills.jsonl"), SkillAnalysis)
     teacher: dict[str, StageUsage] = {}

@@ -1,0 +1,82 @@
+"""RunConfig from TOML: paths resolved against the file, one-line ConfigErrors naming file and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edtune.errors import ConfigError
+from edtune.loop import load_config
+from edtune.loop.config import RunConfig
+
+MINIMAL = """
+teacher = "vllm/Qwen/Qwen2.5-VL-7B-Instruct@http://127.0.0.1:8000/v1"
+budget = 40
+
+[data]
+val = {path = "world/counting_val.jsonl"}
+pool = {path = "world/pool.jsonl", image_root = "world"}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "run.toml"
+    path.write_text(text)
+    return path
+
+
+def test_paths_are_resolved_against_the_config_folder(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, MINIMAL + '\n[student]\npath = "ckpt"\n'))
+    assert config.data.val.path == tmp_path / "world" / "counting_val.jsonl"
+    assert config.data.val.root == tmp_path / "world"
+    assert config.data.pool.image_root == tmp_path / "world"
+    assert config.student.path == str(tmp_path / "ckpt")
+    assert config.teacher == "vllm/Qwen/Qwen2.5-VL-7B-Instruct@http://127.0.0.1:8000/v1"
+    assert (config.method, config.iterations, config.training.data, config.training.adapter) == \
+        ("error_driven", 3, "cumulative", "fresh")
+
+
+def test_bundled_student_path_is_kept(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, MINIMAL)).student.path == "bundled"
+
+
+@pytest.mark.parametrize(("extra", "field"), [
+    ("\n[training]\nreplay_ratoi = 0.5\n", "training.replay_ratoi"),
+    ("\n[student.generation]\ndevice = \"tpu\"\n", "student.generation.device"),
+    ("\n[retrieval]\ntop_k = 0\n", "retrieval.top_k"),
+])
+def test_bad_field_names_file_and_field(tmp_path: Path, extra: str, field: str) -> None:
+    path = write(tmp_path, MINIMAL + extra)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert str(path) in message and f"field '{field}'" in message and "\n" not in message
+
+
+def test_unknown_method_and_missing_teacher(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="field 'method'"):
+        load_config(write(tmp_path, 'method = "progress2"\n' + MINIMAL))
+    no_teacher = MINIMAL.replace('teacher = "vllm/Qwen/Qwen2.5-VL-7B-Instruct@http://127.0.0.1:8000/v1"', "")
+    with pytest.raises(ConfigError, match="needs a teacher spec"):
+        load_config(write(tmp_path, no_teacher))
+    assert load_config(write(tmp_path, 'method = "random"\n' + no_teacher)).teacher is None
+
+
+def test_missing_and_broken_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "absent.toml")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "budget = = 3"))
+
+
+def test_every_field_is_documented() -> None:
+    def check(model: type) -> None:
+        for name, info in model.model_fields.items():
+            assert info.description, f"{model.__name__}.{name} has no docstring"
+            annotation = info.annotation
+            for arg in (*getattr(annotation, "__args__", ()), annotation):
+                if isinstance(arg, type) and hasattr(arg, "model_fields") and arg.__module__.startswith("edtune.loop"):
+                    check(arg)
+
+    check(RunConfig)

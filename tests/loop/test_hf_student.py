@@ -1,0 +1,72 @@
+"""The loop with a real HF student (a tiny random Llava built in the test), loaded from its checkpoint
+path like any VLM: LoRA adapters are trained, saved atomically, reloaded on resume with identical outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from edtune.loop import RunConfig, adapt
+from edtune.loop.rundir import RunDir
+from loop.fakes import scripted_teacher
+
+
+class Crash(Exception):
+    """Stands in for the process dying."""
+
+
+def config(world: Path) -> RunConfig:
+    return RunConfig.model_validate({
+        "teacher": "scripted/teacher", "budget": 8, "iterations": 2,
+        "student": {"generation": {"max_new_tokens": 12}, "batch_size": 8},
+        "training": {"lora": {"epochs": 2, "batch_size": 8, "print_targets": False}},
+        "data": {"val": {"path": str(world / "counting_val.jsonl")}, "pool": {"path": str(world / "pool.jsonl")}}})
+
+
+def run(world: Path, checkpoint: Path, run_dir: Path) -> None:
+    adapt(checkpoint, world / "counting_val.jsonl", world / "pool.jsonl", teacher=scripted_teacher(),
+          test=world / "counting_test.jsonl", replay=world / "base.jsonl", run_dir=run_dir, config=config(world),
+          progress=False)
+
+
+def outputs(run_dir: Path) -> dict[str, str]:
+    return {str(p.relative_to(run_dir)): p.read_text() for p in sorted(run_dir.glob("iterations/*/*_outputs.jsonl"))}
+
+
+def test_tiny_hf_student_trains_saves_and_resumes(world: Path, checkpoint: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    straight = tmp_path / "straight"
+    run(world, checkpoint, straight)
+    rd = RunDir(straight)
+    assert rd.state().stopped == "iterations"
+    for i in (1, 2):
+        assert (rd.adapter(i) / "adapter_config.json").is_file() and (rd.adapter(i) / "train.json").is_file()
+    record = rd.train_record(2)
+    assert record is not None and len(record.train_ids) == 8 and len(record.replay_ids) == 4
+    assert record.stats.trainable_params > 0 and all("language_model" in m for m in record.stats.target_modules)
+    assert json.loads(rd.config_path.read_text())["student"]["path"] == str(checkpoint)
+    first = json.loads(rd.file(1, "metrics.json").read_text())
+    # The untrained student writes no answer: unscored for accuracy, but still errors to learn from.
+    assert first["errors"] == 8 and first["val"]["accuracy"] is None and first["val"]["unscored"] == 8
+    assert not list((straight / "adapters").glob(".*")), "no scratch folder may be left behind"
+
+    original = RunDir.mark_done
+
+    def crash_after_training(self: RunDir, key: str) -> None:
+        original(self, key)
+        if key == "001/train":
+            raise Crash(key)
+
+    resumed = tmp_path / "resumed"
+    monkeypatch.setattr(RunDir, "mark_done", crash_after_training)
+    with pytest.raises(Crash):
+        run(world, checkpoint, resumed)
+    monkeypatch.setattr(RunDir, "mark_done", original)
+    trained_before = (resumed / "adapters" / "001" / "adapter_model.safetensors").read_bytes()
+    run(world, checkpoint, resumed)  # a new student object: adapter 1 is loaded from disk, not retrained
+    assert (resumed / "adapters" / "001" / "adapter_model.safetensors").read_bytes() == trained_before
+    assert outputs(resumed) == outputs(straight)
+    assert [c.read_text() for c in sorted(resumed.glob("iterations/*/selection.jsonl"))] == \
+        [c.read_text() for c in sorted(straight.glob("iterations/*/selection.jsonl"))]
