@@ -99,6 +99,10 @@ class RetrievalSettings(Record):
     """Hits retrieved per distinct skill; a skill never gets more samples than this in one iteration."""
     min_score: float = 0.0
     """Only hits scoring above this are chosen (0: the hit must share an informative term)."""
+    index: Path | None = None
+    """A saved index folder (`edtune index build`) of the same pool, opened instead of indexing the pool in
+    this process: worth it for pools of 100K+ samples. Its own fields/tokenizer/bm25 settings then apply,
+    and it is refused (IndexMismatch) when the pool files changed since it was built."""
 
 
 class TrainingSettings(Record):
@@ -210,6 +214,9 @@ def load_config(path: str | Path) -> RunConfig:
     data = _read_toml(source)
     if isinstance(data.get("data"), dict):
         data["data"] = _resolve(data["data"], source.resolve().parent)
+    retrieval = data.get("retrieval")
+    if isinstance(retrieval, dict) and isinstance(retrieval.get("index"), str):
+        retrieval["index"] = str((source.resolve().parent / retrieval["index"]).resolve())
     if isinstance(data.get("student"), dict) and data["student"].get("path", BUNDLED) != BUNDLED:
         data["student"]["path"] = str(source.resolve().parent / data["student"]["path"])
     return validate_config(data, str(source))

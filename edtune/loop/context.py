@@ -85,21 +85,31 @@ class RunContext:
                             field="id") from None
 
     def retriever(self) -> Retriever:
-        """BM25 over the pool's required skills (built once per process; pool samples without skills are left out)."""
+        """BM25 over the pool's required skills, built once per process (pool samples without skills are
+        left out), or the saved index named by `retrieval.index`."""
         if self._retriever is None:
-            from edtune.retrieval.base import Corpus
-            from edtune.retrieval.corpus import document_text
-            from edtune.retrieval.sparse import SparseBM25
-            from edtune.retrieval.tokenize import Tokenizer
-
             settings = self.config.retrieval
-            docs = [(s.id, text) for s in self.samples("pool") if (text := document_text(s, settings.fields))]
-            if not docs:
-                raise DataError("no pool sample has required_skills, so nothing can be retrieved",
-                                file=str(self.data_file("pool").path), field="required_skills")
-            corpus = Corpus(ids=[d[0] for d in docs], texts=[d[1] for d in docs])
-            self._retriever = SparseBM25.build(corpus, Tokenizer(settings.tokenizer), settings.bm25)
+            if settings.index is not None:
+                from edtune.retrieval.index import open_index
+
+                self._retriever = open_index(settings.index)
+            else:
+                self._retriever = self._build_retriever()
         return self._retriever
+
+    def _build_retriever(self) -> Retriever:
+        from edtune.retrieval.base import Corpus
+        from edtune.retrieval.corpus import document_text
+        from edtune.retrieval.sparse import SparseBM25
+        from edtune.retrieval.tokenize import Tokenizer
+
+        settings = self.config.retrieval
+        docs = [(s.id, text) for s in self.samples("pool") if (text := document_text(s, settings.fields))]
+        if not docs:
+            raise DataError("no pool sample has required_skills, so nothing can be retrieved",
+                            file=str(self.data_file("pool").path), field="required_skills")
+        corpus = Corpus(ids=[d[0] for d in docs], texts=[d[1] for d in docs])
+        return SparseBM25.build(corpus, Tokenizer(settings.tokenizer), settings.bm25)
 
     # ---- budget ---------------------------------------------------------------------------------
 

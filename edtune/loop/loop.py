@@ -14,6 +14,7 @@ files, so calling `run_loop` again on a killed run continues where it stopped an
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from edtune.loop.context import RunContext
 from edtune.loop.methods import Method, methods
@@ -50,7 +51,7 @@ def _iteration(ctx: RunContext, method: Method, i: int) -> str | None:
         if not errors(ctx, i):
             return "no_errors"
     for stage in method.stages():
-        _stage(ctx, i, stage.name, lambda run=stage.run: run(ctx, i))  # type: ignore[misc]
+        _stage(ctx, i, stage.name, partial(stage.run, ctx, i))
     if not read_selection(ctx.run, i):
         return "nothing_selected"
     _stage(ctx, i, "train", lambda: train(ctx, i))

@@ -10,7 +10,7 @@ Usage per stage comes from the run's call log when this process built the teache
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from pydantic import Field
 
@@ -37,6 +37,9 @@ class IterationMetrics(Record):
     """Test judgments of the student after this iteration's training."""
     test_by_family: dict[str, JudgeSummary] = Field(default_factory=dict)
     """Test judgments per question family."""
+    test_by_skill: dict[str, JudgeSummary] = Field(default_factory=dict)
+    """Test judgments per gold skill (`metadata["skills"]`, the skills of the gold steps); a sample counts
+    for each of its skills. Empty when the test set carries no skill tags."""
     errors: int = 0
     """Validation errors mined (incorrect, plus unanswered with `unanswered_are_errors`)."""
     located: int = 0
@@ -80,11 +83,18 @@ def family(sample: Sample) -> str:
     return str(sample.metadata.get("skill", "all"))
 
 
-def _by_family(samples: Sequence[Sample], judged: Sequence[Judgment]) -> dict[str, JudgeSummary]:
+def gold_skills(sample: Sample) -> list[str]:
+    skills = sample.metadata.get("skills")
+    return [str(s) for s in skills] if isinstance(skills, list) else []
+
+
+def _grouped(samples: Sequence[Sample], judged: Sequence[Judgment],
+             groups_of: Callable[[Sample], list[str]]) -> dict[str, JudgeSummary]:
     groups: dict[str, list[Judgment]] = defaultdict(list)
-    names = {s.id: family(s) for s in samples}
+    by_id = {s.id: s for s in samples}
     for j in judged:
-        groups[names.get(j.sample_id, "all")].append(j)
+        for name in groups_of(by_id[j.sample_id]):
+            groups[name].append(j)
     return {name: summarize(group) for name, group in sorted(groups.items())}
 
 
@@ -109,7 +119,9 @@ def iteration_metrics(ctx: RunContext, i: int) -> IterationMetrics:
     run, fields = ctx.run, dict[str, object]()
     test = judgments(ctx, i, "test") if ctx.config.data.test is not None else []
     if test:
-        fields |= {"test": summarize(test), "test_by_family": _by_family(ctx.samples("test"), test)}
+        samples = ctx.samples("test")
+        fields |= {"test": summarize(test), "test_by_family": _grouped(samples, test, lambda s: [family(s)]),
+                   "test_by_skill": _grouped(samples, test, gold_skills)}
     if val := judgments(ctx, i, "val"):
         fields |= {"val": summarize(val), "errors": len(errors(ctx, i))}
     locations = read_jsonl(run.file(i, "locations.jsonl"), StepLocation)

@@ -26,3 +26,18 @@ def progress_bar(description: str, total: int, *, enabled: bool, done: int = 0) 
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=total, completed=done)
         yield lambda n: bar.update(task, advance=n)
+
+
+@contextmanager
+def working(description: str, *, enabled: bool) -> Iterator[None]:
+    """An indeterminate bar (spinner and elapsed time) for a stage that reports no progress of its own."""
+    if not enabled:
+        yield
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        bar.add_task(description, total=None)
+        yield

@@ -13,7 +13,7 @@ from typing import Literal, TypeVar
 from edtune.jsonl import append_jsonl, atomic_write_json, read_jsonl
 from edtune.judging.base import judge_sync
 from edtune.loop.context import RunContext
-from edtune.loop.progress import progress_bar
+from edtune.loop.progress import progress_bar, working
 from edtune.loop.rundir import TrainRecord, read_ids, repair_tail
 from edtune.loop.seeds import derive_seed, stage_rng
 from edtune.loop.stages_select import read_selection
@@ -111,8 +111,10 @@ def train(ctx: RunContext, iteration: int) -> None:
     student = ctx.use_adapter(0 if settings.adapter == "fresh" else iteration - 1)
     seed = derive_seed(ctx.config.seed, iteration, "train")
     replay_root = ctx.image_root("replay") if replay else None
-    stats = student.train(samples, ctx.image_root("pool"), settings.lora, seed=seed, replay=replay,
-                          replay_root=replay_root)
+    description = f"iteration {iteration}: training on {len(samples)} samples + {len(replay)} replay"
+    with working(description, enabled=ctx.progress):
+        stats = student.train(samples, ctx.image_root("pool"), settings.lora, seed=seed, replay=replay,
+                              replay_root=replay_root)
     record = TrainRecord(iteration=iteration, train_ids=[s.id for s in samples], replay_ids=[s.id for s in replay],
                          seed=seed, stats=stats)
     with ctx.run.new_adapter(iteration) as scratch:

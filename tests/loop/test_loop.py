@@ -50,6 +50,7 @@ def test_error_driven_run_directory(world: Path, tmp_path: Path) -> None:
     assert [it["iteration"] for it in metrics["iterations"]] == [0, 1, 2, 3]
     assert metrics["iterations"][1]["missing_skills"] == {COUNTING_SKILL: 8}
     assert metrics["iterations"][1]["test_by_family"].keys() == {"counting", "counting_by_attribute"}
+    assert {"counting", "object_recognition"} <= metrics["iterations"][1]["test_by_skill"].keys()
     usage = json.loads(rd.usage_path.read_text())["stages"]
     assert usage["teacher.localise"]["calls"] > 0 and usage["teacher.skills"]["calls"] > 0
     assert rd.state().stopped == "iterations" and rd.read_config().budget == 12
@@ -133,3 +134,24 @@ def test_refuses_other_runs_and_bad_input(world: Path, tmp_path: Path) -> None:
         resume(tmp_path / "run")
     with pytest.raises(ConfigError, match="no run in"):
         resume(tmp_path / "absent")
+
+
+def test_saved_index_gives_the_same_selection(world: Path, tmp_path: Path) -> None:
+    from edtune.retrieval.index import build_index
+    from edtune.retrieval.spec import CorpusSpec
+
+    build_index(CorpusSpec(name="pool", pool=[world / "pool.jsonl"], index_dir=tmp_path / "index"))
+    saved = RunConfig.model_validate({"retrieval": {"index": str(tmp_path / "index")}, "teacher": "scripted/teacher",
+                                      "data": {"val": {"path": str(world / "counting_val.jsonl")},
+                                               "pool": {"path": str(world / "pool.jsonl")}}})
+    with_index = run(world, tmp_path / "indexed", config=saved)
+    in_process = run(world, tmp_path / "built")
+    for i in (1, 2, 3):
+        assert selection(with_index.run_dir, i) == selection(in_process.run_dir, i)
+
+
+def test_progress_bars_do_not_disturb_the_run(world: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=scripted_teacher(),
+                   test=world / "counting_test.jsonl", budget=4, iterations=1, run_dir=tmp_path / "run",
+                   progress=True)
+    assert result.samples_used == 4 and capsys.readouterr().out == ""
