@@ -1,0 +1,81 @@
+"""`build_report`: report.md, its PNG plots and results.json for one run or a folder of runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from edtune.jsonl import atomic_write_json, atomic_write_text
+from edtune.report import plots
+from edtune.report.records import ReportResults
+from edtune.report.results import compare, format_table
+from edtune.report.runs import LoadedRun, find_runs
+
+REPORT = "report.md"
+RESULTS = "results.json"
+PLOT_DIR = "plots"
+
+_PLOTS: list[tuple[str, str, Callable[[list[LoadedRun], Path], Path | None]]] = [
+    ("accuracy_vs_samples.png", "Test accuracy against pool samples used", plots.accuracy_curve),
+    ("family_accuracy.png", "Test accuracy per question family, before and after tuning", plots.family_accuracy),
+    ("missing_skills.png", "Missing skills named by the teacher", plots.missing_skills),
+    ("retrieved_skills.png", "Skills of the selected pool samples (gold family where the pool records one)",
+     plots.retrieved_skills),
+    ("usage.png", "Teacher and judge calls and tokens per stage", plots.usage),
+]
+
+
+def _runs_section(runs: list[LoadedRun]) -> list[str]:
+    lines = ["## Runs", "", "| method | seed | iterations | stopped | samples used | run directory |",
+             "|---|---:|---:|---|---:|---|"]
+    for run in runs:
+        lines.append(f"| {run.method} | {run.metrics.seed} | {len(run.finished)} | {run.metrics.stopped or 'running'} "
+                     f"| {run.final.samples_used:,} | `{run.root}` |")
+    return lines
+
+
+def _usage_section(runs: list[LoadedRun]) -> list[str]:
+    lines = ["| method | seed | stage | calls | cached | prompt tokens | completion tokens |",
+             "|---|---:|---|---:|---:|---:|---:|"]
+    for run in runs:
+        for stage, spent in sorted(run.usage.stages.items()):
+            lines.append(f"| {run.method} | {run.metrics.seed} | {stage} | {spent.calls} | {spent.cached_calls} | "
+                         f"{spent.prompt_tokens:,} | {spent.completion_tokens:,} |")
+    return lines if len(lines) > 2 else ["No teacher or judge calls were made."]
+
+
+def render_markdown(runs: list[LoadedRun], results: ReportResults, figures: Sequence[tuple[str, Path]]) -> str:
+    """report.md's text: the table, the plots (relative links), the runs and their usage."""
+    out_of = f"pool of {results.pool_size:,} samples"
+    lines = ["# edtune report", "", f"{len(runs)} run(s), {out_of}. Accuracy is the final adapter's test accuracy, "
+             "mean ± standard deviation over seeds; % of full divides by the full-pool mean.", "",
+             format_table(results), ""]
+    for title, path in figures:
+        lines += [f"## {title}", "", f"![{title}]({PLOT_DIR}/{path.name})", ""]
+    lines += [*_runs_section(runs), "", "## Teacher usage per stage", "", *_usage_section(runs), ""]
+    return "\n".join(lines)
+
+
+def build_report(runs: Path | Sequence[Path], out_dir: Path | None = None) -> Path:
+    """Write report.md, plots/*.png and results.json; returns the report.md path (see `write_report`)."""
+    return write_report(runs, out_dir)[0]
+
+
+def write_report(runs: Path | Sequence[Path], out_dir: Path | None = None) -> tuple[Path, ReportResults]:
+    """Write report.md, plots/*.png and results.json; returns report.md's path and the results.
+
+    `runs` is one run directory, a folder with run directories below it (any methods and seeds), or a
+    list of either. `out_dir` defaults to the single path given (for a list: the first one's parent).
+    DataError naming the file when a run directory is missing or its metrics are unreadable.
+    """
+    paths = [Path(runs)] if isinstance(runs, str | Path) else [Path(p) for p in runs]
+    loaded = find_runs(paths)
+    target = Path(out_dir) if out_dir is not None else (paths[0] if len(paths) == 1 else paths[0].parent)
+    (target / PLOT_DIR).mkdir(parents=True, exist_ok=True)
+    results = compare(loaded)
+    figures = [(title, path) for name, title, draw in _PLOTS
+               if (path := draw(loaded, target / PLOT_DIR / name)) is not None]
+    atomic_write_json(target / RESULTS, results)
+    report = target / REPORT
+    atomic_write_text(report, render_markdown(loaded, results, figures))
+    return report, results

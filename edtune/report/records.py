@@ -1,0 +1,64 @@
+"""What `build_report` writes to results.json: one `MethodResult` per method, over its seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from edtune.records import Record
+
+
+class SeedResult(Record):
+    """One run (one method, one seed) reduced to the numbers of the paper's table."""
+
+    run_dir: Path
+    """The run directory these numbers come from."""
+    seed: int
+    """The run's master seed."""
+    pretrained_accuracy: float | None
+    """Test accuracy of the student before any tuning (None without a test set)."""
+    accuracy: float | None
+    """Test accuracy with the run's final adapter (None without a test set)."""
+    samples_used: int
+    """Pool samples the run selected in all."""
+    iterations: int
+    """Iterations the run finished (the pretrained evaluation not counted)."""
+    stopped: str | None
+    """Why the loop ended; None for a run that has not finished."""
+
+
+class MethodResult(Record):
+    """One method over all its seeds: means, and the share of the full pool's accuracy."""
+
+    method: str
+    """The selection method (error_driven, random, full, an ablation, ...)."""
+    seeds: list[int]
+    """Seeds of the runs averaged here, ascending."""
+    pretrained_accuracy: float | None
+    """Mean test accuracy before tuning over the seeds."""
+    accuracy: float | None
+    """Mean final test accuracy over the seeds (None when no run has a test set)."""
+    accuracy_std: float | None
+    """Population standard deviation of the final test accuracy over the seeds (0 for one seed)."""
+    samples_used: float
+    """Mean pool samples selected."""
+    pool_size: int
+    """Samples in the pool (the largest pool among the runs, which should all agree)."""
+    pool_percent: float
+    """`samples_used` as a percentage of `pool_size`."""
+    percent_of_full: float | None
+    """`accuracy` as a percentage of the full-pool method's mean accuracy; None without a full-pool run."""
+    runs: list[SeedResult] = Field(default_factory=list)
+    """The individual runs, by seed."""
+
+
+class ReportResults(Record):
+    """results.json: the comparison of every method found under the report's run directories."""
+
+    methods: list[MethodResult]
+    """One entry per method, in the paper's table order (pretrained first, full last)."""
+    full_accuracy: float | None
+    """Mean test accuracy of the full-pool method; None when no full-pool run was given."""
+    pool_size: int
+    """Samples in the pool the runs selected from."""

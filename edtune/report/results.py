@@ -1,0 +1,91 @@
+"""Reduce runs to the paper's table: per method, mean accuracy over seeds, samples used and % of the
+pool, and % of the full pool's accuracy. A "pretrained" row comes from every run's iteration 0."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+
+from edtune.report.records import MethodResult, ReportResults, SeedResult
+from edtune.report.runs import LoadedRun
+
+PRETRAINED = "pretrained"
+"""Name of the row for the student before tuning (not a loop method: iteration 0 of the runs)."""
+METHOD_ORDER = [PRETRAINED, "random", "ablation_random_samples", "ablation_random_step", "ablation_step_text",
+                "error_driven", "full"]
+"""Table order: no tuning, the random baseline, the paper's ablations, the method, then the upper bound.
+Methods not listed (e.g. PROGRESS) come after error_driven, alphabetically."""
+
+
+def _order(method: str) -> tuple[int, str]:
+    if method in METHOD_ORDER:
+        return METHOD_ORDER.index(method), ""
+    return METHOD_ORDER.index("full") - 1, method
+
+
+def _mean(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.fmean(present) if present else None
+
+
+def seed_result(run: LoadedRun) -> SeedResult:
+    final = run.final
+    return SeedResult(run_dir=run.root, seed=run.metrics.seed,
+                      pretrained_accuracy=run.pretrained.test.accuracy if run.pretrained.test else None,
+                      accuracy=final.test.accuracy if final.test else None, samples_used=final.samples_used,
+                      iterations=len(run.finished), stopped=run.metrics.stopped)
+
+
+def _method_result(method: str, seeds: list[SeedResult], pool_size: int) -> MethodResult:
+    accuracies = [s.accuracy for s in seeds if s.accuracy is not None]
+    used = statistics.fmean(s.samples_used for s in seeds)
+    return MethodResult(method=method, seeds=sorted(s.seed for s in seeds),
+                        pretrained_accuracy=_mean([s.pretrained_accuracy for s in seeds]),
+                        accuracy=statistics.fmean(accuracies) if accuracies else None,
+                        accuracy_std=statistics.pstdev(accuracies) if accuracies else None,
+                        samples_used=used, pool_size=pool_size,
+                        pool_percent=100 * used / pool_size if pool_size else 0.0,
+                        percent_of_full=None, runs=sorted(seeds, key=lambda s: s.seed))
+
+
+def _pretrained_row(runs: list[LoadedRun], pool_size: int) -> MethodResult:
+    """One pretrained score per seed (every method of a seed starts from the same student)."""
+    by_seed: dict[int, SeedResult] = {}
+    for run in runs:
+        if run.metrics.seed not in by_seed and run.pretrained.test is not None:
+            accuracy = run.pretrained.test.accuracy
+            by_seed[run.metrics.seed] = SeedResult(run_dir=run.root, seed=run.metrics.seed,
+                                                   pretrained_accuracy=accuracy, accuracy=accuracy,
+                                                   samples_used=0, iterations=0, stopped=None)
+    return _method_result(PRETRAINED, list(by_seed.values()), pool_size)
+
+
+def compare(runs: list[LoadedRun]) -> ReportResults:
+    """The table over `runs` (any mix of methods and seeds); % of full uses the full method's mean."""
+    pool_size = max(run.metrics.pool_size for run in runs)
+    grouped: dict[str, list[SeedResult]] = defaultdict(list)
+    for run in runs:
+        grouped[run.method].append(seed_result(run))
+    rows = [_method_result(method, seeds, pool_size) for method, seeds in grouped.items()]
+    if any(run.pretrained.test is not None for run in runs):
+        rows.append(_pretrained_row(runs, pool_size))
+    full = next((r.accuracy for r in rows if r.method == "full"), None)
+    for row in rows:
+        if full and row.accuracy is not None:
+            row.percent_of_full = 100 * row.accuracy / full
+    rows.sort(key=lambda r: _order(r.method))
+    return ReportResults(methods=rows, full_accuracy=full, pool_size=pool_size)
+
+
+def format_table(results: ReportResults) -> str:
+    """The paper-style table as Markdown (one row per method; accuracy as mean ± std over seeds)."""
+    lines = ["| method | seeds | samples used | % of pool | test accuracy | % of full |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for row in results.methods:
+        accuracy = "-" if row.accuracy is None else f"{row.accuracy:.3f}"
+        if row.accuracy_std and len(row.seeds) > 1:
+            accuracy += f" ± {row.accuracy_std:.3f}"
+        of_full = "-" if row.percent_of_full is None else f"{row.percent_of_full:.1f}%"
+        lines.append(f"| {row.method} | {len(row.seeds)} | {row.samples_used:,.0f} | {row.pool_percent:.1f}% | "
+                     f"{accuracy} | {of_full} |")
+    return "\n".join(lines)
