@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from edtune.data.loaders import load_samples
 from edtune.errors import DataError
@@ -47,6 +47,9 @@ class RunContext:
     teacher_obj: LLMClient | None = None
     judge_obj: Judge | None = None
     _teacher: LLMClient | None = None
+    _judge: Judge | None = None
+    _owned: list[Any] = field(default_factory=list)
+    """Clients this context built from specs: their HTTP connections are closed by `close`."""
     _adapter: int | None = None
     _cache: LLMCache | None = None
     _data: dict[str, list[Sample]] = field(default_factory=dict)
@@ -176,6 +179,7 @@ class RunContext:
 
                 assert self.config.teacher is not None  # RunConfig requires one for methods that ask the teacher
                 self._teacher = build_teacher_client(self.config.teacher, cache=self.cache())
+                self._owned.append(self._teacher)
             elif getattr(self.teacher_obj, "cache", None) is None:
                 from edtune.loop.cached import RunCachedClient
 
@@ -196,15 +200,27 @@ class RunContext:
             return DEFAULT_CONCURRENCY
 
     def judge(self) -> Judge:
-        if self.judge_obj is None:
-            from edtune.specs import RuleJudgeSpec, build_judge, load_spec
+        """The given judge object, or the one `config.judge` names (an LLM judge on the run's cache)."""
+        if self._judge is None:
+            if self.judge_obj is not None:
+                self._judge = self.judge_obj
+            else:
+                from edtune.specs import RuleJudgeSpec, build_judge, load_spec
 
-            # A rule judge makes no calls: opening the cache for it would only leave an empty call log.
-            is_rule = isinstance(load_spec(self.config.judge), RuleJudgeSpec)
-            self.judge_obj = build_judge(self.config.judge, cache=None if is_rule else self.cache())
-        return self.judge_obj
+                # A rule judge makes no calls: opening the cache for it would only leave an empty call log.
+                is_rule = isinstance(load_spec(self.config.judge), RuleJudgeSpec)
+                self._judge = build_judge(self.config.judge, cache=None if is_rule else self.cache())
+                self._owned.append(getattr(self._judge, "client", None))
+        return self._judge
 
     def close(self) -> None:
+        """Close the HTTP connections of clients built here, then the cache."""
+        from edtune.llm.concurrency import run_sync
+
+        for client in self._owned:
+            if hasattr(client, "close"):
+                run_sync(client.close())
+        self._owned.clear()
         if self._cache is not None:
             self._cache.close()
             self._cache = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from edtune.errors import ConfigError
 from edtune.loop import load_config
@@ -71,12 +72,12 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
 
 
 def test_every_field_is_documented() -> None:
-    def check(model: type) -> None:
+    def check(model: type[BaseModel]) -> None:
         for name, info in model.model_fields.items():
             assert info.description, f"{model.__name__}.{name} has no docstring"
             annotation = info.annotation
             for arg in (*getattr(annotation, "__args__", ()), annotation):
-                if isinstance(arg, type) and hasattr(arg, "model_fields") and arg.__module__.startswith("edtune.loop"):
+                if isinstance(arg, type) and issubclass(arg, BaseModel) and arg.__module__.startswith("edtune.loop"):
                     check(arg)
 
     check(RunConfig)

@@ -38,7 +38,8 @@ def test_spec_string_teacher_with_cache_and_resume(spatial_world: Path, tmp_path
 
         def start() -> None:
             adapt(FamilyStudent(), spatial_world / "spatial_val.jsonl", spatial_world / "pool.jsonl", teacher=spec,
-                  test=spatial_world / "spatial_test.jsonl", budget=8, iterations=2, run_dir=run_dir, progress=False)
+                  judge=spec, test=spatial_world / "spatial_test.jsonl", budget=8, iterations=2, run_dir=run_dir,
+                  progress=False)
 
         original = RunDir.mark_done
 
@@ -68,11 +69,13 @@ def test_spec_string_teacher_with_cache_and_resume(spatial_world: Path, tmp_path
                              for loc in locations)
     assert {"answer_switch", "direct"} >= {loc.method for loc in locations}
     # Iteration 1's redone calls were all answered from the cache (zero tokens), and the server saw no
-    # request after the crash (iteration 2's errors repeat iteration 1's requests, also cached).
+    # teacher request after the crash (iteration 2's errors repeat iteration 1's requests, also cached);
+    # the judge went on with the test set, which it had not judged yet.
+    assert after.pop("judge") > before.pop("judge")
     redo = [loc for loc in locations if loc.calls]
     assert redo and all(loc.usage.total_tokens == 0 for loc in redo)
     assert after == before and before["answer_switch"] > 0 and before["first_wrong_step"] > 0
     usage = json.loads(rd.usage_path.read_text())["stages"]
     assert usage["teacher.localise"]["cached_calls"] >= len(redo)
-    assert usage["teacher.skills"]["calls"] > 0
+    assert usage["teacher.skills"]["calls"] > 0 and usage["judge"]["calls"] > 0
     assert rd.cache_path.is_file()
