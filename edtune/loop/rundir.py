@@ -12,11 +12,13 @@
         locations.jsonl           StepLocation per error (teacher localisation)
         random_steps.jsonl        RandomStep per error (ablation_random_step instead of locations)
         skills.jsonl              SkillAnalysis per located error
+        quotas.jsonl              SkillQuota per missing skill: errors naming it, quota, samples it got
         selection.jsonl           ChosenSample per selected pool sample (matched skill, score, rank)
         test_outputs.jsonl        StudentOutput per test sample, with this iteration's adapter
         test_judgments.jsonl      Judgment per test sample
         metrics.json              IterationMetrics of this iteration
     adapters/NNN/                 the LoRA adapter after iteration NNN, with train.json (TrainRecord)
+    adapters/.NNN.*               scratch folder of a save in progress; removed when a run (re)starts
 
 Every whole file is written atomically and every JSONL is append-only and crash-safe (`edtune.jsonl`).
 A stage is marked finished in state.json only after its outputs are complete; an adapter folder appears

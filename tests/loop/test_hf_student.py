@@ -70,3 +70,32 @@ def test_tiny_hf_student_trains_saves_and_resumes(world: Path, checkpoint: Path,
     assert outputs(resumed) == outputs(straight)
     assert [c.read_text() for c in sorted(resumed.glob("iterations/*/selection.jsonl"))] == \
         [c.read_text() for c in sorted(straight.glob("iterations/*/selection.jsonl"))]
+
+
+def test_a_save_cut_short_leaves_no_adapter_and_retrains_identically(world: Path, checkpoint: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from edtune.student.hf import HFStudent
+
+    original = HFStudent.save_adapter
+
+    def half_save(self: HFStudent, directory: Path) -> None:
+        original(self, directory)
+        (directory / "adapter_model.safetensors").write_bytes(b"cut short")
+        raise Crash("killed while saving")
+
+    cut = tmp_path / "cut"
+    monkeypatch.setattr(HFStudent, "save_adapter", half_save)
+    with pytest.raises(Crash):
+        run(world, checkpoint, cut)
+    monkeypatch.setattr(HFStudent, "save_adapter", original)
+    assert not RunDir(cut).adapter(1).exists() and not list((cut / "adapters").iterdir())
+    stale = cut / "adapters" / ".001.left-by-kill-9"  # what a SIGKILL mid-save leaves behind
+    stale.mkdir()
+    run(world, checkpoint, cut)
+    assert not stale.exists()
+    straight = tmp_path / "straight"
+    run(world, checkpoint, straight)
+    for i in (1, 2):
+        assert (RunDir(cut).adapter(i) / "adapter_model.safetensors").read_bytes() == \
+            (RunDir(straight).adapter(i) / "adapter_model.safetensors").read_bytes()
+    assert outputs(cut) == outputs(straight)
