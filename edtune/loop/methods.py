@@ -3,8 +3,11 @@
 The loop runs, per iteration: [answer + judge the validation set, when the method uses it] -> the
 method's own stages -> train -> answer + judge the test set. A method is a plan (total budget and
 iterations) and a list of named stages; the last stage writes the iteration's selection.jsonl. Each stage
-is resumable on its own (finished stages are recorded in state.json), so a new method (PROGRESS registers
-`progress` here) gets the run directory, resume and report for free.
+is resumable on its own (finished stages are recorded in state.json), so a new method gets the run
+directory, resume and report for free: PROGRESS registers a factory under "progress" in `methods` (from a
+module that `edtune.loop.loop` imports, as it imports the baselines) and adds the name to
+`edtune.loop.config.MethodName`. A stage must be deterministic given the files before it and
+the generators of `edtune.loop.seeds`, and must write its outputs atomically or append-only.
 
 This module holds the error-driven method (arXiv 2412.15652) and the paper's ablations; the baselines
 (random at equal budget, full pool) are in `edtune.loop.baselines`.
