@@ -81,3 +81,10 @@ def test_every_field_is_documented() -> None:
                     check(arg)
 
     check(RunConfig)
+
+
+def test_the_example_config_loads() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "shapes_error_driven.toml"
+    config = load_config(example)
+    assert config.method == "error_driven" and config.data.replay is not None
+    assert config.data.pool.path == example.parent.parent / "data" / "shapes" / "pool.jsonl"
