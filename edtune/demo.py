@@ -26,15 +26,19 @@ from pydantic import Field, field_validator
 from edtune.bench.shapes import TASKS, ShapesConfig, generate_world, write_world
 from edtune.bench.shapes.io import MANIFEST, read_manifest
 from edtune.errors import ConfigError
+from edtune.loop.api import OBJECT_PREFIX, adapt
 from edtune.loop.config import BUNDLED, DataFile, DataSettings, MethodName, RunConfig, StudentSettings
 from edtune.loop.rundir import RunDir
 from edtune.records import Record
 from edtune.report import ReportResults, format_table, write_report
+from edtune.student.base import Student
 
 DEFAULT_METHODS: tuple[MethodName, ...] = ("random", "error_driven", "full")
 """The paper's table: random at equal budget, error-driven, full pool (pretrained comes from iteration 0)."""
 ABLATIONS: tuple[MethodName, ...] = ("ablation_random_samples", "ablation_random_step", "ablation_step_text")
 """The paper's ablations, added by `edtune demo --ablations`."""
+StudentFactory = Callable[[], "Student"]
+"""Builds a fresh student object for each run."""
 Notify = Callable[[str], None]
 """Receives one line per demo step (the CLI prints them; library code never prints)."""
 
@@ -104,18 +108,22 @@ def prepare_world(config: DemoConfig, seed: int, out: Path) -> Path:
     return out
 
 
-def _student_path(student: str) -> str:
-    return student if student == BUNDLED else str(Path(student).resolve())
+def _student_path(config: DemoConfig, student: Student | None) -> str:
+    """The student path the run's config snapshot records (an object is recorded by its type name)."""
+    if student is not None:
+        return OBJECT_PREFIX + type(student).__name__
+    return config.student if config.student == BUNDLED else str(Path(config.student).resolve())
 
 
-def run_config(config: DemoConfig, method: MethodName, seed: int, world: Path, teacher: str) -> RunConfig:
+def run_config(config: DemoConfig, method: MethodName, seed: int, world: Path, teacher: str, *,
+               student: Student | None = None) -> RunConfig:
     """The RunConfig of one demo run: the loop's defaults but for method, seed, budget and iterations."""
     task = config.task
     data = DataSettings(val=DataFile(path=world / f"{task}_val.jsonl"), pool=DataFile(path=world / "pool.jsonl"),
                         test=DataFile(path=world / f"{task}_test.jsonl"),
                         replay=DataFile(path=world / "base.jsonl") if config.base_size else None)
     return RunConfig(method=method, seed=seed, budget=config.budget, iterations=config.iterations,
-                     student=StudentSettings(path=_student_path(config.student)), data=data,
+                     student=StudentSettings(path=_student_path(config, student)), data=data,
                      teacher=teacher if method not in ("random", "full") else None)
 
 
@@ -131,30 +139,35 @@ def _reusable(run_dir: Path, wanted: RunConfig) -> bool:
     raise ConfigError(f"{run_dir} holds an unfinished or different demo run; delete it or choose another --out")
 
 
-def _run_seed(config: DemoConfig, seed: int, out: Path, *, progress: bool, notify: Notify) -> None:
+def _run_seed(config: DemoConfig, seed: int, out: Path, *, progress: bool, notify: Notify,
+              student: StudentFactory | None) -> None:
     from edtune.bench.reference import reference_teacher
-    from edtune.loop.api import run_config as run_loop_config
 
     world = prepare_world(config, seed, out / "world")
     with reference_teacher(world, config.teacher_error_rate, seed) as server:
         teacher = f"openai-compatible/{server.model}@{server.base_url}"
         for method in config.methods:
-            run_dir, settings = out / method, run_config(config, method, seed, world, teacher)
+            obj = student() if student is not None else None
+            run_dir, settings = out / method, run_config(config, method, seed, world, teacher, student=obj)
             if _reusable(run_dir, settings):
                 notify(f"seed {seed}: {method}: finished earlier in {run_dir}, reused")
                 continue
             notify(f"seed {seed}: {method} ...")
-            result = run_loop_config(settings, run_dir, progress=progress)
+            data = settings.data
+            result = adapt(obj if obj is not None else settings.student.path, data.val, data.pool,
+                           teacher=settings.teacher, test=data.test, replay=data.replay, config=settings,
+                           run_dir=run_dir, progress=progress)
             accuracy = "-" if result.test_accuracy is None else f"{result.test_accuracy:.3f}"
             notify(f"seed {seed}: {method}: test accuracy {accuracy} with {result.samples_used} samples")
 
 
-def run_demo(config: DemoConfig, out_dir: str | Path, *, progress: bool = True,
-             notify: Notify = lambda line: None) -> DemoOutcome:
+def run_demo(config: DemoConfig, out_dir: str | Path, *, progress: bool = True, notify: Notify = lambda line: None,
+             student: StudentFactory | None = None) -> DemoOutcome:
     """Run every seed and method under `out_dir` (seed<N>/world, seed<N>/<method>), then build the report
-    there. Finished runs from an earlier call with the same settings are reused."""
+    there. Finished runs from an earlier call with the same settings are reused. `student`, when given,
+    builds a fresh student object per run instead of loading `config.student` (tests use a fake)."""
     out = Path(out_dir)
     for seed in config.seeds:
-        _run_seed(config, seed, out / f"seed{seed}", progress=progress, notify=notify)
+        _run_seed(config, seed, out / f"seed{seed}", progress=progress, notify=notify, student=student)
     report, results = write_report([out / f"seed{seed}" for seed in config.seeds], out)
     return DemoOutcome(out_dir=out, report=report, results=results, table=format_table(results))

@@ -32,6 +32,8 @@ def demo_command(
     task: Annotated[str, typer.Option("--task", help="Target task: counting, spatial or size.")] = "counting",
     ablations: Annotated[bool, typer.Option("--ablations", help="Also run the paper's three ablations at the "
                                             "same budget.")] = False,
+    teacher_error_rate: Annotated[float, typer.Option("--teacher-error-rate", min=0, max=1, help="Share of "
+                                                      "reference-teacher replies made wrong on purpose.")] = 0.0,
     student: Annotated[str, typer.Option("--student", help="\"bundled\" or another tiny-student checkpoint "
                                          "folder (e.g. one made by `edtune student pretrain`).")] = "bundled",
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
@@ -42,7 +44,8 @@ def demo_command(
     base = QUICK if quick else DemoConfig()
     methods = [*DEFAULT_METHODS[:-1], *(ABLATIONS if ablations else ()), DEFAULT_METHODS[-1]]
     config = DemoConfig.model_validate(base.model_dump() | {"seeds": list(range(seeds)), "task": task,
-                                                            "methods": methods, "student": student})
+                                                            "methods": methods, "student": student,
+                                                            "teacher_error_rate": teacher_error_rate})
     started = time.perf_counter()
 
     def notify(line: str) -> None:

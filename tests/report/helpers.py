@@ -41,7 +41,7 @@ def write_run(root: Path, method: str, seed: int, iterations: list[IterationMetr
     data = DataSettings(val=DataFile(path=Path("/data/val.jsonl")), pool=DataFile(path=Path("/data/pool.jsonl")))
     teacher = None if method in ("random", "full") else "openai-compatible/teacher@http://127.0.0.1:1/v1"
     run = RunDir(root)
-    run.write_config(RunConfig(method=method, seed=seed, data=data, teacher=teacher))  # type: ignore[arg-type]
+    run.write_config(RunConfig.model_validate({"method": method, "seed": seed, "data": data, "teacher": teacher}))
     atomic_write_json(run.state_path, RunState(stopped="iterations"))
     metrics = RunMetrics(method=method, seed=seed, pool_size=POOL, budget=100, iterations=iterations,
                          stopped="iterations")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -21,7 +22,7 @@ def runs(tmp_path: Path) -> Path:
     return write_comparison(tmp_path / "runs")
 
 
-def _rows(path: Path) -> dict[str, dict[str, object]]:
+def _rows(path: Path) -> dict[str, dict[str, Any]]:
     results = ReportResults.model_validate_json((path / "results.json").read_text())
     return {row.method: row.model_dump() for row in results.methods}
 
@@ -39,7 +40,7 @@ def test_results_per_method(runs: Path) -> None:
     assert rows["full"]["pool_percent"] == pytest.approx(100) and rows["full"]["percent_of_full"] == pytest.approx(100)
     assert rows["pretrained"]["accuracy"] == pytest.approx(0.10) and rows["pretrained"]["samples_used"] == 0
     assert rows["error_driven"]["seeds"] == [0, 1]
-    assert [r["accuracy"] for r in rows["error_driven"]["runs"]] == pytest.approx([0.70, 0.80])  # type: ignore[union-attr]
+    assert [r["accuracy"] for r in rows["error_driven"]["runs"]] == pytest.approx([0.70, 0.80])
 
 
 def test_report_markdown_and_plots(runs: Path) -> None:

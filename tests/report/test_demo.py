@@ -1,0 +1,91 @@
+"""The demo end to end on a tiny world (reference teacher over HTTP, a fake student), its reuse rules,
+and the examples: they import, and the real-model config validates."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import warnings
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from loop.fakes import FamilyStudent
+
+from edtune.demo import QUICK, DemoConfig, run_config, run_demo
+from edtune.errors import ConfigError
+from edtune.loop import load_config
+from edtune.retrieval.base import TinyCorpusWarning
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+TINY = DemoConfig(pool_size=120, val_size=8, test_size=8, base_size=10, budget=12, iterations=2)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_tiny_corpus() -> None:
+    warnings.simplefilter("ignore", TinyCorpusWarning)  # a 120-sample pool is far below BM25's comfort
+
+
+def test_demo_end_to_end(tmp_path: Path) -> None:
+    lines: list[str] = []
+    outcome = run_demo(TINY, tmp_path / "demo", progress=False, notify=lines.append, student=FamilyStudent)
+    rows = {row.method: row for row in outcome.results.methods}
+    assert list(rows) == ["pretrained", "random", "error_driven", "full"]
+    assert rows["full"].samples_used == 120 and rows["full"].percent_of_full == pytest.approx(100)
+    assert rows["error_driven"].samples_used <= 12 and rows["random"].samples_used == 12
+    assert rows["pretrained"].accuracy == 0.0  # the fake student knows nothing before training
+    # The fake learns a family from two samples of it: error-driven picks the target families, full has all.
+    assert rows["error_driven"].accuracy == rows["full"].accuracy == 1.0
+    assert "| error_driven | 1 |" in outcome.table and outcome.report.is_file()
+    assert any("error_driven: test accuracy 1.000" in line for line in lines)
+    usage = json.loads((tmp_path / "demo" / "seed0" / "error_driven" / "usage.json").read_text())["stages"]
+    assert usage["teacher.localise"]["calls"] > 0
+
+
+def test_demo_reuses_finished_runs_and_refuses_others(tmp_path: Path) -> None:
+    config = TINY.model_copy(update={"methods": ["random"]})
+    run_demo(config, tmp_path / "demo", progress=False, student=FamilyStudent)
+    lines: list[str] = []
+    run_demo(config, tmp_path / "demo", progress=False, notify=lines.append, student=FamilyStudent)
+    assert lines == [f"seed 0: random: finished earlier in {tmp_path / 'demo' / 'seed0' / 'random'}, reused"]
+    with pytest.raises(ConfigError, match="holds an unfinished or different demo run"):
+        run_demo(config.model_copy(update={"budget": 6}), tmp_path / "demo", progress=False, student=FamilyStudent)
+    with pytest.raises(ConfigError, match="different shapes world"):
+        run_demo(config.model_copy(update={"pool_size": 100}), tmp_path / "demo", progress=False,
+                 student=FamilyStudent)
+
+
+def test_demo_configs() -> None:
+    for config in (DemoConfig(), QUICK):
+        assert config.budget / config.pool_size == pytest.approx(0.10)
+    with pytest.raises(ValueError, match="unknown task 'colour'"):
+        DemoConfig(task="colour")
+    settings = run_config(DemoConfig(), "random", 3, Path("/w"), "openai-compatible/t@http://127.0.0.1:1/v1")
+    assert settings.teacher is None and settings.seed == 3 and settings.student.path == "bundled"
+    assert settings.data.replay is not None and settings.data.replay.path == Path("/w/base.jsonl")
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"examples_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_examples_import() -> None:
+    assert callable(_load("demo_shapes").main)
+    real = _load("real_model_qwen2vl")
+    assert callable(real.annotate) and real.CONFIG == EXAMPLES / "qwen2vl_vllm.toml"
+
+
+def test_real_model_config_validates() -> None:
+    config = load_config(EXAMPLES / "qwen2vl_vllm.toml")
+    real = _load("real_model_qwen2vl")
+    assert config.teacher == real.TEACHER and config.method == "error_driven"
+    assert config.student.generation.device == "cuda" and config.student.generation.dtype == "bfloat16"
+    assert config.student.path == str(EXAMPLES / "checkpoints" / "Qwen2-VL-2B-Instruct")
+    assert config.data.pool.root == EXAMPLES / "data" / "images" and config.data.val.format == "llava"
+    assert config.training.lora.lr == pytest.approx(2e-4) and config.training.lora.epochs == 1
