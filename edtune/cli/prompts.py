@@ -14,12 +14,24 @@ a version stored by an earlier `eval` with the same gold set and teacher.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from edtune.errors import TemplateError, UserError
+
+if TYPE_CHECKING:
+    from edtune.llm.base import LLMClient
+    from edtune.prompt_eval.diff import RunDiff
+    from edtune.prompt_eval.gold import GoldSet
+    from edtune.prompt_eval.metrics import TemplateMetrics
+    from edtune.prompt_eval.runner import EvalRun, EvalSettings
+    from edtune.prompt_eval.store import ResultStore
+    from edtune.templates import PromptTemplate
+
+T = TypeVar("T")
 
 prompts_app = typer.Typer(no_args_is_help=True, help="Prompt templates: inspect, render, evaluate, compare.")
 
@@ -33,7 +45,7 @@ ResultsOpt = Annotated[Path | None, typer.Option("--results", help="Results fold
 ProjectOpt = Annotated[Path | None, typer.Option("--project-dir", help="Project folder holding prompts/.")]
 
 
-def _template(choice: str, project_dir: Path | None) -> Any:
+def _template(choice: str, project_dir: Path | None) -> PromptTemplate:
     from edtune.templates import load_template, parse_template
 
     path = Path(choice)
@@ -69,7 +81,7 @@ def show(template: Annotated[str, typer.Argument(help="Template name or .jinja p
         typer.echo(loaded.path.read_text(encoding="utf-8").rstrip())
 
 
-def _echo_variables(loaded: Any) -> None:
+def _echo_variables(loaded: PromptTemplate) -> None:
     typer.echo("variables:")
     for name in sorted(loaded.variables()):
         typer.echo(f"  {name:<16} {loaded.meta.variables.get(name, '')}")
@@ -116,7 +128,7 @@ def render(
             [part.model_dump(exclude_none=True) for part in message.content]))
 
 
-def teacher_client(spec: str, *, project_dir: Path | None, cache_path: Path | None) -> Any:
+def teacher_client(spec: str, *, project_dir: Path | None, cache_path: Path | None) -> LLMClient:
     """The teacher client a spec names, with the LLM cache at `cache_path` (tests replace this function)."""
     from edtune.llm.cache import LLMCache
     from edtune.specs import build_teacher_client
@@ -131,14 +143,15 @@ def _results(results: Path | None, project_dir: Path | None) -> Path:
     return results if results is not None else default_results_dir(project_dir)
 
 
-def _run_with_teacher(spec: str, project_dir: Path | None, results: Path, no_cache: bool, job: Any) -> Any:
-    """Run `job(client)` (a coroutine function) on the shared loop, closing the client afterwards."""
+def _run_with_teacher(spec: str, project_dir: Path | None, results: Path, no_cache: bool,
+                      job: Callable[[LLMClient], Awaitable[T]]) -> T:
+    """Run `job(client)` on the shared loop, closing the client afterwards."""
     from edtune.llm.concurrency import run_sync
 
     cache_path = None if no_cache else results / "llm_cache.sqlite"
     client = teacher_client(spec, project_dir=project_dir, cache_path=cache_path)
 
-    async def go() -> Any:
+    async def go() -> T:
         try:
             return await job(client)
         finally:
@@ -148,7 +161,7 @@ def _run_with_teacher(spec: str, project_dir: Path | None, results: Path, no_cac
     return run_sync(go())
 
 
-def _settings(concurrency: int, no_images: bool) -> Any:
+def _settings(concurrency: int, no_images: bool) -> EvalSettings:
     from edtune.prompt_eval.runner import EvalSettings
 
     return EvalSettings(concurrency=concurrency, images=not no_images)
@@ -160,7 +173,7 @@ def _fmt(value: float | None, percent: bool = True) -> str:
     return f"{100 * value:.1f}" if percent else f"{value:.2f}"
 
 
-def metric_rows(labelled: list[tuple[str, Any]]) -> list[str]:
+def metric_rows(labelled: list[tuple[str, TemplateMetrics]]) -> list[str]:
     """Text table rows of TemplateMetrics, one per (label, metrics); percentages except the costs."""
     head = (f"{'version':<40} {'n':>4} {'exact':>6} {'±1':>6} {'unsc':>6} {'sk=':>6} {'skBM25':>6} {'skOvl':>6} "
             f"{'judge':>6} {'calls/i':>7} {'tok/i':>7} {'lat s':>7}")
@@ -202,7 +215,8 @@ def evaluate(
         typer.echo(line)
 
 
-async def _side(choice: str, gold_set: Any, client: Any, settings: Any, store: Any, project_dir: Path | None) -> Any:
+async def _side(choice: str, gold_set: GoldSet, client: LLMClient, settings: EvalSettings, store: ResultStore,
+                project_dir: Path | None) -> EvalRun:
     """The EvalRun for one side of a diff: a stored version (`name@hash`) or a fresh (stored) run."""
     from edtune.prompt_eval.runner import evaluate_template
 
@@ -231,7 +245,7 @@ def diff(
     folder = _results(results, project_dir)
     store, settings = ResultStore(folder), _settings(concurrency, no_images)
 
-    async def job(client: Any) -> Any:
+    async def job(client: LLMClient) -> RunDiff:
         run_a = await _side(a, gold_set, client, settings, store, project_dir)
         run_b = await _side(b, gold_set, client, settings, store, project_dir)
         return diff_runs(run_a, run_b, gold_set)

@@ -144,8 +144,11 @@ class ItemScore:
     correct: bool | None
     """The headline check of the task (exact step, exact skill, or verdict agreement)."""
     near: bool | None = None
+    """Localisation: within one step of the truth."""
     bm25: bool | None = None
+    """Skills: BM25's top catalogue skill is a gold skill."""
     overlap: float | None = None
+    """Skills: best word-overlap F1 with a gold phrasing."""
 
 
 def score_item(task: str, outcome: ItemOutcome, item: GoldItem, matcher: SkillMatcher | None = None) -> ItemScore:
