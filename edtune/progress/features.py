@@ -66,6 +66,17 @@ def build_features(items: Sequence[PoolItem], image_root: Path | str, image_enco
     return np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0)
 
 
+def cheap_encoders() -> tuple[ThumbnailEncoder, HashedWordsEncoder]:
+    """The weight-free default pair (image 216-d, text 512-d) for small and synthetic benchmarks."""
+    return ThumbnailEncoder(), HashedWordsEncoder()
+
+
+def paper_encoders() -> tuple[HFImageEncoder, HFTextEncoder]:
+    """The paper's pair, DINOv2-large and all-MiniLM-L6-v2, loaded through transformers (downloads them
+    unless they are in the local cache)."""
+    return HFImageEncoder.from_pretrained(), HFTextEncoder.from_pretrained()
+
+
 def item_text(item: PoolItem) -> str:
     """The text embedded for a sample: its question, then its options when it has any."""
     return item.question if not item.choices else item.question + "\n" + "\n".join(item.choices)
@@ -111,9 +122,9 @@ class ThumbnailEncoder:
         return np.stack([self._one(img) for img in items]) if items else np.zeros((0, self.dim), np.float32)
 
     def _one(self, img: Image.Image) -> np.ndarray:
-        rgb = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
-        small = np.asarray(img.convert("RGB").resize((self.side, self.side), Image.Resampling.BILINEAR),
-                           dtype=np.float32) / 255.0 - 0.5
+        img = img.convert("RGB")
+        rgb = np.asarray(img, dtype=np.float32) / 255.0
+        small = np.asarray(img.resize((self.side, self.side), Image.Resampling.BILINEAR), np.float32) / 255.0 - 0.5
         hist = np.concatenate([np.histogram(rgb[..., c], bins=self.bins, range=(0.0, 1.0))[0] for c in range(3)])
         parts = [_unit(small.ravel()), _unit(hist.astype(np.float32))]
         return np.concatenate(parts) / np.sqrt(2.0)

@@ -93,3 +93,11 @@ def test_warmup_selection_checks_alignment() -> None:
     with pytest.raises(Exception, match="must match"):
         warmup_selection(["a", "b"], x, clustering, 2, ProgressConfig(k_tracking=3, k_warmup=3),
                          np.random.default_rng(0))
+
+
+def test_members_by_cluster_matches_a_scan_and_keeps_empty_clusters() -> None:
+    from edtune.progress.warmup import members_by_cluster
+
+    labels = np.array([2, 0, 2, 2, 0, 4])
+    got = members_by_cluster(labels, 5)
+    assert [g.tolist() for g in got] == [[1, 4], [], [0, 2, 3], [], [5]]
