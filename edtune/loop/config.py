@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from edtune.errors import ConfigError
+from edtune.loop.progress_config import ProgressSettings
 from edtune.records import Record
 from edtune.retrieval.base import BM25Params
 from edtune.retrieval.spec import TextFields
@@ -20,8 +21,11 @@ from edtune.retrieval.tokenize import TokenizerSettings
 from edtune.student.base import LoraTrainConfig, StudentConfig
 
 MethodName = Literal["error_driven", "random", "full", "ablation_random_step", "ablation_step_text",
-                     "ablation_random_samples"]
-"""Selection methods the loop knows (see `edtune.loop.methods`); PROGRESS registers itself the same way."""
+                     "ablation_random_samples", "progress", "el2n", "perplexity"]
+"""Selection methods the loop knows (see `edtune.loop.methods`; PROGRESS and the score baselines are in
+`edtune.loop.progress_method`)."""
+NO_TEACHER: tuple[str, ...] = ("random", "full", "progress", "el2n", "perplexity")
+"""Methods that never ask the teacher."""
 
 BUNDLED = "bundled"
 """`StudentSettings.path` value naming the shipped tiny student."""
@@ -158,10 +162,12 @@ class RunConfig(Record):
     """Retrieval of pool samples for the missing skills."""
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     """LoRA tuning."""
+    progress: ProgressSettings = Field(default_factory=ProgressSettings)
+    """PROGRESS settings (method progress) and the score baselines' settings (el2n, perplexity)."""
 
     @model_validator(mode="after")
     def _teacher_when_needed(self) -> RunConfig:
-        if self.method not in ("random", "full") and self.teacher is None:
+        if self.method not in NO_TEACHER and self.teacher is None:
             raise ValueError(f"method '{self.method}' needs a teacher spec (teacher = \"vllm/<model>@<url>\")")
         return self
 

@@ -1,0 +1,141 @@
+"""Pool features and clusterings of a PROGRESS run, computed once and kept in the run directory.
+
+    progress/pool_ids.json       the pool ids, in feature-row order (a resumed run refuses a changed pool)
+    progress/features.npy        float32 (pool x dim) unit rows, from the unlabelled view of each sample
+    progress/tracking.npz        centroids + assignments of the k_tracking clustering (accuracy is tracked)
+    progress/warmup.npz          centroids + assignments of the k_warmup clustering (warm-up quotas only)
+
+Each file is written atomically (temporary file, then rename) and the clusterings are written after the
+features, so a file that exists is complete and a resumed run loads it instead of recomputing it. k is
+capped at the pool size (a tiny pool cannot hold 1000 clusters); both k-means seeds derive from the run's
+master seed. Features see `PoolItem`s only (id, images, question, options), never an answer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from edtune.errors import DataError
+from edtune.jsonl import atomic_write_text
+from edtune.loop.context import RunContext
+from edtune.loop.progress_config import ProgressSettings
+from edtune.loop.seeds import derive_seed
+from edtune.progress.features import (
+    HashedWordsEncoder,
+    HFImageEncoder,
+    HFTextEncoder,
+    ThumbnailEncoder,
+    build_features,
+)
+from edtune.progress.kmeans import KMeansResult, spherical_kmeans
+from edtune.progress.oracle import PoolItem
+
+FOLDER = "progress"
+
+
+@dataclass(frozen=True)
+class PoolClusters:
+    """The pool as PROGRESS sees it: ids in row order, feature rows and the two clusterings."""
+
+    ids: list[str]
+    features: np.ndarray
+    tracking: KMeansResult
+    warmup: KMeansResult
+
+    def group_of(self) -> dict[str, str]:
+        """Pool id -> tracking cluster key (`cluster_key`)."""
+        return {i: cluster_key(int(c)) for i, c in zip(self.ids, self.tracking.assignments, strict=True)}
+
+    def sizes(self) -> dict[str, int]:
+        """Tracking cluster key -> members in the pool (clusters left empty by k-means are absent)."""
+        counts = np.bincount(self.tracking.assignments, minlength=self.tracking.centroids.shape[0])
+        return {cluster_key(c): int(n) for c, n in enumerate(counts) if n > 0}
+
+
+def cluster_key(index: int) -> str:
+    """The group name of tracking cluster `index` (the `skill` recorded for its selected samples)."""
+    return f"cluster-{index}"
+
+
+def folder(ctx: RunContext) -> Path:
+    return ctx.run.root / FOLDER
+
+
+def compute_features(ctx: RunContext, iteration: int) -> None:
+    """Stage: features and both clusterings, each only when its file is missing (module docstring)."""
+    out = folder(ctx)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = ctx.config.progress
+    items = [PoolItem.of(s) for s in ctx.samples("pool")]
+    ids = [item.id for item in items]
+    _check_ids(out / "pool_ids.json", ids)
+    features = _cached_array(out / "features.npy", lambda: _features(items, ctx.image_root("pool"), settings))
+    for name, k in (("tracking", settings.k_tracking), ("warmup", settings.k_warmup)):
+        if not (out / f"{name}.npz").is_file():
+            # faiss takes a 32-bit seed.
+            seed = derive_seed(ctx.config.seed, 0, f"kmeans_{name}") % 2**31
+            result = spherical_kmeans(features, min(k, len(ids)), niter=settings.kmeans_niter, seed=seed,
+                                      backend=settings.kmeans_backend)
+            _save_npz(out / f"{name}.npz", centroids=result.centroids, assignments=result.assignments)
+
+
+def load_clusters(ctx: RunContext) -> PoolClusters:
+    """The cached features and clusterings; DataError when the features stage has not written them."""
+    out = folder(ctx)
+    try:
+        ids = json.loads((out / "pool_ids.json").read_text(encoding="utf-8"))
+        features = np.load(out / "features.npy")
+        parts = [np.load(out / f"{name}.npz") for name in ("tracking", "warmup")]
+    except FileNotFoundError as exc:
+        raise DataError(f"PROGRESS features are missing ({exc.filename}); the features stage must run first",
+                        file=str(out)) from exc
+    tracking, warmup = (KMeansResult(p["centroids"], p["assignments"], float("nan"), "cached") for p in parts)
+    return PoolClusters(ids=ids, features=features, tracking=tracking, warmup=warmup)
+
+
+def _features(items: list[PoolItem], image_root: Path, settings: ProgressSettings) -> np.ndarray:
+    if settings.encoder == "hf":
+        return build_features(items, image_root, HFImageEncoder.from_pretrained(settings.image_model),
+                              HFTextEncoder.from_pretrained(settings.text_model))
+    return build_features(items, image_root, ThumbnailEncoder(side=settings.thumbnail_side),
+                          HashedWordsEncoder(dim=settings.text_buckets))
+
+
+def _check_ids(path: Path, ids: list[str]) -> None:
+    """Write the pool ids, or check that a resumed run's pool still has the same ids in the same order."""
+    if not path.is_file():
+        atomic_write_text(path, json.dumps(ids))
+    elif json.loads(path.read_text(encoding="utf-8")) != ids:
+        raise DataError("the pool changed since this run computed its PROGRESS features", file=str(path))
+
+
+def _cached_array(path: Path, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    if path.is_file():
+        return np.load(path)
+    array = compute()
+    _atomic(path, lambda handle: np.save(handle, array))
+    return array
+
+
+def _save_npz(path: Path, centroids: np.ndarray, assignments: np.ndarray) -> None:
+    _atomic(path, lambda handle: np.savez(handle, centroids=centroids, assignments=assignments))
+
+
+def _atomic(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Write through a temporary file in the same folder, then rename it into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
