@@ -16,6 +16,7 @@ def pretrain_command(
                                            "edtune/student/tiny_checkpoint).")],
     steps: Annotated[int, typer.Option(help="Optimiser steps.")] = 2000,
     samples: Annotated[int, typer.Option(help="Distinct base-skill training samples.")] = 16_000,
+    lr: Annotated[float, typer.Option(help="Peak AdamW learning rate.")] = 1e-3,
     seed: Annotated[int, typer.Option(help="Weight-init and batch-order seed.")] = 0,
     world_seed: Annotated[int, typer.Option(help="Seed of the shapes world the samples come from.")] = 0,
 ) -> None:
@@ -25,7 +26,7 @@ def pretrain_command(
     from edtune.student.pretrain import PretrainConfig, pretrain
 
     torch.set_num_threads(1)
-    config = PretrainConfig(steps=steps, train_samples=samples, seed=seed, world_seed=world_seed)
+    config = PretrainConfig(steps=steps, train_samples=samples, lr=lr, seed=seed, world_seed=world_seed)
     stats = pretrain(out, config, progress=True)
     typer.echo(f"wrote {out}: {stats.steps} steps on {stats.train_samples} samples, "
                f"prepare {stats.prepare_s:.0f} s + train {stats.train_s:.0f} s, "
