@@ -22,8 +22,8 @@ from edtune.loop.metrics import RunMetrics, write_metrics
 from edtune.loop.stages_select import read_selection
 from edtune.loop.stages_student import answer, errors, judge, train
 
-# Importing the modules registers the baselines and PROGRESS beside the teacher methods.
-from edtune.loop import baselines, progress_method  # noqa: F401  isort: skip
+# Importing the modules registers the baselines, PROGRESS and its score baselines beside the teacher methods.
+from edtune.loop import baselines, progress_baselines, progress_method  # noqa: F401  isort: skip
 
 
 def _stage(ctx: RunContext, iteration: int, name: str, run: Callable[[], None]) -> None:

@@ -11,7 +11,10 @@ Iterations, each ending like every method's (selection.jsonl -> train -> test):
         (`edtune.progress.selection.ProgressSelector`).
 The run stops when the budget is spent (planned iterations: 1 + ceil((budget - warm-up) / round_size);
 the run's `iterations` does not apply) or when a round selects nothing. PROGRESS never uses the
-validation set or the teacher: it needs only the pool, the student and the judge.
+validation set or the teacher: it needs only the pool, the student and the judge. "features" is listed in
+every iteration but computes only what is missing from the run directory; elsewhere it checks that the
+pool still has the ids the cache was built from. The beyond-the-paper skill-progress selector
+(`edtune.progress.selection_skills.SkillProgressSelector`) is a library class, not yet a loop method.
 
 Annotation oracle: selection sees feature rows, cluster keys and ids only; a sample's label (answer and
 rationale) is read when it is trained on or, once annotated, evaluated. So annotations = distinct selected
@@ -45,9 +48,6 @@ from edtune.progress.selection import ProgressSelector, relative_improvements
 from edtune.progress.selector import GroupScore, RoundState, Selection
 from edtune.progress.warmup import warmup_selection
 from edtune.retrieval.select import ChosenSample
-
-# Importing the module registers the score baselines (el2n, perplexity) beside PROGRESS.
-from edtune.loop import progress_baselines  # noqa: F401  isort: skip
 
 
 def warmup_size(config: RunConfig, budget: int) -> int:
