@@ -16,7 +16,9 @@ Teachers:
 - SmolLM2-135M-Instruct (Q4_1 GGUF, llama.cpp in-process, text only: it gets the scene as text) on the
   first `--smol-size` items: a real, very small model.
 Scores: exact first-wrong-step accuracy over all items (an unscored item counts as a miss), within one
-step, unscored rate, calls per item. The random baseline draws a step uniformly from 1..n_steps.
+step, unscored rate, calls per item. The random baseline draws a step uniformly from 1..n_steps; the
+printed base rates (truth = step 1, truth = last step) are what a constant answer would score, e.g. a
+teacher that always says "all steps are right" and falls back to the last step.
 """
 
 from __future__ import annotations
@@ -74,11 +76,20 @@ def _print(results: list[tuple[str, LocalisationComparison, float]]) -> None:
                   f"{_pct(m.unscored_rate):>8} {m.calls_per_item:>10.2f} {m.tokens_per_item:>9.1f}")
 
 
+def _base_rates(label: str, gold: GoldSet) -> str:
+    """How often the truth is step 1 or the last step: what constant answers would score."""
+    n = len(gold.items)
+    first = sum(item.first_wrong_step == 1 for item in gold) / n
+    last = sum(item.first_wrong_step == len(item.student_steps) for item in gold) / n
+    return f"{label}: {n} items, truth is step 1 in {100 * first:.1f}%, the last step in {100 * last:.1f}%"
+
+
 def _smol(gold: GoldSet, size: int, seed: int, gguf: Path) -> tuple[str, LocalisationComparison, float]:
     from edtune.servers.llamacpp import LlamaCppConfig, llamacpp_server
 
     subset = dataclasses.replace(gold, items=gold.items[:size])
     config = LlamaCppConfig(model_path=gguf, alias="smollm2-135m", n_ctx=8192, n_parallel=4)
+    print(_base_rates("SmolLM2 items", subset))
     with llamacpp_server(config) as server:
         start = time.perf_counter()
         table = _compare(server.base_url, server.model, subset, seed, EvalSettings(concurrency=4, images=False))
@@ -106,6 +117,7 @@ def main() -> None:
         gold = load_gold(Path(tmp) / "gold.jsonl")
         steps = sorted({len(i.student_steps) for i in gold})
         print(f"gold set: {len(gold)} {meta.source} errors ({meta.description}); rationale lengths {steps}")
+        print(_base_rates("gold set", gold))
         results = []
         for rate in (float(r) for r in args.error_rates.split(",")):
             with reference_teacher(world, error_rate=rate, seed=args.seed) as server:
