@@ -1,6 +1,6 @@
 """The bundled demo through the Python API: world, reference teacher, tiny student, three methods, report.
 
-    .venv/bin/python examples/demo_shapes.py                # pool 5,000, budget 500, ~the `edtune demo` run
+    .venv/bin/python examples/demo_shapes.py                # pool 3,000, budget 300: the `edtune demo` run
     .venv/bin/python examples/demo_shapes.py --quick        # pool 1,500, budget 150
     .venv/bin/python examples/demo_shapes.py --out runs/api-demo --seed 1
 
@@ -31,10 +31,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller world and budget")
     args = parser.parse_args()
 
-    pool, budget = (1_500, 150) if args.quick else (5_000, 500)
+    pool, budget = (1_500, 150) if args.quick else (3_000, 300)
     world = args.out / "world"
     write_world(generate_world(ShapesConfig(seed=args.seed, pool_size=pool, val_size=500, test_size=1_000,
-                                            tasks=["counting"])), world)
+                                            base_size=1_000, tasks=["counting"])), world)
     # Every method gets the same LoRA recipe, replay data, budget and seed; only the selection differs.
     settings = RunConfig.model_validate({"seed": args.seed, "data": {"val": {"path": "-"}, "pool": {"path": "-"}},
                                          "method": "random"})

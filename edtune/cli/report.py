@@ -24,8 +24,8 @@ def report_command(
 
 
 def demo_command(
-    quick: Annotated[bool, typer.Option("--quick", help="A smaller world and budget (about a third of the "
-                                        "time) for a first look.")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="A smaller world and budget (pool 1,500, budget "
+                                        "150, 2 iterations) for a first look.")] = False,
     seeds: Annotated[int, typer.Option("--seeds", min=1, help="Seeds 0..N-1; each writes its own world.")] = 1,
     out: Annotated[Path, typer.Option("--out", help="Folder for the worlds, runs and report; finished runs "
                                       "already there are reused.")] = Path("runs/demo"),
