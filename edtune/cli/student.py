@@ -14,9 +14,9 @@ student_app = typer.Typer(no_args_is_help=True, help="Build and evaluate student
 def pretrain_command(
     out: Annotated[Path, typer.Option(help="Checkpoint directory to write (the shipped one is "
                                            "edtune/student/tiny_checkpoint).")],
-    steps: Annotated[int, typer.Option(help="Optimiser steps.")] = 2000,
+    steps: Annotated[int, typer.Option(help="Optimiser steps.")] = 5000,
     samples: Annotated[int, typer.Option(help="Distinct base-skill training samples.")] = 16_000,
-    lr: Annotated[float, typer.Option(help="Peak AdamW learning rate.")] = 1e-3,
+    lr: Annotated[float, typer.Option(help="Peak AdamW learning rate.")] = 2e-3,
     seed: Annotated[int, typer.Option(help="Weight-init and batch-order seed.")] = 0,
     world_seed: Annotated[int, typer.Option(help="Seed of the shapes world the samples come from.")] = 0,
 ) -> None:

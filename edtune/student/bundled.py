@@ -21,5 +21,5 @@ def bundled_student(config: StudentConfig | None = None) -> HFStudent:
 
     if not (TINY_CHECKPOINT / "model.safetensors").is_file():
         raise UserError(f"the bundled tiny student is missing from {TINY_CHECKPOINT}; rebuild it with "
-                        f"`edtune student pretrain --out {TINY_CHECKPOINT}` (about 10 min on 2 cores)")
+                        f"`edtune student pretrain --out {TINY_CHECKPOINT}` (15-30 min on 2 cores)")
     return HFStudent.from_pretrained(TINY_CHECKPOINT, config)
