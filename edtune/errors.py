@@ -92,6 +92,16 @@ class ProviderError(EdtuneError):
         super().__init__(message)
 
 
+class RequestRejected(ProviderError):
+    """The server refused this one request as invalid (HTTP 400, 413 or 422: too long for the context,
+    content it cannot take ...). Unlike other provider errors it says nothing about the next request, so
+    batch stages record it as that sample's failure and go on."""
+
+
+REJECTED_STATUSES = frozenset({400, 413, 422})
+"""HTTP statuses that reject one request rather than signal a broken server, key or quota."""
+
+
 class BudgetExceeded(EdtuneError):
     """A token or sample budget set by the user would be passed by the next call."""
 

@@ -18,7 +18,7 @@ from typing import TypeVar
 import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from edtune.errors import ProviderError
+from edtune.errors import REJECTED_STATUSES, ProviderError, RequestRejected
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
@@ -110,5 +110,6 @@ def _provider_error(exc: openai.APIError, tries: int, label: str, redact: Callab
     status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
     body = redact(exc.response.text) if isinstance(exc, openai.APIStatusError) else None
     kind = f"HTTP {status}" if status is not None else type(exc).__name__
-    return ProviderError(f"{label}: {kind} after {tries} tries: {redact(exc.message)}", status=status, body=body,
+    error_type = RequestRejected if status in REJECTED_STATUSES else ProviderError
+    return error_type(f"{label}: {kind} after {tries} tries: {redact(exc.message)}", status=status, body=body,
                          tries=tries)

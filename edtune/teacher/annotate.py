@@ -13,12 +13,11 @@ from pathlib import Path
 
 from pydantic import Field, create_model
 
-from edtune.errors import UnexpectedModelBehavior
 from edtune.records import Sample
 from edtune.teacher.batch import BatchReport, run_resumable
 from edtune.teacher.inputs import sample_variables
 from edtune.teacher.records import MAX_PHRASE_WORDS, RequiredSkills, SkillAnnotation, SkillPhrase
-from edtune.teacher.task import Tally, TaskOptions, TeacherTask, failure_of
+from edtune.teacher.task import PER_SAMPLE_FAILURES, Tally, TaskOptions, TeacherTask, failure_of
 
 
 class AnnotateOptions(TaskOptions):
@@ -64,7 +63,7 @@ class SkillAnnotator(TeacherTask[AnnotateOptions]):
         output = bounded_required_skills(self.options.max_skills)
         try:
             reply = await self.ask(self.request(sample, variables), output, tally)
-        except UnexpectedModelBehavior as exc:
+        except PER_SAMPLE_FAILURES as exc:
             return SkillAnnotation(**self.stamp(sample, tally), outcome="failed", failure=failure_of(exc))
         return SkillAnnotation(**self.stamp(sample, tally), required_skills=list(reply.value.skills), outcome="found")
 

@@ -31,13 +31,13 @@ from typing import Literal
 
 from pydantic import Field
 
-from edtune.errors import DataError
+from edtune.errors import DataError, RequestRejected
 from edtune.llm.base import ChatResponse
 from edtune.records import Sample, StudentOutput
 from edtune.teacher.inputs import option_letter, option_letters, sample_variables
 from edtune.teacher.locate import Fallback, fallback_step, no_steps
 from edtune.teacher.records import AnswerSwitchEvidence, FailedAttempt, Failure, StepLocation, SwitchRule
-from edtune.teacher.task import Tally, TaskOptions, TeacherTask
+from edtune.teacher.task import Tally, TaskOptions, TeacherTask, failure_of
 
 _STRIP = " \t\n()[].:*\"'"
 
@@ -117,7 +117,11 @@ class AnswerSwitchLocator(TeacherTask[AnswerSwitchOptions]):
         letters, gold = self._letters(sample)
         wrong = option_letter(sample, student.answer)
         tally = Tally()
-        responses = await asyncio.gather(*(self._ask_prefix(sample, student, k) for k in range(n_steps + 1)))
+        try:
+            responses = await asyncio.gather(*(self._ask_prefix(sample, student, k) for k in range(n_steps + 1)))
+        except RequestRejected as exc:
+            return StepLocation(**self.stamp(sample, tally), method=self.method, n_steps=n_steps, step=None,
+                                outcome="failed", failure=failure_of(exc))
         for response in responses:
             tally.add(response)
         stamp = self.stamp(sample, tally)

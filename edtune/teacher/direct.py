@@ -12,12 +12,11 @@ from typing import Literal
 
 from pydantic import Field, create_model
 
-from edtune.errors import UnexpectedModelBehavior
 from edtune.records import Sample, StudentOutput
 from edtune.teacher.inputs import sample_variables
 from edtune.teacher.locate import no_steps
 from edtune.teacher.records import DirectEvidence, FirstWrongStep, StepLocation
-from edtune.teacher.task import Tally, TaskOptions, TeacherTask, failure_of
+from edtune.teacher.task import PER_SAMPLE_FAILURES, Tally, TaskOptions, TeacherTask, failure_of
 
 
 class DirectOptions(TaskOptions):
@@ -59,7 +58,7 @@ class DirectLocator(TeacherTask[DirectOptions]):
         request = self.request(sample, sample_variables(sample, student))
         try:
             reply = await self.ask(request, bounded_first_wrong_step(n_steps), tally)
-        except UnexpectedModelBehavior as exc:
+        except PER_SAMPLE_FAILURES as exc:
             return StepLocation(**self.stamp(sample, tally), method=self.method, n_steps=n_steps, step=None,
                                 outcome="failed", failure=failure_of(exc))
         return StepLocation(**self.stamp(sample, tally), method=self.method, n_steps=n_steps,

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from edtune.errors import UnexpectedModelBehavior
 from edtune.records import Sample, StudentOutput
 from edtune.teacher.inputs import sample_variables
 from edtune.teacher.locate import Fallback, fallback_step, no_steps
 from edtune.teacher.records import PerStepEvidence, StepCheck, StepLocation, StepVerdict
-from edtune.teacher.task import Tally, TaskOptions, TeacherTask, failure_of
+from edtune.teacher.task import PER_SAMPLE_FAILURES, Tally, TaskOptions, TeacherTask, failure_of
 
 
 class PerStepOptions(TaskOptions):
@@ -54,7 +53,7 @@ class PerStepLocator(TeacherTask[PerStepOptions]):
             variables = {**common, "step_index": index, "step": text, "previous_steps": steps[: index - 1]}
             try:
                 reply = await self.ask(self.request(sample, variables), StepVerdict, tally)
-            except UnexpectedModelBehavior as exc:
+            except PER_SAMPLE_FAILURES as exc:
                 return StepLocation(**self.stamp(sample, tally), method=self.method, n_steps=len(steps), step=None,
                                     outcome="failed", failure=failure_of(exc),
                                     evidence=PerStepEvidence(verdicts=verdicts))

@@ -10,11 +10,11 @@ from functools import lru_cache
 
 from pydantic import Field, create_model
 
-from edtune.errors import DataError, UnexpectedModelBehavior
+from edtune.errors import DataError
 from edtune.records import Sample, StudentOutput
 from edtune.teacher.inputs import sample_variables
 from edtune.teacher.records import MAX_PHRASE_WORDS, MissingSkills, SkillAnalysis, SkillPhrase
-from edtune.teacher.task import Tally, TaskOptions, TeacherTask, failure_of
+from edtune.teacher.task import PER_SAMPLE_FAILURES, Tally, TaskOptions, TeacherTask, failure_of
 
 
 class SkillOptions(TaskOptions):
@@ -59,7 +59,7 @@ class SkillAnalyzer(TeacherTask[SkillOptions]):
         tally = Tally()
         try:
             reply = await self.ask(self.request(sample, variables), bounded_missing_skills(self.options.count), tally)
-        except UnexpectedModelBehavior as exc:
+        except PER_SAMPLE_FAILURES as exc:
             return SkillAnalysis(**self.stamp(sample, tally), step=step, outcome="failed", failure=failure_of(exc))
         return SkillAnalysis(**self.stamp(sample, tally), step=step, missing_skills=list(reply.value.skills),
                              outcome="found")

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
-from edtune.errors import TemplateError, UnexpectedModelBehavior
+from edtune.errors import RequestRejected, TemplateError, UnexpectedModelBehavior
 from edtune.llm.base import ChatRequest, ChatResponse, LLMClient, M, Structured, StructuredMode, Usage
 from edtune.records import Record, Sample
 from edtune.teacher.inputs import sample_images
@@ -114,6 +114,12 @@ class TeacherTask(ABC, Generic[OptionsT]):
                 "latency_s": round(tally.latency_s, 6)}
 
 
-def failure_of(exc: UnexpectedModelBehavior) -> Failure:
-    """The evidence of an unusable teacher, as a record that can be written to a results file."""
+PER_SAMPLE_FAILURES = (UnexpectedModelBehavior, RequestRejected)
+"""Failures that concern one sample's request: recorded in its result, never raised out of a batch."""
+
+
+def failure_of(exc: UnexpectedModelBehavior | RequestRejected) -> Failure:
+    """The evidence of an unusable teacher reply, as a record that can be written to a results file."""
+    if isinstance(exc, RequestRejected):
+        return Failure(message=str(exc), attempts=[FailedAttempt(raw=exc.body or "", error=f"HTTP {exc.status}")])
     return Failure(message=str(exc), attempts=[FailedAttempt(raw=a.raw, error=a.error) for a in exc.attempts])

@@ -12,7 +12,7 @@ import pytest
 from llm_fakes import FakeServer, Sleeps, completion, error
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from edtune.errors import ProviderError, UnexpectedModelBehavior
+from edtune.errors import ProviderError, RequestRejected, UnexpectedModelBehavior
 from edtune.llm import ChatRequest, ContentPart, LLMClient, Message
 from edtune.llm.openai_client import OpenAICompatibleClient
 
@@ -134,9 +134,16 @@ def test_retries_exhausted_raise_provider_error_with_evidence(make_client: Build
 
 def test_client_errors_are_not_retried(make_client: Build, server: FakeServer, sleeps: Sleeps) -> None:
     server.replies = [error(400, "bad field")]
-    with pytest.raises(ProviderError) as info:
+    with pytest.raises(RequestRejected) as info:
         asyncio.run(make_client().chat(request()))
     assert info.value.status == 400 and info.value.tries == 1 and sleeps.waits == []
+
+
+def test_auth_failure_is_a_provider_error_not_a_rejected_request(make_client: Build, server: FakeServer) -> None:
+    server.replies = [error(401, "bad key")]
+    with pytest.raises(ProviderError) as info:
+        asyncio.run(make_client().chat(request()))
+    assert info.value.status == 401 and not isinstance(info.value, RequestRejected)
 
 
 def test_garbage_reasked_with_bounded_history_then_fails_with_evidence(make_client: Build,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
-from edtune.errors import DataError
+from edtune.errors import DataError, ProviderError, RequestRejected
+from edtune.llm.base import ChatRequest
 from edtune.llm.scripted import ScriptedClient
 from edtune.records import Sample, StudentOutput
 from edtune.teacher.skills import SkillAnalyzer, SkillOptions
@@ -40,3 +42,24 @@ def test_sentence_instead_of_phrase_fails_with_evidence(sample: Sample, student:
 def test_step_out_of_range_is_a_data_error(sample: Sample, student: StudentOutput) -> None:
     with pytest.raises(DataError, match=r"outside 1\.\.3"):
         asyncio.run(SkillAnalyzer(ScriptedClient([])).analyse(sample, student, step=4))
+
+
+def _raising(exc: Exception) -> Callable[[ChatRequest], str]:
+    def script(request: ChatRequest) -> str:
+        raise exc
+
+    return script
+
+
+def test_a_rejected_request_is_that_samples_failure(sample: Sample, student: StudentOutput) -> None:
+    rejected = RequestRejected("HTTP 400 after 1 tries", status=400, body='{"error": "no step to analyse"}')
+    analysis = asyncio.run(SkillAnalyzer(ScriptedClient(_raising(rejected))).analyse(sample, student, step=1))
+    assert analysis.outcome == "failed" and analysis.failure is not None
+    assert analysis.failure.attempts[0].raw == '{"error": "no step to analyse"}'
+    assert analysis.failure.attempts[0].error == "HTTP 400"
+
+
+def test_other_provider_errors_still_stop_the_stage(sample: Sample, student: StudentOutput) -> None:
+    broken = ProviderError("HTTP 401 after 1 tries", status=401)
+    with pytest.raises(ProviderError, match="401"):
+        asyncio.run(SkillAnalyzer(ScriptedClient(_raising(broken))).analyse(sample, student, step=1))
