@@ -8,15 +8,14 @@ skip finished ids). The phrases are what the BM25 retrieval of arXiv 2412.15652 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, create_model
+from pydantic import Field
 
 from edtune.records import Sample
 from edtune.teacher.batch import BatchReport, run_resumable
 from edtune.teacher.inputs import sample_variables
-from edtune.teacher.records import MAX_PHRASE_WORDS, RequiredSkills, SkillAnnotation, SkillPhrase
+from edtune.teacher.records import MAX_PHRASE_WORDS, RequiredSkills, SkillAnnotation, bounded_skills
 from edtune.teacher.task import PER_SAMPLE_FAILURES, Tally, TaskOptions, TeacherTask, failure_of
 
 
@@ -36,16 +35,6 @@ class AnnotateOptions(TaskOptions):
     """On a resumed run, redo samples whose latest record is a failure (appending a new record)."""
 
 
-@lru_cache(maxsize=16)
-def bounded_required_skills(max_skills: int) -> type[RequiredSkills]:
-    """`RequiredSkills` limited to 1..max_skills phrases (also in its JSON schema)."""
-    return create_model(
-        "RequiredSkills", __base__=RequiredSkills,
-        skills=(list[SkillPhrase], Field(min_length=1, max_length=max_skills,
-                                         description=f"1 to {max_skills} short skill phrases, most important first")),
-    )
-
-
 class SkillAnnotator(TeacherTask[AnnotateOptions]):
     """Annotates samples with the skills they require."""
 
@@ -60,7 +49,7 @@ class SkillAnnotator(TeacherTask[AnnotateOptions]):
         """The sample's required skills; `failed` (with the refused replies) when no reply validated."""
         variables = {**sample_variables(sample), "max_skills": self.options.max_skills, "max_words": MAX_PHRASE_WORDS}
         tally = Tally()
-        output = bounded_required_skills(self.options.max_skills)
+        output = bounded_skills(RequiredSkills, self.options.max_skills)
         try:
             reply = await self.ask(self.request(sample, variables), output, tally)
         except PER_SAMPLE_FAILURES as exc:

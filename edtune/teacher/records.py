@@ -11,9 +11,10 @@ Result records all extend `TeacherResult`, which carries the template name and h
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from functools import lru_cache
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, create_model
 
 from edtune.llm.base import Usage
 from edtune.records import Record
@@ -73,6 +74,20 @@ class RequiredSkills(Record):
 
     skills: list[SkillPhrase] = Field(min_length=1)
     """The skills needed to answer the sample, most important first."""
+
+
+SkillReply = TypeVar("SkillReply", MissingSkills, RequiredSkills)
+
+
+@lru_cache(maxsize=32)
+def bounded_skills(reply: type[SkillReply], max_phrases: int) -> type[SkillReply]:
+    """`reply` limited to 1..max_phrases phrases, in its validation and in the JSON schema sent, so a
+    constrained server cannot run on past the limit."""
+    return create_model(
+        reply.__name__, __base__=reply,
+        skills=(list[SkillPhrase], Field(min_length=1, max_length=max_phrases,
+                                         description=f"1 to {max_phrases} short skill phrases, most important first")),
+    )
 
 
 # ---- evidence and results ------------------------------------------------------------------------

@@ -6,14 +6,12 @@ short phrase (see `edtune.teacher.records.MAX_PHRASE_WORDS`); a reply outside th
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from pydantic import Field, create_model
+from pydantic import Field
 
 from edtune.errors import DataError
 from edtune.records import Sample, StudentOutput
 from edtune.teacher.inputs import sample_variables
-from edtune.teacher.records import MAX_PHRASE_WORDS, MissingSkills, SkillAnalysis, SkillPhrase
+from edtune.teacher.records import MAX_PHRASE_WORDS, MissingSkills, SkillAnalysis, bounded_skills
 from edtune.teacher.task import PER_SAMPLE_FAILURES, Tally, TaskOptions, TeacherTask, failure_of
 
 
@@ -27,16 +25,6 @@ class SkillOptions(TaskOptions):
     """Stage name under which calls are counted."""
     count: int = Field(default=1, ge=1, le=10)
     """At most this many skill phrases per error (the paper uses 1)."""
-
-
-@lru_cache(maxsize=16)
-def bounded_missing_skills(count: int) -> type[MissingSkills]:
-    """`MissingSkills` limited to 1..count phrases (also in its JSON schema)."""
-    return create_model(
-        "MissingSkills", __base__=MissingSkills,
-        skills=(list[SkillPhrase], Field(min_length=1, max_length=count,
-                                         description=f"1 to {count} short skill phrases, most important first")),
-    )
 
 
 class SkillAnalyzer(TeacherTask[SkillOptions]):
@@ -57,8 +45,9 @@ class SkillAnalyzer(TeacherTask[SkillOptions]):
         variables = {**sample_variables(sample, student), "wrong_step": step, "count": self.options.count,
                      "max_words": MAX_PHRASE_WORDS}
         tally = Tally()
+        output = bounded_skills(MissingSkills, self.options.count)
         try:
-            reply = await self.ask(self.request(sample, variables), bounded_missing_skills(self.options.count), tally)
+            reply = await self.ask(self.request(sample, variables), output, tally)
         except PER_SAMPLE_FAILURES as exc:
             return SkillAnalysis(**self.stamp(sample, tally), step=step, outcome="failed", failure=failure_of(exc))
         return SkillAnalysis(**self.stamp(sample, tally), step=step, missing_skills=list(reply.value.skills),
