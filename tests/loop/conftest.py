@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from loop.fakes import tiny_world
+from edtune.loop.rundir import RunDir
+from loop.fakes import Crash, tiny_world
 
 SMALL_STUDENT = {"image_size": 16, "patch_size": 8, "vision_hidden": 32, "vision_layers": 1, "vision_heads": 2,
                  "text_hidden": 32, "text_layers": 1, "text_heads": 2, "max_positions": 128}
@@ -41,3 +43,22 @@ def checkpoint(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     texts = [t for s in samples for t in (s.question, target_text(s))]
     build_tiny_checkpoint(texts, out, TinyStudentConfig.model_validate(SMALL_STUDENT), seed=0)
     return out
+
+
+@pytest.fixture
+def crash_at_stage(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str], None]]:
+    """Arm a crash (`Crash`) just before or just after a stage key is recorded as finished."""
+    original = RunDir.mark_done
+
+    def arm(key: str, when: str) -> None:
+        def mark_done(self: RunDir, done_key: str) -> None:
+            if done_key == key and when == "before":
+                raise Crash(f"killed before {key} was marked")
+            original(self, done_key)
+            if done_key == key and when == "after":
+                raise Crash(f"killed after {key} was marked")
+
+        monkeypatch.setattr(RunDir, "mark_done", mark_done)
+
+    yield arm
+    monkeypatch.setattr(RunDir, "mark_done", original)

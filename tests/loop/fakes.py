@@ -94,3 +94,7 @@ def scripted_teacher(on_call: Callable[[ChatRequest], None] | None = None) -> Sc
         return teacher_reply(request)
 
     return ScriptedClient(script, model="teacher")
+
+
+class Crash(Exception):
+    """Stands in for the process dying (raised by crash-injecting fakes and fixtures)."""

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,14 +18,10 @@ import pytest
 
 from edtune.loop.rundir import RunDir
 from edtune.records import Sample, StudentOutput
-from loop.fakes import FamilyStudent
+from loop.fakes import Crash, FamilyStudent
 from loop.test_progress_method import CountingJudge, run
 
 TESTS = Path(__file__).resolve().parents[1]
-
-
-class Crash(Exception):
-    """Stands in for the process dying."""
 
 
 class CrashingStudent(FamilyStudent):
@@ -59,23 +55,6 @@ def reference(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Referenc
     assert run(world, run_dir, student, judge).stopped == "iterations"
     return Reference(run_dir, snapshot(run_dir), judge.judged, len(student.trained), student.calls)
 
-
-@pytest.fixture
-def crash_at_stage(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str], None]]:
-    original = RunDir.mark_done
-
-    def arm(key: str, when: str) -> None:
-        def mark_done(self: RunDir, done_key: str) -> None:
-            if done_key == key and when == "before":
-                raise Crash(f"killed before {key} was marked")
-            original(self, done_key)
-            if done_key == key and when == "after":
-                raise Crash(f"killed after {key} was marked")
-
-        monkeypatch.setattr(RunDir, "mark_done", mark_done)
-
-    yield arm
-    monkeypatch.setattr(RunDir, "mark_done", original)
 
 
 def resume_and_check(world: Path, run_dir: Path, first: CrashingStudent, first_judge: CountingJudge,

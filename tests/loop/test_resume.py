@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,13 +18,9 @@ import pytest
 from edtune.llm.base import ChatRequest
 from edtune.loop import AdaptResult, adapt, resume
 from edtune.loop.rundir import RunDir
-from loop.fakes import FamilyStudent, request_key, scripted_teacher
+from loop.fakes import Crash, FamilyStudent, request_key, scripted_teacher
 
 TESTS = Path(__file__).resolve().parents[1]
-
-
-class Crash(Exception):
-    """Stands in for the process dying."""
 
 
 def run(world: Path, run_dir: Path, student: FamilyStudent, on_call: Callable[[ChatRequest], None]) -> AdaptResult:
@@ -91,24 +87,6 @@ def reference(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Referenc
     assert result.stopped == "iterations" and len(student.trained) == 3
     return Reference(run_dir, snapshot(run_dir), recorder.answered, len(student.trained))
 
-
-@pytest.fixture
-def crash_at_stage(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str], None]]:
-    """Arm a crash just before or just after a stage key is recorded as finished."""
-    original = RunDir.mark_done
-
-    def arm(key: str, when: str) -> None:
-        def mark_done(self: RunDir, done_key: str) -> None:
-            if done_key == key and when == "before":
-                raise Crash(f"killed before {key} was marked")
-            original(self, done_key)
-            if done_key == key and when == "after":
-                raise Crash(f"killed after {key} was marked")
-
-        monkeypatch.setattr(RunDir, "mark_done", mark_done)
-
-    yield arm
-    monkeypatch.setattr(RunDir, "mark_done", original)
 
 
 def check_resume(world: Path, run_dir: Path, first: Recorder, trained_first: int,
