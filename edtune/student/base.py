@@ -7,7 +7,7 @@ and a 7B model on a GPU are interchangeable.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
@@ -114,12 +114,15 @@ class Student(Protocol):
         ...
 
     def train(self, samples: Sequence[Sample], image_root: Path, config: LoraTrainConfig, *, seed: int,
-              replay: Sequence[Sample] = (), replay_root: Path | None = None) -> TrainStats:
+              replay: Sequence[Sample] = (), replay_root: Path | None = None,
+              on_step: Callable[[int, int, float], None] | None = None) -> TrainStats:
         """LoRA-train the current adapter (created if none) on `samples` mixed with `replay`.
 
         The loss covers only the rationale/answer tokens. `replay` are samples of skills the student
         already has, mixed in so it does not forget them; their images are under `replay_root`
-        (default `image_root`).
+        (default `image_root`). `on_step`, when given, is called after every optimiser step with
+        (steps done, total steps, that step's loss), e.g. to draw a progress bar; it must not change
+        the training. Students written before it existed may lack it: the loop then shows a spinner.
         """
         ...
 

@@ -21,7 +21,7 @@ from edtune.records import Sample, StudentOutput
 from edtune.student.base import LoraTrainConfig, StudentConfig, TrainStats
 from edtune.student.lora import adapter_target_names, attach_lora, trainable_parameters
 from edtune.student.prompting import model_inputs, training_example
-from edtune.student.training import Schedule, fit
+from edtune.student.training import Schedule, StepCallback, fit
 
 if TYPE_CHECKING:
     import torch
@@ -99,7 +99,8 @@ class HFStudent:
         return [t.strip() for t in self._processor.batch_decode(new_tokens, skip_special_tokens=True)]
 
     def train(self, samples: Sequence[Sample], image_root: Path, config: LoraTrainConfig, *, seed: int,
-              replay: Sequence[Sample] = (), replay_root: Path | None = None) -> TrainStats:
+              replay: Sequence[Sample] = (), replay_root: Path | None = None,
+              on_step: StepCallback | None = None) -> TrainStats:
         """LoRA-train (see `Student.train`). A first call creates the adapter from `config`'s shape
         (r, alpha, targets); later calls keep training that adapter until `reset_adapter`."""
         if not samples:
@@ -117,7 +118,7 @@ class HFStudent:
             if self._peft is None:
                 self._peft, self._targets = attach_lora(self._model, config)
             losses = fit(self._model, examples, schedule, pad_id=self._pad_id(), seed=seed,
-                         device=self.config.device)
+                         device=self.config.device, on_step=on_step)
         epoch_losses = [sum(losses[i:i + per_epoch]) / len(losses[i:i + per_epoch])
                         for i in range(0, len(losses), per_epoch)]
         return TrainStats(steps=len(losses), epochs=config.epochs, train_samples=len(samples),

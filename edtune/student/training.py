@@ -40,6 +40,10 @@ def cosine_factor(step: int, schedule: Schedule) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+StepCallback = Callable[[int, int, float], None]
+"""Called after every optimiser step with (steps done, total steps, that step's loss)."""
+
+
 def batches(examples: list[Example], batch_size: int, rng: random.Random) -> Iterator[list[Example]]:
     """Endless batches: each epoch is a fresh shuffle; the last partial batch of an epoch is kept."""
     order = list(range(len(examples)))
@@ -50,8 +54,11 @@ def batches(examples: list[Example], batch_size: int, rng: random.Random) -> Ite
 
 
 def fit(model: torch.nn.Module, examples: list[Example], schedule: Schedule, *, pad_id: int, seed: int,
-        device: str, progress: bool = False) -> list[float]:
-    """Train in place for `schedule.steps` steps; returns the loss of every step."""
+        device: str, progress: bool = False, on_step: StepCallback | None = None) -> list[float]:
+    """Train in place for `schedule.steps` steps; returns the loss of every step.
+
+    `progress` shows this function's own bar (pretraining from the CLI); `on_step` reports each step to
+    the caller instead (the loop draws its bar from it). Neither changes the training."""
     import torch
 
     params = trainable_parameters(model)
@@ -60,7 +67,8 @@ def fit(model: torch.nn.Module, examples: list[Example], schedule: Schedule, *, 
     stream = batches(examples, schedule.batch_size, random.Random(seed))
     losses: list[float] = []
     model.train()
-    with _progress_bar(progress, schedule.steps) as advance:
+    with _progress_bar(progress, schedule.steps) as bar:
+        report = [callback for callback in (bar, on_step) if callback is not None]
         for _ in range(schedule.steps):
             batch = {k: v.to(device) for k, v in collate(next(stream), pad_id).items()}
             loss = model(**batch).loss
@@ -71,19 +79,20 @@ def fit(model: torch.nn.Module, examples: list[Example], schedule: Schedule, *, 
             lr_schedule.step()
             optimiser.zero_grad(set_to_none=True)
             losses.append(float(loss.detach()))
-            advance(losses[-1])
+            for callback in report:
+                callback(len(losses), schedule.steps, losses[-1])
     model.eval()
     return losses
 
 
 @contextmanager
-def _progress_bar(enabled: bool, total: int) -> Iterator[Callable[[float], None]]:
-    """A rich progress bar when asked for (long pretraining runs), a no-op otherwise."""
+def _progress_bar(enabled: bool, total: int) -> Iterator[StepCallback | None]:
+    """A rich progress bar when asked for (long pretraining runs), None otherwise."""
     if not enabled:
-        yield lambda loss: None
+        yield None
         return
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
         task = bar.add_task("training", total=total)
-        yield lambda loss: bar.update(task, advance=1, description=f"training (loss {loss:.3f})")
+        yield lambda done, _, loss: bar.update(task, completed=done, description=f"training (loss {loss:.3f})")
