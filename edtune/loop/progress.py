@@ -1,4 +1,4 @@
-"""Progress bars for the long stages (answering, judging, teacher calls), via rich.
+"""Progress bars for the long stages (answering, judging, teacher calls, training, features), via rich.
 
 Bars are transient and go to stderr; `enabled=False` (tests, or `adapt(..., progress=False)`) turns them
 into no-ops, so library code never prints otherwise.
@@ -11,6 +11,8 @@ from contextlib import contextmanager
 
 Advance = Callable[[int], None]
 """Called with the number of items just finished."""
+Step = Callable[[int, int, float], None]
+"""Called with (steps done, total steps, latest loss): the shape of `Student.train`'s `on_step`."""
 
 
 @contextmanager
@@ -41,3 +43,20 @@ def working(description: str, *, enabled: bool) -> Iterator[None]:
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         bar.add_task(description, total=None)
         yield
+
+
+@contextmanager
+def step_bar(description: str, *, enabled: bool) -> Iterator[Step]:
+    """A bar over optimiser steps showing the latest loss; its total is learnt from the first report, since
+    only the student knows how many steps its schedule takes."""
+    if not enabled:
+        yield lambda done, total, loss: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+               TextColumn("loss {task.fields[loss]}"))
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=None, loss="-")
+        yield lambda done, total, loss: bar.update(task, completed=done, total=total, loss=f"{loss:.4f}")

@@ -1,8 +1,10 @@
-"""PROGRESS's per-cluster evaluation of a round: the student on already-annotated samples, per cluster.
+"""PROGRESS's evaluation of a round: the student on already-annotated samples, per group.
 
 Before choosing round i (iteration i >= 2), up to `eval_per_cluster` of the samples annotated so far are
-drawn per tracking cluster (seeded by the run seed and i; `edtune.progress.evaluation.pick_for_evaluation`)
-and scored twice, so the improvement is measured on the same samples:
+drawn per group (seeded by the run seed and i; `edtune.progress.evaluation.pick_for_evaluation`) and
+scored twice, so the improvement is measured on the same samples. The groups are PROGRESS's tracking
+clusters (`cluster_groups`), or whatever the method's `GroupsOf` says (skill-progress: the skill each
+annotated sample was selected for):
     previous: the student after iteration i-2 (the pretrained student for i = 2), files progress_previous_*
     current:  the student after iteration i-1 (the one just trained),             files progress_current_*
 With `metric = "accuracy"` the student answers (…_outputs.jsonl) and the run's judge decides
@@ -33,6 +35,8 @@ from edtune.progress.selector import GroupScore
 from edtune.records import Judgment, Record, Sample, StudentOutput
 
 Which = Literal["previous", "current"]
+GroupsOf = Callable[[RunContext, int], dict[str, str]]
+"""(ctx, iteration) -> the group of every id annotated before `iteration` (an id left out is a DataError)."""
 JUDGE_CHUNK = 64
 
 
@@ -44,20 +48,27 @@ def eval_ids(ctx: RunContext, iteration: int, group_of: dict[str, str]) -> list[
     return [i for group in sorted(picked) for i in picked[group]]
 
 
-def evaluate_stage(which: Which) -> Callable[[RunContext, int], None]:
-    """A stage scoring the evaluation samples with the `which` student (a no-op in the warm-up)."""
+def cluster_groups(ctx: RunContext, iteration: int) -> dict[str, str]:
+    """PROGRESS's groups: every pool id's tracking cluster (the same in every iteration)."""
+    return load_clusters(ctx).group_of()
+
+
+def evaluate_stage(which: Which, groups: GroupsOf = cluster_groups) -> Callable[[RunContext, int], None]:
+    """A stage scoring the evaluation samples of `groups` with the `which` student (a no-op in iteration 1)."""
 
     def run(ctx: RunContext, iteration: int) -> None:
         if iteration < 2:
             return
         adapter = iteration - 2 if which == "previous" else iteration - 1
-        samples = [ctx.pool_sample(i) for i in eval_ids(ctx, iteration, load_clusters(ctx).group_of())]
+        samples = [ctx.pool_sample(i) for i in eval_ids(ctx, iteration, groups(ctx, iteration))]
         if ctx.config.progress.metric == "loss":
-            _score(ctx, _path(ctx, iteration, which, "losses"), samples, adapter)
+            _score(ctx, _path(ctx, iteration, which, "losses"), samples, adapter,
+                   f"iteration {iteration}: PROGRESS evaluation ({which}), scoring")
             return
         outputs = _path(ctx, iteration, which, "outputs")
-        _answer(ctx, outputs, samples, adapter, f"iteration {iteration}: PROGRESS evaluation ({which})")
-        _judge(ctx, outputs, _path(ctx, iteration, which, "judgments"), samples)
+        description = f"iteration {iteration}: PROGRESS evaluation ({which})"
+        _answer(ctx, outputs, samples, adapter, f"{description}, answering")
+        _judge(ctx, outputs, _path(ctx, iteration, which, "judgments"), samples, f"{description}, judging")
 
     return run
 
@@ -93,20 +104,26 @@ def _answer(ctx: RunContext, out: Path, samples: Sequence[Sample], adapter: int,
             advance(len(chunk))
 
 
-def _judge(ctx: RunContext, outputs_path: Path, out: Path, samples: Sequence[Sample]) -> None:
+def _judge(ctx: RunContext, outputs_path: Path, out: Path, samples: Sequence[Sample], description: str) -> None:
     todo = _todo(out, Judgment, samples)
+    if not todo:
+        return
     outputs = {o.sample_id: o for o in read_jsonl(outputs_path, StudentOutput)}
-    for start in range(0, len(todo), JUDGE_CHUNK):
-        chunk = todo[start:start + JUDGE_CHUNK]
-        append_jsonl(out, judge_sync(ctx.judge(), chunk, [outputs[s.id] for s in chunk]))
+    with progress_bar(description, len(samples), enabled=ctx.progress, done=len(samples) - len(todo)) as advance:
+        for start in range(0, len(todo), JUDGE_CHUNK):
+            chunk = todo[start:start + JUDGE_CHUNK]
+            append_jsonl(out, judge_sync(ctx.judge(), chunk, [outputs[s.id] for s in chunk]))
+            advance(len(chunk))
 
 
-def _score(ctx: RunContext, out: Path, samples: Sequence[Sample], adapter: int) -> None:
+def _score(ctx: RunContext, out: Path, samples: Sequence[Sample], adapter: int, description: str) -> None:
     todo = _todo(out, TokenScores, samples)
     if not todo:
         return
     student = ctx.use_adapter(adapter)
     size = ctx.config.progress.score_batch_size
-    for start in range(0, len(todo), size):
-        chunk = todo[start:start + size]
-        append_jsonl(out, token_scores(student, chunk, ctx.image_root("pool"), batch_size=size))
+    with progress_bar(description, len(samples), enabled=ctx.progress, done=len(samples) - len(todo)) as advance:
+        for start in range(0, len(todo), size):
+            chunk = todo[start:start + size]
+            append_jsonl(out, token_scores(student, chunk, ctx.image_root("pool"), batch_size=size))
+            advance(len(chunk))

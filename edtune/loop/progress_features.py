@@ -22,13 +22,16 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+from PIL import Image
 
 from edtune.errors import DataError
 from edtune.jsonl import atomic_write_text
 from edtune.loop.context import RunContext
+from edtune.loop.progress import progress_bar, working
 from edtune.loop.progress_config import ProgressSettings
 from edtune.loop.seeds import derive_seed
 from edtune.progress.features import (
+    Encoder,
     HashedWordsEncoder,
     HFImageEncoder,
     HFTextEncoder,
@@ -77,13 +80,16 @@ def compute_features(ctx: RunContext, iteration: int) -> None:
     items = [PoolItem.of(s) for s in ctx.samples("pool")]
     ids = [item.id for item in items]
     _check_ids(out / "pool_ids.json", ids)
-    features = _cached_array(out / "features.npy", lambda: _features(items, ctx.image_root("pool"), settings))
+    features = _cached_array(out / "features.npy", lambda: _features(items, ctx.image_root("pool"), settings,
+                                                                      progress=ctx.progress))
     for name, k in (("tracking", settings.k_tracking), ("warmup", settings.k_warmup)):
         if not (out / f"{name}.npz").is_file():
             # faiss takes a 32-bit seed.
             seed = derive_seed(ctx.config.seed, 0, f"kmeans_{name}") % 2**31
-            result = spherical_kmeans(features, min(k, len(ids)), niter=settings.kmeans_niter, seed=seed,
-                                      backend=settings.kmeans_backend)
+            k = min(k, len(ids))
+            with working(f"PROGRESS: {name} k-means, k={k} over {len(ids)} samples", enabled=ctx.progress):
+                result = spherical_kmeans(features, k, niter=settings.kmeans_niter, seed=seed,
+                                          backend=settings.kmeans_backend)
             _save_npz(out / f"{name}.npz", centroids=result.centroids, assignments=result.assignments)
 
 
@@ -101,12 +107,15 @@ def load_clusters(ctx: RunContext) -> PoolClusters:
     return PoolClusters(ids=ids, features=features, tracking=tracking, warmup=warmup)
 
 
-def _features(items: list[PoolItem], image_root: Path, settings: ProgressSettings) -> np.ndarray:
+def _features(items: list[PoolItem], image_root: Path, settings: ProgressSettings, *, progress: bool) -> np.ndarray:
+    encoders: tuple[Encoder[Image.Image], Encoder[str]]
     if settings.encoder == "hf":
-        return build_features(items, image_root, HFImageEncoder.from_pretrained(settings.image_model),
-                              HFTextEncoder.from_pretrained(settings.text_model))
-    return build_features(items, image_root, ThumbnailEncoder(side=settings.thumbnail_side),
-                          HashedWordsEncoder(dim=settings.text_buckets))
+        encoders = (HFImageEncoder.from_pretrained(settings.image_model),
+                    HFTextEncoder.from_pretrained(settings.text_model))
+    else:
+        encoders = (ThumbnailEncoder(side=settings.thumbnail_side), HashedWordsEncoder(dim=settings.text_buckets))
+    with progress_bar("PROGRESS: embedding the pool", len(items), enabled=progress) as advance:
+        return build_features(items, image_root, *encoders, on_batch=advance)
 
 
 def _check_ids(path: Path, ids: list[str]) -> None:

@@ -7,17 +7,20 @@ folder exists, see `RunDir.new_adapter`) or is run again from its start with the
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Literal, TypeVar
 
 from edtune.jsonl import append_jsonl, atomic_write_json, read_jsonl
 from edtune.judging.base import judge_sync
 from edtune.loop.context import RunContext
-from edtune.loop.progress import progress_bar, working
+from edtune.loop.progress import Step, progress_bar, step_bar, working
 from edtune.loop.rundir import TrainRecord, read_ids, repair_tail
 from edtune.loop.seeds import derive_seed, stage_rng
 from edtune.loop.stages_select import read_selection
 from edtune.records import Judgment, Sample, StudentOutput
+from edtune.student.base import Student
 
 Scored = Literal["val", "test"]
 JUDGE_CHUNK = 64
@@ -112,12 +115,26 @@ def train(ctx: RunContext, iteration: int) -> None:
     seed = derive_seed(ctx.config.seed, iteration, "train")
     replay_root = ctx.image_root("replay") if replay else None
     description = f"iteration {iteration}: training on {len(samples)} samples + {len(replay)} replay"
-    with working(description, enabled=ctx.progress):
+    with _training_bar(student, description, enabled=ctx.progress) as on_step:
+        extra = {} if on_step is None else {"on_step": on_step}
         stats = student.train(samples, ctx.image_root("pool"), settings.lora, seed=seed, replay=replay,
-                              replay_root=replay_root)
+                              replay_root=replay_root, **extra)
     record = TrainRecord(iteration=iteration, train_ids=[s.id for s in samples], replay_ids=[s.id for s in replay],
                          seed=seed, stats=stats)
     with ctx.run.new_adapter(iteration) as scratch:
         student.save_adapter(scratch)
         atomic_write_json(scratch / "train.json", record)
     ctx.adapter_attached(iteration)
+
+
+def _training_bar(student: Student, description: str, *, enabled: bool) -> AbstractContextManager[Step | None]:
+    """A per-step bar with the loss when the student reports its steps (`Student.train`'s `on_step`); a
+    spinner for a student written before `on_step` existed, which is then not passed to it at all."""
+    if enabled and _reports_steps(student):
+        return step_bar(description, enabled=True)
+    return working(description, enabled=enabled)
+
+
+def _reports_steps(student: Student) -> bool:
+    parameters = inspect.signature(student.train).parameters.values()
+    return any(p.name == "on_step" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)

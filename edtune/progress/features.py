@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -49,9 +49,11 @@ class Encoder(Protocol[T_contra]):
 
 
 def build_features(items: Sequence[PoolItem], image_root: Path | str, image_encoder: Encoder[Image.Image],
-                   text_encoder: Encoder[str], *, batch_size: int = 32) -> np.ndarray:
+                   text_encoder: Encoder[str], *, batch_size: int = 32,
+                   on_batch: Callable[[int], None] | None = None) -> np.ndarray:
     """Feature matrix (len(items) x (image dim + text dim)), float32, rows of unit length (or zero when both
-    blocks are zero). A missing or unreadable image raises DataError naming the file, row and field."""
+    blocks are zero). A missing or unreadable image raises DataError naming the file, row and field.
+    `on_batch` is called with the number of items of each batch once it is embedded (for a progress bar)."""
     root = Path(image_root)
     blocks = []
     for start in range(0, len(items), batch_size):
@@ -59,6 +61,8 @@ def build_features(items: Sequence[PoolItem], image_root: Path | str, image_enco
         image_block = _image_block(batch, start, root, image_encoder)
         text_block = np.asarray(text_encoder.encode([item_text(it) for it in batch]), dtype=np.float32)
         blocks.append(np.concatenate([image_block, text_block], axis=1))
+        if on_batch is not None:
+            on_batch(len(batch))
     if not blocks:
         return np.zeros((0, image_encoder.dim + text_encoder.dim), dtype=np.float32)
     rows = np.concatenate(blocks, axis=0)

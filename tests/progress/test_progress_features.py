@@ -123,3 +123,10 @@ def test_hashed_words_are_stable_and_empty_text_is_zero() -> None:
 
 def test_empty_input_gives_an_empty_matrix(image_root: Path) -> None:
     assert build_features([], image_root, ThumbnailEncoder(), HashedWordsEncoder(16)).shape == (0, 3 * 64 + 24 + 16)
+
+
+def test_each_embedded_batch_is_reported(image_root: Path) -> None:
+    reported: list[int] = []
+    build_features(items(), image_root, ThumbnailEncoder(), HashedWordsEncoder(16), batch_size=3,
+                   on_batch=reported.append)
+    assert reported == [3, 1]
