@@ -70,6 +70,10 @@ class LoraTrainConfig(Record):
     """AdamW weight decay on the adapter weights; 0 since the adapters start at zero and train briefly."""
     epochs: int = Field(default=10, ge=1)
     """Passes over the training samples (plus replay). 10 reached ~0.75 counting accuracy from 500 samples."""
+    min_steps: int = Field(default=0, ge=0)
+    """Lower bound on optimiser steps: more epochs are run until it is reached. With a fixed epoch count a
+    100-sample selection gets a tenth of the updates of a 1,000-sample one, so small budgets would be
+    judged on under-training rather than on which samples were chosen. 0 keeps the epoch count exact."""
     batch_size: int = Field(default=32, ge=1)
     """Samples per optimiser step."""
     warmup_ratio: float = Field(default=0.03, ge=0, lt=1)

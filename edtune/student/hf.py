@@ -111,7 +111,8 @@ class HFStudent:
         examples += [training_example(self._processor, s, replay_root or image_root, self.config, row=i + 1)
                      for i, s in enumerate(replay)]
         per_epoch = -(-len(examples) // config.batch_size)
-        schedule = Schedule(lr=config.lr, steps=per_epoch * config.epochs, batch_size=config.batch_size,
+        epochs = max(config.epochs, -(-config.min_steps // per_epoch))
+        schedule = Schedule(lr=config.lr, steps=per_epoch * epochs, batch_size=config.batch_size,
                             warmup_ratio=config.warmup_ratio, weight_decay=config.weight_decay,
                             max_grad_norm=config.max_grad_norm)
         with self._seeded(seed):
@@ -121,7 +122,7 @@ class HFStudent:
                          device=self.config.device, on_step=on_step)
         epoch_losses = [sum(losses[i:i + per_epoch]) / len(losses[i:i + per_epoch])
                         for i in range(0, len(losses), per_epoch)]
-        return TrainStats(steps=len(losses), epochs=config.epochs, train_samples=len(samples),
+        return TrainStats(steps=len(losses), epochs=epochs, train_samples=len(samples),
                           replay_samples=len(replay), epoch_losses=epoch_losses,
                           wall_s=time.perf_counter() - started,
                           trainable_params=sum(p.numel() for p in trainable_parameters(self._model)),

@@ -84,3 +84,14 @@ def test_bad_images_name_file_and_row(checkpoint: Path, samples: list[Sample], i
     escaping = samples[0].model_copy(update={"images": ["../outside.png"]})
     with pytest.raises(DataError, match="escapes"):
         student.train([escaping], image_root, FAST, seed=0)
+
+
+def test_min_steps_adds_whole_epochs(checkpoint: Path, samples: list[Sample], image_root: Path) -> None:
+    config = FAST.model_copy(update={"epochs": 1, "batch_size": 8})
+    per_epoch = -(-len(samples) // 8)
+    plain = HFStudent.from_pretrained(checkpoint).train(samples, image_root, config, seed=0)
+    assert (plain.steps, plain.epochs) == (per_epoch, 1)
+    floored = HFStudent.from_pretrained(checkpoint).train(
+        samples, image_root, config.model_copy(update={"min_steps": 2 * per_epoch + 1}), seed=0)
+    assert (floored.steps, floored.epochs) == (3 * per_epoch, 3)
+    assert len(floored.epoch_losses) == 3
