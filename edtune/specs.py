@@ -28,7 +28,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from edtune.errors import ConfigError, UserError
 from edtune.judging.base import Judge
 from edtune.judging.registry import judges
-from edtune.llm.base import ChatRequest, LLMClient, StructuredMode
+from edtune.llm.base import LLMClient, StructuredMode
 from edtune.records import Record
 from edtune.settings import project_paths
 
@@ -56,9 +56,9 @@ class SamplingParams(Record):
     seed: int | None = None
     """Server-side sampling seed, for servers that honour one."""
 
-    def apply(self, request: ChatRequest) -> ChatRequest:
-        """`request` with these settings in place of its own."""
-        return request.model_copy(update=self.model_dump())
+    def request_fields(self) -> dict[str, Any]:
+        """The ChatRequest fields these settings set: temperature always, max_tokens and seed when set."""
+        return self.model_dump(exclude_none=True)
 
 
 class ModelSpec(Record):
@@ -272,7 +272,8 @@ def build_judge(choice: str, *, project_dir: str | Path | None = None, cache: LL
 
 def build_teacher_client(choice: str, *, project_dir: str | Path | None = None, cache: LLMCache | None = None,
                          usage: UsageMeter | None = None, http_client: Any = None) -> LLMClient:
-    """The client a teacher spec string or spec file names. For its sampling settings and concurrency,
-    use `load_model_spec(choice).params.apply(request)` and `.concurrency`."""
+    """The client a teacher spec string or spec file names. Its sampling settings are not the client's:
+    hand `load_model_spec(choice).params` to the teacher tasks (`TeacherTask(..., sampling=...)`), which
+    merge them with what each task needs; `.concurrency` bounds a batch."""
     spec = load_model_spec(choice, project_dir)
     return build_client(spec, cache=cache, usage=usage, http_client=http_client)

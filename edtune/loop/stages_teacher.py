@@ -18,6 +18,7 @@ from edtune.loop.rundir import RandomStep, read_ids
 from edtune.loop.seeds import stage_rng
 from edtune.loop.stages_student import errors
 from edtune.records import Sample, StudentOutput
+from edtune.specs import SamplingParams, load_model_spec
 from edtune.teacher.answer_switch import AnswerSwitchLocator, AnswerSwitchOptions
 from edtune.teacher.batch import run_resumable
 from edtune.teacher.direct import DirectLocator, DirectOptions
@@ -42,16 +43,26 @@ def _run_teacher(ctx: RunContext, iteration: int, name: str, items: list[Pair],
 Locator = DirectLocator | PerStepLocator | AnswerSwitchLocator
 
 
+def _sampling(ctx: RunContext) -> SamplingParams | None:
+    """The sampling settings (`params`) of the run's teacher spec; None for a teacher given as a client
+    object, which has no spec (its name is only recorded in the config)."""
+    if ctx.teacher_obj is not None or ctx.config.teacher is None:
+        return None
+    return load_model_spec(ctx.config.teacher).params
+
+
 def _locator_for(ctx: RunContext) -> Callable[[Sample], Locator]:
     """Which locator handles a sample under `config.localise` (auto: answer-switch where it can work)."""
     settings, root, images = ctx.config.localise, ctx.image_root("val"), ctx.config.teacher_images
-    direct = DirectLocator(ctx.teacher(), DirectOptions(images=images), image_root=root)
+    sampling = _sampling(ctx)
+    direct = DirectLocator(ctx.teacher(), DirectOptions(images=images), image_root=root, sampling=sampling)
     if settings.method == "direct":
         return lambda sample: direct
     if settings.method == "per_step":
-        per_step = PerStepLocator(ctx.teacher(), PerStepOptions(images=images), image_root=root)
+        per_step = PerStepLocator(ctx.teacher(), PerStepOptions(images=images), image_root=root, sampling=sampling)
         return lambda sample: per_step
-    switch = AnswerSwitchLocator(ctx.teacher(), AnswerSwitchOptions(images=images), image_root=root)
+    switch = AnswerSwitchLocator(ctx.teacher(), AnswerSwitchOptions(images=images), image_root=root,
+                                 sampling=sampling)
     if settings.method == "answer_switch":
         return lambda sample: switch
     usable = settings.teacher_logprobs
@@ -92,7 +103,7 @@ def analyse_skills(ctx: RunContext, iteration: int) -> None:
     keep_unlocated = ctx.config.localise.analyse_unlocated
     todo = [(s, o) for s, o in errors(ctx, iteration) if steps.get(s.id) is not None or keep_unlocated]
     options = SkillOptions(count=ctx.config.skills_per_error, images=ctx.config.teacher_images)
-    analyser = SkillAnalyzer(ctx.teacher(), options, image_root=ctx.image_root("val"))
+    analyser = SkillAnalyzer(ctx.teacher(), options, image_root=ctx.image_root("val"), sampling=_sampling(ctx))
 
     async def work(pair: Pair) -> SkillAnalysis:
         return await analyser.analyse(pair[0], pair[1], steps.get(pair[0].id))

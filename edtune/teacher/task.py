@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -20,6 +20,9 @@ from edtune.records import Record, Sample
 from edtune.teacher.inputs import sample_images
 from edtune.teacher.records import FailedAttempt, Failure
 from edtune.templates import PromptTemplate, load_template
+
+if TYPE_CHECKING:
+    from edtune.specs import SamplingParams
 
 
 class TaskOptions(Record):
@@ -34,7 +37,8 @@ class TaskOptions(Record):
     mode: StructuredMode | None = None
     """How structured replies are constrained; None leaves the client's default (json_schema)."""
     max_tokens: int | None = Field(default=None, gt=0)
-    """Upper bound on reply tokens; None leaves it to the server."""
+    """Upper bound on reply tokens; None takes the teacher spec's `params.max_tokens` (see
+    `TeacherTask.request`), else leaves it to the server."""
 
 
 @dataclass
@@ -64,11 +68,14 @@ class TeacherTask(ABC, Generic[OptionsT]):
     """The output model whose name the template's `output` must give (None: plain-text reply)."""
 
     def __init__(self, client: LLMClient, options: OptionsT | None = None, *, template: PromptTemplate | None = None,
-                 project_dir: str | Path | None = None, image_root: Path | None = None) -> None:
+                 project_dir: str | Path | None = None, image_root: Path | None = None,
+                 sampling: SamplingParams | None = None) -> None:
         """Options default to `default_options()`. `template` overrides loading `options.template` from
         the project's prompts folder (prompt evaluation passes an edited file this way); `image_root`
-        resolves `Sample.images`."""
+        resolves `Sample.images`; `sampling` is the teacher spec's `params`, the defaults of every request
+        (precedence in `request`)."""
         self.client = client
+        self.sampling = sampling
         self.options: OptionsT = options if options is not None else self.default_options()
         self.template = template if template is not None else load_template(self.options.template, project_dir)
         self.image_root = image_root
@@ -89,10 +96,18 @@ class TeacherTask(ABC, Generic[OptionsT]):
                                 f"replies with {expected!r}")
 
     def request(self, sample: Sample, variables: dict[str, Any], **fields: Any) -> ChatRequest:
-        """Render the template for `sample` into a request stamped with the template name and hash;
-        `fields` sets further ChatRequest fields (logprobs, max_tokens ...)."""
+        """Render the template for `sample` into a request stamped with the template name and hash.
+
+        Sampling settings, each later source overriding the earlier ones: ChatRequest's defaults
+        (temperature 0, no token cap, no seed); the teacher spec's `sampling` (temperature, and max_tokens
+        and seed when set); the task's own `options.max_tokens` when set (answer-switch reads one token,
+        so its 1 beats a spec's longer cap); `fields`, what this call needs (logprobs, top_logprobs ...).
+        The spec thus tunes every task without breaking a task whose protocol fixes a setting."""
         images = sample_images(sample, self.image_root) if self.options.images and sample.images else []
-        settings: dict[str, Any] = {"max_tokens": self.options.max_tokens, **fields}
+        settings = self.sampling.request_fields() if self.sampling is not None else {}
+        if self.options.max_tokens is not None:
+            settings["max_tokens"] = self.options.max_tokens
+        settings.update(fields)
         return ChatRequest(messages=self.template.render(variables, images), stage=self.options.stage,
                            template_name=self.template.name, template_hash=self.template.hash, **settings)
 
