@@ -21,9 +21,9 @@ from edtune.retrieval.tokenize import TokenizerSettings
 from edtune.student.base import LoraTrainConfig, StudentConfig
 
 MethodName = Literal["error_driven", "random", "full", "ablation_random_step", "ablation_step_text",
-                     "ablation_random_samples", "progress", "el2n", "perplexity"]
+                     "ablation_random_samples", "progress", "el2n", "perplexity", "skill_progress"]
 """Selection methods the loop knows (see `edtune.loop.methods`; PROGRESS and the score baselines are in
-`edtune.loop.progress_method`)."""
+`edtune.loop.progress_method`, skill-progress in `edtune.loop.skill_progress_method`)."""
 NO_TEACHER: tuple[str, ...] = ("random", "full", "progress", "el2n", "perplexity")
 """Methods that never ask the teacher."""
 
@@ -129,8 +129,9 @@ class RunConfig(Record):
     """One adaptation run. Every default is the bundled benchmark's choice; see each field's note."""
 
     method: MethodName = "error_driven"
-    """How training samples are chosen: error_driven, random (equal budget), full (the whole pool), or a
-    paper ablation: ablation_random_step, ablation_step_text, ablation_random_samples."""
+    """How training samples are chosen: error_driven, random (equal budget), full (the whole pool), a
+    paper ablation (ablation_random_step, ablation_step_text, ablation_random_samples), progress (PROGRESS),
+    its score baselines (el2n, perplexity), or skill_progress (PROGRESS's rounds over the teacher's skills)."""
     seed: int = 0
     """Master seed: every random choice draws from a generator derived from (seed, iteration, stage)."""
     budget: int = Field(default=500, ge=1)
@@ -163,7 +164,8 @@ class RunConfig(Record):
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     """LoRA tuning."""
     progress: ProgressSettings = Field(default_factory=ProgressSettings)
-    """PROGRESS settings (method progress) and the score baselines' settings (el2n, perplexity)."""
+    """PROGRESS settings (method progress), the score baselines' settings (el2n, perplexity), and the round
+    rule of skill_progress (tau, exploration_fraction, metric, eval_per_cluster)."""
 
     @model_validator(mode="after")
     def _teacher_when_needed(self) -> RunConfig:

@@ -22,8 +22,14 @@ from edtune.loop.metrics import RunMetrics, write_metrics
 from edtune.loop.stages_select import read_selection
 from edtune.loop.stages_student import answer, errors, judge, train
 
-# Importing the modules registers the baselines, PROGRESS and its score baselines beside the teacher methods.
-from edtune.loop import baselines, progress_baselines, progress_method  # noqa: F401  isort: skip
+# Importing the modules registers the baselines, PROGRESS, its score baselines and skill-progress beside the
+# teacher methods.
+from edtune.loop import (  # noqa: F401  isort: skip
+    baselines,
+    progress_baselines,
+    progress_method,
+    skill_progress_method,
+)
 
 
 def _stage(ctx: RunContext, iteration: int, name: str, run: Callable[[], None]) -> None:

@@ -14,7 +14,8 @@ the run's `iterations` does not apply) or when a round selects nothing. PROGRESS
 validation set or the teacher: it needs only the pool, the student and the judge. "features" is listed in
 every iteration but computes only what is missing from the run directory; elsewhere it checks that the
 pool still has the ids the cache was built from. The beyond-the-paper skill-progress selector
-(`edtune.progress.selection_skills.SkillProgressSelector`) is a library class, not yet a loop method.
+(`edtune.progress.selection_skills.SkillProgressSelector`) is the loop method "skill_progress", in
+`edtune.loop.skill_progress_method`: the same rounds and evaluation, over the teacher's skills.
 
 Annotation oracle: selection sees feature rows, cluster keys and ids only; a sample's label (answer and
 rationale) is read when it is trained on or, once annotated, evaluated. So annotations = distinct selected
