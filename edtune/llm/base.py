@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from edtune.records import Record
 
@@ -76,6 +76,10 @@ class Usage(Record):
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+                     completion_tokens=self.completion_tokens + other.completion_tokens)
+
 
 class TokenLogprob(Record):
     """One generated token with its log-probability and the top alternatives at that position."""
@@ -119,6 +123,15 @@ class Structured(BaseModel, Generic[M]):
     """The final call's response (raw text, usage, logprobs)."""
     attempts: int = 1
     """How many asks it took (1 = valid the first time)."""
+    usage: Usage = Field(default_factory=Usage)
+    """Tokens of all the asks, the refused ones included (`response.usage` is the accepted ask's alone).
+    When a client leaves it out, it is `response.usage`."""
+
+    @model_validator(mode="after")
+    def _usage_defaults_to_the_response(self) -> Structured[M]:
+        if "usage" not in self.model_fields_set:
+            self.usage = self.response.usage
+        return self
 
 
 @runtime_checkable

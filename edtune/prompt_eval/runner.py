@@ -118,10 +118,10 @@ class _CountingClient:
             result = await self.inner.structured(request, output, mode=mode, context=context)
         except UnexpectedModelBehavior as exc:
             if tally is not None:
-                tally.calls += max(len(exc.attempts), 1)
+                tally.add_failure(exc)
             raise
         if tally is not None:
-            tally.add(result.response, calls=result.attempts)
+            tally.add_structured(result)
         return result
 
 

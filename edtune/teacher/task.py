@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from edtune.errors import RequestRejected, TemplateError, UnexpectedModelBehavior
 from edtune.llm.base import ChatRequest, ChatResponse, LLMClient, M, Structured, StructuredMode, Usage
+from edtune.llm.structured import usage_of_attempts
 from edtune.records import Record, Sample
 from edtune.teacher.inputs import sample_images
 from edtune.teacher.records import FailedAttempt, Failure
@@ -49,11 +50,22 @@ class Tally:
     usage: Usage = field(default_factory=Usage)
     latency_s: float = 0.0
 
-    def add(self, response: ChatResponse, calls: int = 1) -> None:
-        self.calls += calls
-        self.usage = Usage(prompt_tokens=self.usage.prompt_tokens + response.usage.prompt_tokens,
-                           completion_tokens=self.usage.completion_tokens + response.usage.completion_tokens)
+    def add(self, response: ChatResponse) -> None:
+        """One plain call."""
+        self.calls += 1
+        self.usage += response.usage
         self.latency_s += response.latency_s
+
+    def add_structured(self, result: Structured[Any]) -> None:
+        """A structured call that validated: all its asks, with the tokens of the refused ones."""
+        self.calls += result.attempts
+        self.usage += result.usage
+        self.latency_s += result.response.latency_s
+
+    def add_failure(self, exc: UnexpectedModelBehavior) -> None:
+        """A structured call that never validated: every refused ask and the tokens it spent."""
+        self.calls += max(len(exc.attempts), 1)
+        self.usage += usage_of_attempts(exc.attempts)
 
 
 OptionsT = TypeVar("OptionsT", bound=TaskOptions)
@@ -117,9 +129,9 @@ class TeacherTask(ABC, Generic[OptionsT]):
         try:
             result = await self.client.structured(request, output, mode=self.options.mode)
         except UnexpectedModelBehavior as exc:
-            tally.calls += max(len(exc.attempts), 1)
+            tally.add_failure(exc)
             raise
-        tally.add(result.response, calls=result.attempts)
+        tally.add_structured(result)
         return result
 
     def stamp(self, sample: Sample, tally: Tally) -> dict[str, Any]:

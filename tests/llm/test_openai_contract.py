@@ -12,9 +12,11 @@ import pytest
 from llm_fakes import FakeServer, Sleeps, completion, error
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from edtune.errors import ProviderError, RequestRejected, UnexpectedModelBehavior
+from edtune.errors import BudgetExceeded, ProviderError, RequestRejected, UnexpectedModelBehavior
 from edtune.llm import ChatRequest, ContentPart, LLMClient, Message
 from edtune.llm.openai_client import OpenAICompatibleClient
+from edtune.llm.structured import usage_of_attempts
+from edtune.llm.usage import UsageMeter
 
 Build = Callable[..., OpenAICompatibleClient]
 
@@ -204,3 +206,30 @@ def test_truncated_reply_is_reported_as_cut_off(make_client: Build, server: Fake
     server.replies = [completion('{"equivalent": tr', finish_reason="length"), completion(VERDICT)]
     out = asyncio.run(make_client().structured(request(max_tokens=5), Verdict))
     assert out.attempts == 2 and "cut off by the max_tokens limit" in server.bodies[1]["messages"][-1]["content"]
+
+
+def test_refused_asks_count_in_usage_and_in_the_stage_budget(make_client: Build, server: FakeServer) -> None:
+    meter = UsageMeter(stage_budgets={"teacher": 170})
+    server.replies = [completion("not json", prompt_tokens=20, completion_tokens=5),
+                      completion(VERDICT, prompt_tokens=140, completion_tokens=10)]
+    client = make_client(usage=meter)
+    out = asyncio.run(client.structured(request(stage="teacher", max_tokens=8), Verdict))
+    assert out.attempts == 2 and (out.response.usage.prompt_tokens, out.response.usage.completion_tokens) == (140, 10)
+    assert (out.usage.prompt_tokens, out.usage.completion_tokens) == (160, 15)
+    spent = meter.stage("teacher")
+    assert (spent.calls, spent.prompt_tokens, spent.completion_tokens) == (2, 160, 15)
+    # The accepted ask alone (150) would leave room for the next call's worst case (a short prompt + 8);
+    # with the refused ask's 25 counted, 175 of 170 are spent and the call is refused before it is sent.
+    with pytest.raises(BudgetExceeded) as info:
+        asyncio.run(client.structured(request(stage="teacher", max_tokens=8), Verdict))
+    assert info.value.used == 175 and len(server.bodies) == 2
+
+
+def test_a_call_that_never_validates_reports_what_each_ask_spent(make_client: Build, server: FakeServer) -> None:
+    meter = UsageMeter()
+    server.replies = [completion("no", prompt_tokens=10 * n, completion_tokens=n) for n in (1, 2, 3)]
+    with pytest.raises(UnexpectedModelBehavior) as info:
+        asyncio.run(make_client(usage=meter, max_reasks=2).structured(request(stage="teacher"), Verdict))
+    spent = usage_of_attempts(info.value.attempts)
+    assert (spent.prompt_tokens, spent.completion_tokens) == (60, 6)
+    assert meter.stage("teacher").total_tokens == 66 and meter.stage("teacher").calls == 3
