@@ -19,12 +19,12 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import numpy as np
 from PIL import Image
 
-from edtune.errors import DataError
+from edtune.errors import ConfigError, DataError
 from edtune.jsonl import atomic_write_text
 from edtune.loop.context import RunContext
 from edtune.loop.progress import progress_bar, working
@@ -42,6 +42,7 @@ from edtune.progress.kmeans import KMeansResult, spherical_kmeans
 from edtune.progress.oracle import PoolItem
 
 FOLDER = "progress"
+EncoderT = TypeVar("EncoderT")
 
 
 @dataclass(frozen=True)
@@ -110,12 +111,24 @@ def load_clusters(ctx: RunContext) -> PoolClusters:
 def _features(items: list[PoolItem], image_root: Path, settings: ProgressSettings, *, progress: bool) -> np.ndarray:
     encoders: tuple[Encoder[Image.Image], Encoder[str]]
     if settings.encoder == "hf":
-        encoders = (HFImageEncoder.from_pretrained(settings.image_model),
-                    HFTextEncoder.from_pretrained(settings.text_model))
+        encoders = (_load("image_model", settings.image_model, HFImageEncoder.from_pretrained),
+                    _load("text_model", settings.text_model, HFTextEncoder.from_pretrained))
     else:
         encoders = (ThumbnailEncoder(side=settings.thumbnail_side), HashedWordsEncoder(dim=settings.text_buckets))
     with progress_bar("PROGRESS: embedding the pool", len(items), enabled=progress) as advance:
         return build_features(items, image_root, *encoders, on_batch=advance)
+
+
+def _load(setting: str, name: str, load: Callable[[str], EncoderT]) -> EncoderT:
+    """An HF encoder by folder or hub name; ConfigError naming the setting when transformers cannot load it
+    (a relative folder is read from the working directory, and a name that is no folder is looked up on
+    the hub or in its local cache)."""
+    try:
+        return load(name)
+    except OSError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"progress.{setting} = {name!r} is neither a transformers checkpoint folder nor a model "
+                          f"that could be fetched or found in the local cache: {reason}") from exc
 
 
 def _check_ids(path: Path, ids: list[str]) -> None:

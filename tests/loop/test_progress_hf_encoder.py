@@ -1,0 +1,88 @@
+"""PROGRESS in a loop run with `encoder = "hf"`: tiny DINOv2 and BERT checkpoints saved in the test (no
+download) embed the pool, and the run clusters, selects and trains as with the cheap encoders."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edtune.errors import ConfigError
+from edtune.judging.exact import ExactJudge
+from edtune.loop import adapt
+from edtune.loop.config import validate_config
+from edtune.loop.rundir import RunDir
+from edtune.loop.stages_select import read_selection
+from loop.fakes import FamilyStudent
+
+IMAGE_DIM, TEXT_DIM = 32, 24
+
+
+def save_tiny_encoders(out: Path, texts: list[str]) -> tuple[Path, Path]:
+    """A 1-layer DINOv2 (28 px, hidden 32) and a 1-layer BERT (hidden 24) with a word-level vocabulary of
+    `texts`, each written with save_pretrained so that the Auto classes load them back."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import (
+        BertConfig,
+        BertModel,
+        BitImageProcessorPil,
+        Dinov2Config,
+        Dinov2Model,
+        PreTrainedTokenizerFast,
+    )
+
+    torch.manual_seed(0)
+    image_dir, text_dir = out / "dinov2-tiny", out / "bert-tiny"
+    Dinov2Model(Dinov2Config(image_size=28, patch_size=14, hidden_size=IMAGE_DIM, num_hidden_layers=1,
+                             num_attention_heads=2, intermediate_size=64)).save_pretrained(image_dir)
+    BitImageProcessorPil(size={"shortest_edge": 28}, crop_size={"height": 28, "width": 28}).save_pretrained(image_dir)
+    words = sorted({w for t in texts for w in re.findall(r"\w+|[^\w\s]", t.lower())})
+    vocab = {w: i for i, w in enumerate(["[PAD]", "[UNK]", *words])}
+    word_level = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    word_level.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=word_level, pad_token="[PAD]", unk_token="[UNK]").save_pretrained(text_dir)
+    BertModel(BertConfig(vocab_size=len(vocab), hidden_size=TEXT_DIM, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=48, max_position_embeddings=64)).save_pretrained(text_dir)
+    return image_dir, text_dir
+
+
+def test_progress_run_with_hf_encoders(world: Path, tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    pool = [json.loads(line) for line in (world / "pool.jsonl").read_text().splitlines()]
+    image_dir, text_dir = save_tiny_encoders(tmp_path / "encoders", [p["question"] for p in pool])
+    data = {"val": {"path": str(world / "counting_val.jsonl")}, "pool": {"path": str(world / "pool.jsonl")}}
+    progress = {"encoder": "hf", "image_model": str(image_dir), "text_model": str(text_dir), "k_tracking": 4,
+                "k_warmup": 8, "round_size": 8, "warmup_fraction": 0.25, "eval_per_cluster": 5}
+    config = validate_config({"method": "progress", "data": data, "progress": progress}, "test")
+    result = adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=None,
+                   judge=ExactJudge(), budget=24, run_dir=tmp_path / "run", config=config, progress=False)
+
+    cache = tmp_path / "run" / "progress"
+    features = np.load(cache / "features.npy")
+    assert features.shape == (len(pool), IMAGE_DIM + TEXT_DIM)
+    assert np.allclose(np.linalg.norm(features, axis=1), 1.0, atol=1e-5)
+    assert np.abs(features[:, :IMAGE_DIM]).sum(axis=1).min() > 0, "every pool sample has an image block"
+    assert json.loads((cache / "pool_ids.json").read_text()) == [p["id"] for p in pool]
+    for name, k in (("tracking", 4), ("warmup", 8)):
+        clustering = np.load(cache / f"{name}.npz")
+        assert clustering["centroids"].shape == (k, IMAGE_DIM + TEXT_DIM)
+        assert clustering["assignments"].shape == (len(pool),)
+    rd = RunDir(result.run_dir)
+    assert [len(read_selection(rd, i)) for i in (1, 2, 3, 4)] == [6, 8, 8, 2]
+    assert result.samples_used == 24 and result.stopped == "iterations"
+
+
+def test_an_encoder_that_cannot_be_loaded_names_the_setting(world: Path, tmp_path: Path) -> None:
+    pytest.importorskip("transformers")
+    data = {"val": {"path": str(world / "counting_val.jsonl")}, "pool": {"path": str(world / "pool.jsonl")}}
+    missing = str(tmp_path / "no" / "such" / "encoder")  # an absolute path: no hub lookup, so no network
+    progress = {"encoder": "hf", "image_model": missing, "k_tracking": 4, "k_warmup": 8}
+    config = validate_config({"method": "progress", "data": data, "progress": progress}, "test")
+    with pytest.raises(ConfigError, match=r"progress\.image_model = '.*encoder' is neither"):
+        adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=None, judge=ExactJudge(),
+              budget=24, run_dir=tmp_path / "run", config=config, progress=False)
