@@ -10,6 +10,9 @@ and results.json over all runs.
     outcome = run_demo(DemoConfig(seeds=[0, 1, 2]), "runs/demo")
     print(outcome.table)
 
+Runs go to `workers` processes (2 by default, one per core), the full pool first since it trains longest.
+Every training call gets at least `min_steps` optimiser steps (see that field for the measurement).
+
 The default pool is 3,000 samples instead of the world's 20,000: the full-pool baseline trains LoRA for
 the same 10 epochs as every other method (about 150 samples/s on one busy core), and on 20,000 samples
 that alone takes over 20 minutes, far past the demo's 10-minute target on 2 CPU cores. The world keeps
@@ -20,6 +23,7 @@ target share, so the ratio of budget to relevant samples is the full-size benchm
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,11 +33,11 @@ from edtune.bench.shapes import TASKS, ShapesConfig, generate_world, write_world
 from edtune.bench.shapes.io import MANIFEST, read_manifest
 from edtune.errors import ConfigError
 from edtune.loop.api import OBJECT_PREFIX, adapt
-from edtune.loop.config import BUNDLED, DataFile, DataSettings, MethodName, RunConfig, StudentSettings
+from edtune.loop.config import BUNDLED, DataFile, DataSettings, MethodName, RunConfig, StudentSettings, TrainingSettings
 from edtune.loop.rundir import RunDir
 from edtune.records import Record
 from edtune.report import ReportResults, format_table, write_report
-from edtune.student.base import Student
+from edtune.student.base import LoraTrainConfig, Student
 
 DEFAULT_METHODS: tuple[MethodName, ...] = ("random", "error_driven", "full")
 """The paper's table: random at equal budget, error-driven, full pool (pretrained comes from iteration 0)."""
@@ -70,6 +74,14 @@ class DemoConfig(Record):
     """Share of reference-teacher replies made wrong on purpose (0: a perfect teacher)."""
     student: str = BUNDLED
     """The student checkpoint: "bundled" for the shipped tiny student, or a tiny-student folder."""
+    min_steps: int = Field(default=600, ge=0)
+    """Floor on LoRA optimiser steps per training call (`LoraTrainConfig.min_steps`). The loop's 10 epochs
+    give a 100-sample selection 50 steps, after which the tiny student still scored ~1% on counting; with
+    600 steps the same 100 samples reached 77% (benchmarks/bench_learning_curve.py). Every method gets the
+    same floor; the full pool's 10 epochs are above it anyway."""
+    workers: int = Field(default=2, ge=1)
+    """Runs executed at once, each in its own process on one torch thread: a second thread inside one run
+    of the tiny student gained little (and was ~5x slower on a busy core), a second run uses the other core."""
 
     @field_validator("task")
     @classmethod
@@ -124,8 +136,9 @@ def run_config(config: DemoConfig, method: MethodName, seed: int, world: Path, t
     data = DataSettings(val=DataFile(path=world / f"{task}_val.jsonl"), pool=DataFile(path=world / "pool.jsonl"),
                         test=DataFile(path=world / f"{task}_test.jsonl"),
                         replay=DataFile(path=world / "base.jsonl") if config.base_size else None)
+    training = TrainingSettings(lora=LoraTrainConfig(min_steps=config.min_steps))
     return RunConfig(method=method, seed=seed, budget=config.budget, iterations=config.iterations,
-                     student=StudentSettings(path=_student_path(config, student)), data=data,
+                     student=StudentSettings(path=_student_path(config, student)), data=data, training=training,
                      teacher=teacher if method not in ("random", "full") else None)
 
 
@@ -141,26 +154,70 @@ def _reusable(run_dir: Path, wanted: RunConfig) -> bool:
     raise ConfigError(f"{run_dir} holds an unfinished or different demo run; delete it or choose another --out")
 
 
-def _run_seed(config: DemoConfig, seed: int, out: Path, *, progress: bool, notify: Notify,
-              student: StudentFactory | None) -> None:
-    from edtune.bench.reference import reference_teacher
+@dataclass(frozen=True)
+class DemoJob:
+    """One (seed, method) run still to do; picklable, so a worker process can run it."""
 
-    world = prepare_world(config, seed, out / "world")
-    with reference_teacher(world, config.teacher_error_rate, seed) as server:
-        teacher = f"openai-compatible/{server.model}@{server.base_url}"
-        for method in config.methods:
-            obj = student() if student is not None else None
-            run_dir, settings = out / method, run_config(config, method, seed, world, teacher, student=obj)
-            if _reusable(run_dir, settings):
-                notify(f"seed {seed}: {method}: finished earlier in {run_dir}, reused")
-                continue
-            notify(f"seed {seed}: {method} ...")
-            data = settings.data
-            result = adapt(obj if obj is not None else settings.student.path, data.val, data.pool,
-                           teacher=settings.teacher, test=data.test, replay=data.replay, config=settings,
-                           run_dir=run_dir, progress=progress)
-            accuracy = "-" if result.test_accuracy is None else f"{result.test_accuracy:.3f}"
-            notify(f"seed {seed}: {method}: test accuracy {accuracy} with {result.samples_used} samples")
+    seed: int
+    method: MethodName
+    run_dir: Path
+    settings: RunConfig
+
+
+def run_job(job: DemoJob, *, progress: bool = False, student: Student | None = None) -> tuple[float | None, int]:
+    """Run one demo job to the end; returns (test accuracy, samples used). Top-level so workers can call it."""
+    data = job.settings.data
+    result = adapt(student if student is not None else job.settings.student.path, data.val, data.pool,
+                   teacher=job.settings.teacher, test=data.test, replay=data.replay, config=job.settings,
+                   run_dir=job.run_dir, progress=progress)
+    return result.test_accuracy, result.samples_used
+
+
+def _plan_seed(config: DemoConfig, seed: int, out: Path, teacher: str, notify: Notify,
+               student: StudentFactory | None) -> list[DemoJob]:
+    """The seed's runs not already finished under `out` by an earlier call with the same settings."""
+    world = out / "world"
+    jobs = []
+    for method in config.methods:
+        probe = student() if student is not None else None
+        run_dir, settings = out / method, run_config(config, method, seed, world, teacher, student=probe)
+        if _reusable(run_dir, settings):
+            notify(f"seed {seed}: {method}: finished earlier in {run_dir}, reused")
+        else:
+            jobs.append(DemoJob(seed, method, run_dir, settings))
+    return jobs
+
+
+def _finished(job: DemoJob, outcome: tuple[float | None, int], notify: Notify) -> None:
+    accuracy = "-" if outcome[0] is None else f"{outcome[0]:.3f}"
+    notify(f"seed {job.seed}: {job.method}: test accuracy {accuracy} with {outcome[1]} samples")
+
+
+def _run_jobs(jobs: list[DemoJob], workers: int, *, progress: bool, notify: Notify,
+              student: StudentFactory | None) -> None:
+    """Run `jobs` in this process (one worker, or a student factory, which cannot cross processes), else in
+    `workers` spawned processes, longest first: the full pool trains on the most samples, so it starts first."""
+    if workers == 1 or student is not None:
+        for job in jobs:
+            notify(f"seed {job.seed}: {job.method} ...")
+            _finished(job, run_job(job, progress=progress, student=student() if student else None), notify)
+        return
+    import multiprocessing
+    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+
+    ordered = sorted(jobs, key=lambda job: job.method != "full")
+    notify(f"{len(ordered)} runs on {workers} worker processes (progress bars off; one line per finished run)")
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending = {pool.submit(run_job, job): job for job in ordered}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in done:
+                job = pending.pop(future)
+                if future.exception() is not None:
+                    for other in pending:
+                        other.cancel()
+                    raise future.exception()  # type: ignore[misc]
+                _finished(job, future.result(), notify)
 
 
 def run_demo(config: DemoConfig, out_dir: str | Path, *, progress: bool = True, notify: Notify = lambda line: None,
@@ -168,8 +225,16 @@ def run_demo(config: DemoConfig, out_dir: str | Path, *, progress: bool = True, 
     """Run every seed and method under `out_dir` (seed<N>/world, seed<N>/<method>), then build the report
     there. Finished runs from an earlier call with the same settings are reused. `student`, when given,
     builds a fresh student object per run instead of loading `config.student` (tests use a fake)."""
+    from edtune.bench.reference import reference_teacher
+
     out = Path(out_dir)
-    for seed in config.seeds:
-        _run_seed(config, seed, out / f"seed{seed}", progress=progress, notify=notify, student=student)
+    with ExitStack() as servers:
+        jobs: list[DemoJob] = []
+        for seed in config.seeds:
+            world = prepare_world(config, seed, out / f"seed{seed}" / "world")
+            server = servers.enter_context(reference_teacher(world, config.teacher_error_rate, seed))
+            teacher = f"openai-compatible/{server.model}@{server.base_url}"
+            jobs += _plan_seed(config, seed, out / f"seed{seed}", teacher, notify, student)
+        _run_jobs(jobs, config.workers, progress=progress, notify=notify, student=student)
     report, results = write_report([out / f"seed{seed}" for seed in config.seeds], out)
     return DemoOutcome(out_dir=out, report=report, results=results, table=format_table(results))

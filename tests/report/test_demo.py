@@ -13,7 +13,7 @@ from types import ModuleType
 import pytest
 from loop.fakes import FamilyStudent
 
-from edtune.demo import QUICK, DemoConfig, run_config, run_demo
+from edtune.demo import QUICK, DemoConfig, DemoOutcome, run_config, run_demo
 from edtune.errors import ConfigError
 from edtune.loop import load_config
 from edtune.retrieval.base import TinyCorpusWarning
@@ -89,3 +89,22 @@ def test_real_model_config_validates() -> None:
     assert config.student.path == str(EXAMPLES / "checkpoints" / "Qwen2-VL-2B-Instruct")
     assert config.data.pool.root == EXAMPLES / "data" / "images" and config.data.val.format == "llava"
     assert config.training.lora.lr == pytest.approx(2e-4) and config.training.lora.epochs == 1
+
+
+@pytest.mark.slow
+def test_worker_processes_give_the_same_runs_as_one_process(tmp_path: Path) -> None:
+    """Two spawned workers with the shipped tiny student: same selections and accuracies as in-process."""
+    config = TINY.model_copy(update={"iterations": 1, "min_steps": 4, "methods": ["random", "full"]})
+    lines: list[str] = []
+    parallel = run_demo(config, tmp_path / "two", progress=False, notify=lines.append)
+    serial = run_demo(config.model_copy(update={"workers": 1}), tmp_path / "one", progress=False)
+    assert any("2 worker processes" in line for line in lines)
+    def summary(outcome: DemoOutcome) -> list[tuple[str, float | None, float]]:
+        return [(row.method, row.accuracy, row.samples_used) for row in outcome.results.methods]
+
+    assert summary(parallel) == summary(serial)
+    for method, name in (("random", "selection.jsonl"), ("random", "test_outputs.jsonl"),
+                         ("full", "test_outputs.jsonl")):
+        written = [(tmp_path / run / "seed0" / method / "iterations" / "001" / name).read_text()
+                   for run in ("two", "one")]
+        assert written[0] == written[1]
