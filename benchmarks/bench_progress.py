@@ -8,7 +8,8 @@ the bundled tiny student adapted by three runs through the ordinary loop API, ea
 With `--tasks counting spatial size` the world carries every target task and the test set is all their test
 splits together (the paper scores PROGRESS on a broad suite, not on one task); the default is counting only.
 Rel. % of a method = mean over seeds of (method's final test accuracy / full's). Nothing is tuned to a
-method: every run uses the loop's default training settings. Prints one line per run and the table, and
+method: every run uses the loop's default training settings but for the demo's step floor
+(`--min-steps`, the same for every method). Prints one line per run and the table, and
 the machine's load average before and after (the machine is shared; wall times depend on it).
 
     .venv/bin/python benchmarks/bench_progress.py --out /tmp/progress-bench --seeds 0 1 2
@@ -24,8 +25,9 @@ from pathlib import Path
 from edtune.bench.shapes import ShapesConfig, generate_world, write_world
 from edtune.bench.shapes.io import MANIFEST
 from edtune.loop import run_config
-from edtune.loop.config import DataFile, DataSettings, MethodName, RunConfig
+from edtune.loop.config import DataFile, DataSettings, MethodName, RunConfig, TrainingSettings
 from edtune.loop.progress_config import ProgressSettings
+from edtune.student.base import LoraTrainConfig
 
 
 def prepare(config: ShapesConfig, out: Path) -> Path:
@@ -38,10 +40,12 @@ def prepare(config: ShapesConfig, out: Path) -> Path:
 
 
 def config_for(method: MethodName, seed: int, world: Path, budget: int, progress: ProgressSettings,
-               val_task: str) -> RunConfig:
+               val_task: str, min_steps: int) -> RunConfig:
     data = DataSettings(val=DataFile(path=world / f"{val_task}_val.jsonl"), pool=DataFile(path=world / "pool.jsonl"),
                         test=DataFile(path=world / "bench_test.jsonl"), replay=DataFile(path=world / "base.jsonl"))
-    return RunConfig(method=method, seed=seed, budget=budget, iterations=1, data=data, progress=progress)
+    training = TrainingSettings(lora=LoraTrainConfig(min_steps=min_steps))
+    return RunConfig(method=method, seed=seed, budget=budget, iterations=1, data=data, progress=progress,
+                     training=training)
 
 
 def progress_settings(budget: int, pool: int, rounds: int) -> ProgressSettings:
@@ -62,6 +66,8 @@ def main() -> None:
     parser.add_argument("--base-size", type=int, default=300)
     parser.add_argument("--share", type=float, default=0.2)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--min-steps", type=int, default=600,
+                        help="LoRA step floor per training call, as in `edtune demo` (0: plain 10 epochs)")
     parser.add_argument("--tasks", nargs="+", default=["counting"], help="target tasks whose test splits are scored")
     args = parser.parse_args()
     budget = round(args.share * args.pool_size)
@@ -74,7 +80,7 @@ def main() -> None:
                         args.out / f"seed{seed}" / "world")
         for method in ("random", "progress", "full"):
             started = time.perf_counter()
-            result = run_config(config_for(method, seed, world, budget, settings, args.tasks[0]),
+            result = run_config(config_for(method, seed, world, budget, settings, args.tasks[0], args.min_steps),
                                 args.out / f"seed{seed}" / method, progress=False)
             accuracy = result.test_accuracy or 0.0
             results.setdefault(method, []).append(accuracy)
