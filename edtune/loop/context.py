@@ -97,7 +97,10 @@ class RunContext:
 
                 self._retriever = open_index(settings.index)
             else:
-                self._retriever = self._build_retriever()
+                from edtune.loop.progress import working
+
+                with working("indexing the pool's required skills (BM25)", enabled=self.progress):
+                    self._retriever = self._build_retriever()
         return self._retriever
 
     def _build_retriever(self) -> Retriever:
