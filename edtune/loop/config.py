@@ -225,6 +225,14 @@ def load_config(path: str | Path) -> RunConfig:
     retrieval = data.get("retrieval")
     if isinstance(retrieval, dict) and isinstance(retrieval.get("index"), str):
         retrieval["index"] = str((source.resolve().parent / retrieval["index"]).resolve())
+    progress = data.get("progress")
+    if isinstance(progress, dict):
+        for key in ("image_model", "text_model"):
+            # a model id ("facebook/dinov2-large") also looks like a relative path: only an existing folder
+            # next to the config is taken as one
+            local = source.resolve().parent / str(progress.get(key, ""))
+            if isinstance(progress.get(key), str) and local.is_dir():
+                progress[key] = str(local)
     if isinstance(data.get("student"), dict) and data["student"].get("path", BUNDLED) != BUNDLED:
         data["student"]["path"] = str(source.resolve().parent / data["student"]["path"])
     return validate_config(data, str(source))

@@ -38,6 +38,15 @@ def test_paths_are_resolved_against_the_config_folder(tmp_path: Path) -> None:
         ("error_driven", 3, "cumulative", "fresh")
 
 
+def test_local_encoder_folders_resolve_against_the_config_and_model_ids_are_kept(tmp_path: Path) -> None:
+    (tmp_path / "encoders" / "dino").mkdir(parents=True)
+    text = MINIMAL + '\n[progress]\nencoder = "hf"\nimage_model = "encoders/dino"\n' \
+        'text_model = "sentence-transformers/all-MiniLM-L6-v2"\n'
+    config = load_config(write(tmp_path, text))
+    assert config.progress.image_model == str(tmp_path / "encoders" / "dino")
+    assert config.progress.text_model == "sentence-transformers/all-MiniLM-L6-v2"
+
+
 def test_bundled_student_path_is_kept(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, MINIMAL)).student.path == "bundled"
 
