@@ -35,9 +35,10 @@ def main() -> None:
     world = args.out / "world"
     write_world(generate_world(ShapesConfig(seed=args.seed, pool_size=pool, val_size=500, test_size=1_000,
                                             base_size=1_000, tasks=["counting"])), world)
-    # Every method gets the same LoRA recipe, replay data, budget and seed; only the selection differs.
+    # Every method gets the same LoRA recipe (with `edtune demo`'s floor of 600 optimiser steps per training
+    # call), replay data, budget and seed; only the selection differs.
     settings = RunConfig.model_validate({"seed": args.seed, "data": {"val": {"path": "-"}, "pool": {"path": "-"}},
-                                         "method": "random"})
+                                         "method": "random", "training": {"lora": {"min_steps": 600}}})
     with reference_teacher(world, error_rate=0.0, seed=args.seed) as server:
         teacher = f"openai-compatible/{server.model}@{server.base_url}"
         for method in METHODS:
