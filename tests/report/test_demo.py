@@ -64,6 +64,10 @@ def test_demo_configs() -> None:
     settings = run_config(DemoConfig(), "random", 3, Path("/w"), "openai-compatible/t@http://127.0.0.1:1/v1")
     assert settings.teacher is None and settings.seed == 3 and settings.student.path == "bundled"
     assert settings.data.replay is not None and settings.data.replay.path == Path("/w/base.jsonl")
+    assert (settings.training.lora.epochs, settings.training.lora.min_steps) == (10, 600)
+    assert settings.training.replay_ratio == 0.5
+    full = run_config(DemoConfig(), "full", 3, Path("/w"), "openai-compatible/t@http://127.0.0.1:1/v1")
+    assert (full.training.lora.epochs, full.training.lora.min_steps, full.training.replay_ratio) == (30, 600, 0.0)
 
 
 def _load(name: str) -> ModuleType:
