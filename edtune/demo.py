@@ -213,20 +213,21 @@ def _run_jobs(jobs: list[DemoJob], workers: int, *, progress: bool, notify: Noti
             _finished(job, run_job(job, progress=progress, student=student() if student else None), notify)
         return
     import multiprocessing
-    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     ordered = sorted(jobs, key=lambda job: job.method != "full")
     notify(f"{len(ordered)} runs on {workers} worker processes (progress bars off; one line per finished run)")
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         pending = {pool.submit(run_job, job): job for job in ordered}
         while pending:
-            done, _ = wait(pending, return_when=FIRST_EXCEPTION)
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 job = pending.pop(future)
-                if future.exception() is not None:
+                failure = future.exception()
+                if failure is not None:
                     for other in pending:
                         other.cancel()
-                    raise future.exception()  # type: ignore[misc]
+                    raise failure
                 _finished(job, future.result(), notify)
 
 
