@@ -9,7 +9,8 @@ With `--tasks counting spatial size` the world carries every target task and the
 splits together (the paper scores PROGRESS on a broad suite, not on one task); the default is counting only.
 Rel. % of a method = mean over seeds of (method's final test accuracy / full's). Nothing is tuned to a
 method: every run uses the loop's default training settings but for the demo's step floor
-(`--min-steps`, the same for every method). Prints one line per run and the table, and
+(`--min-steps`, the same for every method) and a full-pool reference trained to convergence
+(`--full-epochs`, without replay, as `edtune demo`'s). Prints one line per run and the table, and
 the machine's load average before and after (the machine is shared; wall times depend on it).
 
     .venv/bin/python benchmarks/bench_progress.py --out /tmp/progress-bench --seeds 0 1 2
@@ -40,10 +41,12 @@ def prepare(config: ShapesConfig, out: Path) -> Path:
 
 
 def config_for(method: MethodName, seed: int, world: Path, budget: int, progress: ProgressSettings,
-               val_task: str, min_steps: int) -> RunConfig:
+               val_task: str, min_steps: int, full_epochs: int) -> RunConfig:
     data = DataSettings(val=DataFile(path=world / f"{val_task}_val.jsonl"), pool=DataFile(path=world / "pool.jsonl"),
                         test=DataFile(path=world / "bench_test.jsonl"), replay=DataFile(path=world / "base.jsonl"))
     training = TrainingSettings(lora=LoraTrainConfig(min_steps=min_steps))
+    if method == "full":  # trained to convergence, as `edtune demo`'s reference (DemoConfig.full_epochs)
+        training = TrainingSettings(lora=LoraTrainConfig(min_steps=min_steps, epochs=full_epochs), replay_ratio=0.0)
     return RunConfig(method=method, seed=seed, budget=budget, iterations=1, data=data, progress=progress,
                      training=training)
 
@@ -68,6 +71,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--min-steps", type=int, default=600,
                         help="LoRA step floor per training call, as in `edtune demo` (0: plain 10 epochs)")
+    parser.add_argument("--full-epochs", type=int, default=30,
+                        help="epochs of the full-pool reference, trained without replay as in `edtune demo`")
     parser.add_argument("--tasks", nargs="+", default=["counting"], help="target tasks whose test splits are scored")
     args = parser.parse_args()
     budget = round(args.share * args.pool_size)
@@ -80,7 +85,8 @@ def main() -> None:
                         args.out / f"seed{seed}" / "world")
         for method in ("random", "progress", "full"):
             started = time.perf_counter()
-            result = run_config(config_for(method, seed, world, budget, settings, args.tasks[0], args.min_steps),
+            result = run_config(config_for(method, seed, world, budget, settings, args.tasks[0], args.min_steps,
+                                           args.full_epochs),
                                 args.out / f"seed{seed}" / method, progress=False)
             accuracy = result.test_accuracy or 0.0
             results.setdefault(method, []).append(accuracy)
