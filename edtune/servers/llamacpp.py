@@ -10,6 +10,7 @@ vLLM (or llama-server) themselves and point edtune at its base URL.
 from __future__ import annotations
 
 import gc
+import json
 import time
 import urllib.error
 import urllib.request
@@ -44,7 +45,7 @@ class LlamaCppConfig(Record):
     """CPU threads for generation and prompt processing. 1 by default: llama.cpp's threads spin-wait for
     each other, so on cores other processes also use, 2 threads measured ~30x slower than 1."""
     ready_timeout_s: float = Field(default=60.0, gt=0)
-    """How long to wait for `/v1/models` to answer before giving up."""
+    """How long to wait for `/v1/models` to answer and a first token to be generated before giving up."""
     verbosity: int = -1
     """llama.cpp log level; -1 keeps its logs off stderr, 3 shows everything."""
 
@@ -76,7 +77,9 @@ def llamacpp_server(config: LlamaCppConfig) -> Iterator[RunningServer]:
     server = _start(config)
     try:
         root = str(server.listening_address).strip().rstrip("/")
-        _wait_ready(f"{root}/v1/models", config.ready_timeout_s)
+        deadline = time.monotonic() + config.ready_timeout_s
+        _wait_ready(f"{root}/v1/models", deadline)
+        _wait_generating(f"{root}/v1/completions", config.served_name, deadline)
         yield RunningServer(base_url=f"{root}/v1", model=config.served_name, config=config)
     finally:
         # The C++ server stops in its destructor; drop the only reference and collect so it happens now.
@@ -105,8 +108,7 @@ def _start(config: LlamaCppConfig) -> Any:
         raise ProviderError(f"llama.cpp could not start serving {config.model_path}: {exc}") from exc
 
 
-def _wait_ready(url: str, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
+def _wait_ready(url: str, deadline: float) -> None:
     last_error = "no answer yet"
     while time.monotonic() < deadline:
         try:
@@ -117,4 +119,23 @@ def _wait_ready(url: str, timeout_s: float) -> None:
         except (urllib.error.URLError, OSError) as exc:
             last_error = str(exc)
         time.sleep(0.1)
-    raise ProviderError(f"llama.cpp server at {url} not ready after {timeout_s:.0f} s: {last_error}")
+    raise ProviderError(f"llama.cpp server at {url} not ready in time: {last_error}")
+
+
+def _wait_generating(url: str, model: str, deadline: float) -> None:
+    """Ask for one token, so that the server's task loop is known to run before anyone can stop it.
+
+    xllamacpp signals "started" just before its task loop begins, and a stop that lands in between is
+    lost: the destructor then joins a loop that never ends (seen as a hang of `test_server_stops_on_exit`
+    on a loaded machine). A finished completion proves the loop is running.
+    """
+    body = json.dumps({"model": model, "prompt": "ok", "max_tokens": 1, "temperature": 0}).encode()
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=max(1.0, deadline - time.monotonic())) as resp:
+            if resp.status == 200:
+                return
+            problem = f"HTTP {resp.status}"
+    except (urllib.error.URLError, OSError) as exc:
+        problem = str(exc)
+    raise ProviderError(f"llama.cpp server at {url} did not generate a first token: {problem}")
