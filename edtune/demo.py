@@ -7,8 +7,10 @@ pretrained score is every run's iteration 0). Then `edtune.report.build_report` 
 and results.json over all runs.
 
     from edtune.demo import DemoConfig, run_demo
-    outcome = run_demo(DemoConfig(seeds=[0, 1, 2]), "runs/demo")
-    print(outcome.table)
+
+    if __name__ == "__main__":  # needed with workers > 1: each worker process re-imports the main module
+        outcome = run_demo(DemoConfig(seeds=[0, 1, 2]), "runs/demo")
+        print(outcome.table)
 
 Runs go to `workers` processes (2 by default, one per core), the full pool first since it trains longest.
 Every training call gets at least `min_steps` optimiser steps (see that field for the measurement); the
