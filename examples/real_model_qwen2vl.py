@@ -35,6 +35,7 @@ from pathlib import Path
 from edtune.data.loaders import load_samples, write_samples
 from edtune.jsonl import read_jsonl
 from edtune.loop import load_config, run_config
+from edtune.loop.progress import progress_bar
 from edtune.specs import build_teacher_client
 from edtune.teacher.annotate import AnnotateOptions, SkillAnnotator
 from edtune.teacher.records import SkillAnnotation
@@ -53,7 +54,10 @@ def annotate(pool: Path, out: Path, image_root: Path, *, teacher: str = TEACHER,
     annotations = out.with_suffix(".annotations.jsonl")
     annotator = SkillAnnotator(build_teacher_client(teacher), AnnotateOptions(max_skills=max_skills),
                                image_root=image_root)
-    asyncio.run(annotator.annotate_pool(samples, annotations))
+    # lines already written by an interrupted run (a torn last line included: close enough for a bar)
+    done = len(annotations.read_text(encoding="utf-8").splitlines()) if annotations.exists() else 0
+    with progress_bar("annotating required skills", len(samples), enabled=True, done=done) as advance:
+        asyncio.run(annotator.annotate_pool(samples, annotations, on_result=lambda _: advance(1)))
     skills = {a.sample_id: a.required_skills for a in read_jsonl(annotations, SkillAnnotation) if a.outcome == "found"}
     # Samples the teacher could not annotate stay in the pool without skills: retrieval never picks them.
     return write_samples([s.model_copy(update={"required_skills": skills.get(s.id, [])}) for s in samples], out)
