@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -36,7 +36,10 @@ def reference_teacher(
         typer.echo(f"reference teacher for {world} ({index.size} samples, error rate {error_rate}, seed {seed})")
         typer.echo(f"serving model '{server.model}' at {server.base_url} - Ctrl-C to stop")
         try:
-            threading.Event().wait()
+            # Short sleeps, not one endless wait: Ctrl-C may be delivered to a server thread, and a main
+            # thread blocked on a lock for good would then never run the KeyboardInterrupt.
+            while True:
+                time.sleep(0.5)
         except KeyboardInterrupt:
             served = server.stats()
             counts = ", ".join(f"{task} {c.requests} ({c.simulated_errors} wrong)" for task, c in served.tasks.items())
