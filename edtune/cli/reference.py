@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -32,18 +34,27 @@ def reference_teacher(
     except ValidationError as exc:
         raise ConfigError(f"invalid reference-teacher settings: {exc}") from exc
     index = WorldIndex.load(world)
+    # Ctrl-C and `kill` both stop it with the summary. Setting SIGINT explicitly matters: a process started
+    # in the background by a script (`cmd &`) inherits SIGINT as ignored, and Python then never raises
+    # KeyboardInterrupt.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _interrupt)
     with serve(index, settings=settings, host=host, port=port) as server:
         typer.echo(f"reference teacher for {world} ({index.size} samples, error rate {error_rate}, seed {seed})")
         typer.echo(f"serving model '{server.model}' at {server.base_url} - Ctrl-C to stop")
         try:
-            # Short sleeps, not one endless wait: Ctrl-C may be delivered to a server thread, and a main
-            # thread blocked on a lock for good would then never run the KeyboardInterrupt.
+            # Short sleeps, not one endless wait: a signal may be delivered to a server thread, and a main
+            # thread blocked on a lock for good would never run its handler.
             while True:
                 time.sleep(0.5)
         except KeyboardInterrupt:
             served = server.stats()
             counts = ", ".join(f"{task} {c.requests} ({c.simulated_errors} wrong)" for task, c in served.tasks.items())
             typer.echo(f"stopped; served {counts or 'nothing'}; refused {served.rejected}")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def register(app: typer.Typer) -> None:

@@ -9,13 +9,17 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
 from reference_helpers import REPO_ROOT
 
 
-def test_cli_serves_until_ctrl_c(world_dir: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_cli_serves_until_ctrl_c_or_kill(world_dir: Path, stop: signal.Signals) -> None:
     command = [sys.executable, "-c", "from edtune.cli import main; main()", "reference-teacher", "--world",
                str(world_dir), "--port", "0", "--error-rate", "0.2", "--model", "ref-test"]
-    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # As a script's `cmd &` would start it: SIGINT ignored; the command must still stop on it.
+    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
@@ -24,7 +28,7 @@ def test_cli_serves_until_ctrl_c(world_dir: Path) -> None:
         base_url = second.split(" at ")[1].split(" ")[0]
         with urllib.request.urlopen(f"{base_url}/models", timeout=10) as response:
             assert json.loads(response.read())["data"][0]["id"] == "ref-test"
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         out, err = process.communicate(timeout=20)
     finally:
         if process.poll() is None:
