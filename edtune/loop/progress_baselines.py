@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edtune.jsonl import append_jsonl, atomic_write_json, read_jsonl
+from edtune.jsonl import atomic_write_json, read_jsonl
 from edtune.loop.config import RunConfig
 from edtune.loop.context import RunContext
 from edtune.loop.methods import Method, Plan, Stage, configured_plan, methods
-from edtune.loop.progress import progress_bar
 from edtune.loop.progress_records import ProgressRound
 from edtune.loop.progress_scores import TokenScores, token_scores
-from edtune.loop.rundir import read_ids, repair_tail
+from edtune.loop.rundir import Produce, append_missing
 from edtune.loop.stages_select import write_selection
 from edtune.progress.baselines import score_selection
 from edtune.retrieval.select import ChosenSample
@@ -30,21 +29,14 @@ SCORES = "pool_scores.jsonl"
 
 def score_pool(ctx: RunContext, iteration: int) -> None:
     """Stage: `TokenScores` of every pool sample with the pretrained student, resumable."""
-    out = ctx.run.file(iteration, SCORES)
-    repair_tail(out, TokenScores)
-    done = set(read_ids(out))
-    pool = ctx.samples("pool")
-    todo = [s for s in pool if s.id not in done]
-    if not todo:
-        return
-    student = ctx.use_adapter(0)
     size = ctx.config.progress.score_batch_size
-    with progress_bar(f"iteration {iteration}: scoring the pool", len(pool), enabled=ctx.progress,
-                      done=len(pool) - len(todo)) as advance:
-        for start in range(0, len(todo), size):
-            chunk = todo[start:start + size]
-            append_jsonl(out, token_scores(student, chunk, ctx.image_root("pool"), batch_size=size))
-            advance(len(chunk))
+
+    def start() -> Produce:
+        student = ctx.use_adapter(0)
+        return lambda chunk: token_scores(student, chunk, ctx.image_root("pool"), batch_size=size)
+
+    append_missing(ctx.run.file(iteration, SCORES), TokenScores, ctx.samples("pool"), size, start,
+                   description=f"iteration {iteration}: scoring the pool", progress=ctx.progress)
 
 
 def _select_by(name: str) -> Stage:

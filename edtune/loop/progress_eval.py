@@ -22,22 +22,21 @@ from typing import Literal
 
 import numpy as np
 
-from edtune.jsonl import append_jsonl, read_jsonl
+from edtune.jsonl import read_jsonl
 from edtune.judging.base import judge_sync
 from edtune.loop.context import RunContext
-from edtune.loop.progress import progress_bar
 from edtune.loop.progress_features import load_clusters
 from edtune.loop.progress_scores import TokenScores, token_scores
-from edtune.loop.rundir import read_ids, repair_tail
+from edtune.loop.rundir import Produce, append_missing
 from edtune.loop.seeds import derive_seed
+from edtune.loop.stages_student import JUDGE_CHUNK
 from edtune.progress.evaluation import accuracy_by_group, loss_by_group, members_by_group, pick_for_evaluation
 from edtune.progress.selector import GroupScore
-from edtune.records import Judgment, Record, Sample, StudentOutput
+from edtune.records import Judgment, Sample, StudentOutput
 
 Which = Literal["previous", "current"]
 GroupsOf = Callable[[RunContext, int], dict[str, str]]
 """(ctx, iteration) -> the group of every id annotated before `iteration` (an id left out is a DataError)."""
-JUDGE_CHUNK = 64
 
 
 def eval_ids(ctx: RunContext, iteration: int, group_of: dict[str, str]) -> list[str]:
@@ -85,45 +84,29 @@ def _path(ctx: RunContext, iteration: int, which: Which, kind: str) -> Path:
     return ctx.run.file(iteration, f"progress_{which}_{kind}.jsonl")
 
 
-def _todo(path: Path, model: type[Record], samples: Sequence[Sample]) -> list[Sample]:
-    repair_tail(path, model)
-    done = set(read_ids(path))
-    return [s for s in samples if s.id not in done]
-
-
 def _answer(ctx: RunContext, out: Path, samples: Sequence[Sample], adapter: int, description: str) -> None:
-    todo = _todo(out, StudentOutput, samples)
-    if not todo:
-        return
-    student = ctx.use_adapter(adapter)
     batch = ctx.config.student.batch_size
-    with progress_bar(description, len(samples), enabled=ctx.progress, done=len(samples) - len(todo)) as advance:
-        for start in range(0, len(todo), batch):
-            chunk = todo[start:start + batch]
-            append_jsonl(out, student.answer(chunk, ctx.image_root("pool"), batch_size=batch))
-            advance(len(chunk))
+
+    def start() -> Produce:
+        student = ctx.use_adapter(adapter)
+        return lambda chunk: student.answer(chunk, ctx.image_root("pool"), batch_size=batch)
+
+    append_missing(out, StudentOutput, samples, batch, start, description=description, progress=ctx.progress)
 
 
 def _judge(ctx: RunContext, outputs_path: Path, out: Path, samples: Sequence[Sample], description: str) -> None:
-    todo = _todo(out, Judgment, samples)
-    if not todo:
-        return
-    outputs = {o.sample_id: o for o in read_jsonl(outputs_path, StudentOutput)}
-    with progress_bar(description, len(samples), enabled=ctx.progress, done=len(samples) - len(todo)) as advance:
-        for start in range(0, len(todo), JUDGE_CHUNK):
-            chunk = todo[start:start + JUDGE_CHUNK]
-            append_jsonl(out, judge_sync(ctx.judge(), chunk, [outputs[s.id] for s in chunk]))
-            advance(len(chunk))
+    def start() -> Produce:
+        outputs = {o.sample_id: o for o in read_jsonl(outputs_path, StudentOutput)}
+        return lambda chunk: judge_sync(ctx.judge(), chunk, [outputs[s.id] for s in chunk])
+
+    append_missing(out, Judgment, samples, JUDGE_CHUNK, start, description=description, progress=ctx.progress)
 
 
 def _score(ctx: RunContext, out: Path, samples: Sequence[Sample], adapter: int, description: str) -> None:
-    todo = _todo(out, TokenScores, samples)
-    if not todo:
-        return
-    student = ctx.use_adapter(adapter)
     size = ctx.config.progress.score_batch_size
-    with progress_bar(description, len(samples), enabled=ctx.progress, done=len(samples) - len(todo)) as advance:
-        for start in range(0, len(todo), size):
-            chunk = todo[start:start + size]
-            append_jsonl(out, token_scores(student, chunk, ctx.image_root("pool"), batch_size=size))
-            advance(len(chunk))
+
+    def start() -> Produce:
+        student = ctx.use_adapter(adapter)
+        return lambda chunk: token_scores(student, chunk, ctx.image_root("pool"), batch_size=size)
+
+    append_missing(out, TokenScores, samples, size, start, description=description, progress=ctx.progress)

@@ -30,16 +30,17 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import Field, ValidationError
 
 from edtune.errors import ConfigError, DataError
-from edtune.jsonl import atomic_write_json, atomic_write_text, read_jsonl
+from edtune.jsonl import append_jsonl, atomic_write_json, atomic_write_text, read_jsonl
 from edtune.loop.config import RunConfig, config_error
-from edtune.records import Record
+from edtune.loop.progress import progress_bar
+from edtune.records import Record, Sample
 from edtune.student.base import TrainStats
 
 FORMAT_VERSION = 1
@@ -219,6 +220,29 @@ def repair_tail(path: Path, model: type[Record]) -> None:
 def read_ids(path: Path) -> list[str]:
     """The `sample_id` of every complete line of a JSONL results file, in file order."""
     return [r.sample_id for r in read_jsonl(path, _Keyed)]
+
+
+Produce = Callable[[Sequence[Sample]], Sequence[Record]]
+"""Makes the result records of one chunk of samples (student outputs, judgments, scores)."""
+
+
+def append_missing(path: Path, model: type[Record], samples: Sequence[Sample], chunk_size: int,
+                   start: Callable[[], Produce], *, description: str, progress: bool) -> None:
+    """Append the records of every sample of `samples` that has none in the JSONL results file `path` yet,
+    `chunk_size` samples at a time, with a progress bar. `start` is called once, and only when something is
+    missing, so a student adapter is attached or earlier outputs are read only when needed. A process
+    killed half-way resumes at the first sample without a record and repeats no finished chunk."""
+    repair_tail(path, model)
+    done = set(read_ids(path))
+    todo = [s for s in samples if s.id not in done]
+    if not todo:
+        return
+    produce = start()
+    with progress_bar(description, len(samples), enabled=progress, done=len(samples) - len(todo)) as advance:
+        for begin in range(0, len(todo), chunk_size):
+            chunk = todo[begin:begin + chunk_size]
+            append_jsonl(path, produce(chunk))
+            advance(len(chunk))
 
 
 class _Keyed(Record, extra="ignore"):

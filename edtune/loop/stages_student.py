@@ -8,15 +8,14 @@ folder exists, see `RunDir.new_adapter`) or is run again from its start with the
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Literal, TypeVar
+from typing import Literal
 
-from edtune.jsonl import append_jsonl, atomic_write_json, read_jsonl
+from edtune.jsonl import atomic_write_json, read_jsonl
 from edtune.judging.base import judge_sync
 from edtune.loop.context import RunContext
-from edtune.loop.progress import Step, progress_bar, step_bar, working
-from edtune.loop.rundir import TrainRecord, read_ids, repair_tail
+from edtune.loop.progress import Step, step_bar, working
+from edtune.loop.rundir import Produce, TrainRecord, append_missing
 from edtune.loop.seeds import derive_seed, stage_rng
 from edtune.loop.stages_select import read_selection
 from edtune.records import Judgment, Sample, StudentOutput
@@ -25,29 +24,18 @@ from edtune.student.base import Student
 Scored = Literal["val", "test"]
 JUDGE_CHUNK = 64
 """Judgments per appended chunk: a crash redoes at most this many (cached replies for LLM judges)."""
-T = TypeVar("T")
-
-
-def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
-    return [items[start:start + size] for start in range(0, len(items), size)]
 
 
 def answer(ctx: RunContext, iteration: int, split: Scored, adapter: int) -> None:
     """Student outputs for every sample of `split`, with iteration `adapter`'s adapter attached."""
-    out = ctx.run.file(iteration, f"{split}_outputs.jsonl")
-    repair_tail(out, StudentOutput)
-    samples = ctx.samples(split)
-    done = set(read_ids(out))
-    todo = [s for s in samples if s.id not in done]
-    if not todo:
-        return
-    student = ctx.use_adapter(adapter)
     batch = ctx.config.student.batch_size
-    with progress_bar(f"iteration {iteration}: answering {split}", len(samples), enabled=ctx.progress,
-                      done=len(samples) - len(todo)) as advance:
-        for chunk in _chunks(todo, batch):
-            append_jsonl(out, student.answer(chunk, ctx.image_root(split), batch_size=batch))
-            advance(len(chunk))
+
+    def start() -> Produce:
+        student = ctx.use_adapter(adapter)
+        return lambda chunk: student.answer(chunk, ctx.image_root(split), batch_size=batch)
+
+    append_missing(ctx.run.file(iteration, f"{split}_outputs.jsonl"), StudentOutput, ctx.samples(split), batch,
+                   start, description=f"iteration {iteration}: answering {split}", progress=ctx.progress)
 
 
 def outputs_by_id(ctx: RunContext, iteration: int, split: Scored) -> dict[str, StudentOutput]:
@@ -61,19 +49,13 @@ def judgments(ctx: RunContext, iteration: int, split: Scored) -> list[Judgment]:
 
 def judge(ctx: RunContext, iteration: int, split: Scored) -> None:
     """A Judgment for every answered sample of `split`, in sample order, appended chunk by chunk."""
-    out = ctx.run.file(iteration, f"{split}_judgments.jsonl")
-    repair_tail(out, Judgment)
-    outputs = outputs_by_id(ctx, iteration, split)
-    done = set(read_ids(out))
-    todo = [s for s in ctx.samples(split) if s.id not in done]
-    if not todo:
-        return
-    total = len(ctx.samples(split))
-    with progress_bar(f"iteration {iteration}: judging {split}", total, enabled=ctx.progress,
-                      done=total - len(todo)) as advance:
-        for chunk in _chunks(todo, JUDGE_CHUNK):
-            append_jsonl(out, judge_sync(ctx.judge(), chunk, [outputs[s.id] for s in chunk]))
-            advance(len(chunk))
+
+    def start() -> Produce:
+        outputs = outputs_by_id(ctx, iteration, split)
+        return lambda chunk: judge_sync(ctx.judge(), chunk, [outputs[s.id] for s in chunk])
+
+    append_missing(ctx.run.file(iteration, f"{split}_judgments.jsonl"), Judgment, ctx.samples(split), JUDGE_CHUNK,
+                   start, description=f"iteration {iteration}: judging {split}", progress=ctx.progress)
 
 
 def errors(ctx: RunContext, iteration: int) -> list[tuple[Sample, StudentOutput]]:

@@ -80,7 +80,7 @@ def test_step_bar_learns_the_total_and_shows_the_loss(monkeypatch: pytest.Monkey
 
 def test_progress_method_shows_bars_for_features_kmeans_and_evaluation(world: Path, tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from edtune.loop import progress_eval, progress_features
+    from edtune.loop import progress_features, rundir
 
     shown: dict[str, int | None] = {}
     advanced: dict[str, int] = {}
@@ -102,7 +102,7 @@ def test_progress_method_shows_bars_for_features_kmeans_and_evaluation(world: Pa
 
     monkeypatch.setattr(progress_features, "progress_bar", record_bar)
     monkeypatch.setattr(progress_features, "working", record_spinner)
-    monkeypatch.setattr(progress_eval, "progress_bar", record_bar)
+    monkeypatch.setattr(rundir, "progress_bar", record_bar)  # results files fill through append_missing
     adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=None, budget=24,
           run_dir=tmp_path / "run", config=progress_config(world), progress=True)
     assert shown["PROGRESS: embedding the pool"] == advanced["PROGRESS: embedding the pool"] == 80
