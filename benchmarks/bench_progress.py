@@ -25,10 +25,10 @@ from pathlib import Path
 
 from edtune.bench.shapes import ShapesConfig, generate_world, write_world
 from edtune.bench.shapes.io import MANIFEST
+from edtune.demo import training_settings
 from edtune.loop import run_config
-from edtune.loop.config import DataFile, DataSettings, MethodName, RunConfig, TrainingSettings
+from edtune.loop.config import DataFile, DataSettings, MethodName, RunConfig
 from edtune.loop.progress_config import ProgressSettings
-from edtune.student.base import LoraTrainConfig
 
 
 def prepare(config: ShapesConfig, out: Path) -> Path:
@@ -44,11 +44,8 @@ def config_for(method: MethodName, seed: int, world: Path, budget: int, progress
                val_task: str, min_steps: int, full_epochs: int) -> RunConfig:
     data = DataSettings(val=DataFile(path=world / f"{val_task}_val.jsonl"), pool=DataFile(path=world / "pool.jsonl"),
                         test=DataFile(path=world / "bench_test.jsonl"), replay=DataFile(path=world / "base.jsonl"))
-    training = TrainingSettings(lora=LoraTrainConfig(min_steps=min_steps))
-    if method == "full":  # trained to convergence, as `edtune demo`'s reference (DemoConfig.full_epochs)
-        training = TrainingSettings(lora=LoraTrainConfig(min_steps=min_steps, epochs=full_epochs), replay_ratio=0.0)
     return RunConfig(method=method, seed=seed, budget=budget, iterations=1, data=data, progress=progress,
-                     training=training)
+                     training=training_settings(method, min_steps, full_epochs))
 
 
 def progress_settings(budget: int, pool: int, rounds: int) -> ProgressSettings:

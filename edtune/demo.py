@@ -138,6 +138,14 @@ def _student_path(config: DemoConfig, student: Student | None) -> str:
     return config.student if config.student == BUNDLED else str(Path(config.student).resolve())
 
 
+def training_settings(method: MethodName, min_steps: int, full_epochs: int) -> TrainingSettings:
+    """The bundled benchmark's LoRA recipe: the loop's defaults with a floor of `min_steps` optimiser steps;
+    the full-pool reference trains `full_epochs` without replay (see `DemoConfig` for both measurements)."""
+    if method == "full":
+        return TrainingSettings(lora=LoraTrainConfig(min_steps=min_steps, epochs=full_epochs), replay_ratio=0.0)
+    return TrainingSettings(lora=LoraTrainConfig(min_steps=min_steps))
+
+
 def run_config(config: DemoConfig, method: MethodName, seed: int, world: Path, teacher: str, *,
                student: Student | None = None) -> RunConfig:
     """The RunConfig of one demo run: the loop's defaults but for method, seed, budget and iterations."""
@@ -145,10 +153,7 @@ def run_config(config: DemoConfig, method: MethodName, seed: int, world: Path, t
     data = DataSettings(val=DataFile(path=world / f"{task}_val.jsonl"), pool=DataFile(path=world / "pool.jsonl"),
                         test=DataFile(path=world / f"{task}_test.jsonl"),
                         replay=DataFile(path=world / "base.jsonl") if config.base_size else None)
-    training = TrainingSettings(lora=LoraTrainConfig(min_steps=config.min_steps))
-    if method == "full":
-        training = TrainingSettings(lora=LoraTrainConfig(min_steps=config.min_steps, epochs=config.full_epochs),
-                                    replay_ratio=0.0)
+    training = training_settings(method, config.min_steps, config.full_epochs)
     return RunConfig(method=method, seed=seed, budget=config.budget, iterations=config.iterations,
                      student=StudentSettings(path=_student_path(config, student)), data=data, training=training,
                      teacher=teacher if method not in ("random", "full") else None)
