@@ -1,10 +1,16 @@
 """PROGRESS vs random vs the full pool on the bundled shapes benchmark, as the paper's Rel. % (issue 6).
 
 For each seed: the shapes world of `edtune demo` (target task counting; --pool-size etc. as below), then
-the bundled tiny student adapted by three runs through the ordinary loop API, each in its own run folder:
+the bundled tiny student adapted through the ordinary loop API by each of `--methods`, in its own run folder:
     random    one iteration, `--share` of the pool drawn uniformly;
-    progress  warm-up + relative-improvement rounds, the same number of samples;
-    full      every pool sample (the reference).
+    progress  warm-up + relative-improvement rounds, the same number of samples, each round's per-cluster
+              accuracy measured on annotated samples the students trained on (the paper);
+    progress_held_out  the same, measured on annotated samples held out of training until the final
+              iteration (`eval_samples = "held_out"`);
+    full      every pool sample (the reference);
+    oracle    (with `--methods ... oracle`) random at the same budget from only the pool families the test
+              asks about: what a selector that knew the test could reach. It reads the test, so it is a
+              ceiling for reading the table, not a method.
 With `--tasks counting spatial size` the world carries every target task and the test set is all their test
 splits together (the paper scores PROGRESS on a broad suite, not on one task); the default is counting only.
 Rel. % of a method = mean over seeds of (method's final test accuracy / full's). Nothing is tuned to a
@@ -19,11 +25,13 @@ the machine's load average before and after (the machine is shared; wall times d
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from pathlib import Path
 
 from edtune.bench.shapes import ShapesConfig, generate_world, write_world
+from edtune.bench.shapes.families import TASKS
 from edtune.bench.shapes.io import MANIFEST
 from edtune.demo import training_settings
 from edtune.loop import run_config
@@ -40,19 +48,42 @@ def prepare(config: ShapesConfig, out: Path) -> Path:
     return out
 
 
-def config_for(method: MethodName, seed: int, world: Path, budget: int, progress: ProgressSettings,
-               val_task: str, min_steps: int, full_epochs: int) -> RunConfig:
-    data = DataSettings(val=DataFile(path=world / f"{val_task}_val.jsonl"), pool=DataFile(path=world / "pool.jsonl"),
+BENCH_METHODS = ("random", "progress", "progress_held_out", "full", "oracle")
+LOOP_METHOD = {"oracle": "random", "progress_held_out": "progress"}
+"""Bench names that are not loop method names: the oracle is a random run over the test's families, and
+progress_held_out is PROGRESS with `eval_samples = "held_out"` (progress itself: the paper's "trained")."""
+
+
+def oracle_pool(world: Path, tasks: list[str]) -> Path:
+    """`pool_oracle.jsonl` beside the pool: only the samples of the families that `tasks` are made of."""
+    families = {family for task in tasks for family in TASKS[task]}
+    lines = [line for line in (world / "pool.jsonl").read_text().splitlines()
+             if json.loads(line)["metadata"]["skill"] in families]
+    path = world / "pool_oracle.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def config_for(method: str, seed: int, world: Path, budget: int, progress: ProgressSettings,
+               val_task: str, min_steps: int, full_epochs: int, pool: Path | None = None) -> RunConfig:
+    """The run config of one bench run; `oracle` is a random run over the `pool` file given."""
+    loop_method: MethodName = LOOP_METHOD.get(method, method)  # type: ignore[assignment]
+    if method == "progress_held_out":
+        progress = progress.model_copy(update={"eval_samples": "held_out"})
+    data = DataSettings(val=DataFile(path=world / f"{val_task}_val.jsonl"),
+                        pool=DataFile(path=pool or world / "pool.jsonl"),
                         test=DataFile(path=world / "bench_test.jsonl"), replay=DataFile(path=world / "base.jsonl"))
-    return RunConfig(method=method, seed=seed, budget=budget, iterations=1, data=data, progress=progress,
-                     training=training_settings(method, min_steps, full_epochs))
+    return RunConfig(method=loop_method, seed=seed, budget=budget, iterations=1, data=data, progress=progress,
+                     training=training_settings(loop_method, min_steps, full_epochs))
 
 
 def progress_settings(budget: int, pool: int, rounds: int) -> ProgressSettings:
-    """Cluster counts scaled from the paper's 665K / 1000 / 5000 to about 100 and 25 samples per cluster;
-    warm-up 9% of the budget, the rest in `rounds` equal rounds."""
+    """Warm-up clusters at the paper's ~133 pool samples each (665K / 5000); tracking clusters at ~333 each,
+    half the paper's 665 so that the world's 11 question families can each get one; warm-up 9% of the
+    budget, the rest in `rounds` equal rounds."""
     warmup = round(0.09 * budget)
-    return ProgressSettings(k_tracking=max(2, pool // 100), k_warmup=max(4, pool // 25),
+    k_tracking = max(2, pool // 333)
+    return ProgressSettings(k_tracking=k_tracking, k_warmup=max(k_tracking, pool // 133),
                             round_size=-(-(budget - warmup) // rounds), eval_per_cluster=20)
 
 
@@ -71,6 +102,8 @@ def main() -> None:
     parser.add_argument("--full-epochs", type=int, default=30,
                         help="epochs of the full-pool reference, trained without replay as in `edtune demo`")
     parser.add_argument("--tasks", nargs="+", default=["counting"], help="target tasks whose test splits are scored")
+    parser.add_argument("--methods", nargs="+", choices=BENCH_METHODS, default=["random", "progress", "full"],
+                        help="runs per seed (module docstring); the table's ratios need full")
     args = parser.parse_args()
     budget = round(args.share * args.pool_size)
     settings = progress_settings(budget, args.pool_size, args.rounds)
@@ -80,19 +113,20 @@ def main() -> None:
         world = prepare(ShapesConfig(seed=seed, pool_size=args.pool_size, val_size=args.val_size,
                                      test_size=args.test_size, base_size=args.base_size, tasks=args.tasks),
                         args.out / f"seed{seed}" / "world")
-        for method in ("random", "progress", "full"):
+        for method in args.methods:
             started = time.perf_counter()
+            pool = oracle_pool(world, args.tasks) if method == "oracle" else None
             result = run_config(config_for(method, seed, world, budget, settings, args.tasks[0], args.min_steps,
-                                           args.full_epochs),
+                                           args.full_epochs, pool),
                                 args.out / f"seed{seed}" / method, progress=False)
             accuracy = result.test_accuracy or 0.0
             results.setdefault(method, []).append(accuracy)
             print(f"seed {seed} {method:9s} test {accuracy:.3f}  samples {result.samples_used}  "
                   f"iterations {len(result.metrics.iterations) - 1}  wall {time.perf_counter() - started:.0f} s",
                   flush=True)
-    full = results["full"]
+    full = results.get("full")
     for method, accs in results.items():
-        ratios = [a / f if f else float("nan") for a, f in zip(accs, full, strict=True)]
+        ratios = [a / f if f else float("nan") for a, f in zip(accs, full or [0.0] * len(accs), strict=True)]
         print(f"{method:9s} mean test {sum(accs) / len(accs):.3f}  Rel. % {100 * sum(ratios) / len(ratios):.1f}  "
               f"per seed {[round(a, 3) for a in accs]}")
     print(f"load average after: {os.getloadavg()}")

@@ -173,6 +173,15 @@ class RunConfig(Record):
             raise ValueError(f"method '{self.method}' needs a teacher spec (teacher = \"vllm/<model>@<url>\")")
         return self
 
+    @model_validator(mode="after")
+    def _held_out_for_progress(self) -> RunConfig:
+        if self.progress.eval_samples == "held_out" and self.method != "progress":
+            # skill_progress's groups are the skills a sample was selected for, known only once selected;
+            # its evaluation sets are not held out (yet), so the setting would silently do nothing.
+            raise ValueError(f"progress.eval_samples = \"held_out\" is implemented for method 'progress' only, "
+                             f"not '{self.method}'")
+        return self
+
 
 def _resolve(value: Any, base: Path) -> Any:
     """Make the `path` and `image_root` entries of data sections absolute against `base`."""

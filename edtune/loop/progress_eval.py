@@ -10,7 +10,9 @@ annotated sample was selected for):
 With `metric = "accuracy"` the student answers (…_outputs.jsonl) and the run's judge decides
 (…_judgments.jsonl); unscored judgments are left out, as PROGRESS's evaluation does. With "loss" the
 per-sample loss of the gold target is recorded instead (…_losses.jsonl, `progress_scores.TokenScores`).
-Only samples already annotated are evaluated, so evaluation reads no new label. Every file is appended
+Only samples already annotated are evaluated, so evaluation reads no new label. With
+`eval_samples = "held_out"` they are drawn from the ids the selection stage held out of training
+(`stages_student.HELD_OUT`), so both students are scored on samples neither trained on. Every file is appended
 chunk by chunk: a killed run resumes at the first sample without a record and repeats nothing finished.
 """
 
@@ -29,7 +31,7 @@ from edtune.loop.progress_features import load_clusters
 from edtune.loop.progress_scores import TokenScores, token_scores
 from edtune.loop.rundir import Produce, append_missing
 from edtune.loop.seeds import derive_seed
-from edtune.loop.stages_student import JUDGE_CHUNK
+from edtune.loop.stages_student import JUDGE_CHUNK, held_out_ids
 from edtune.progress.evaluation import accuracy_by_group, loss_by_group, members_by_group, pick_for_evaluation
 from edtune.progress.selector import GroupScore
 from edtune.records import Judgment, Sample, StudentOutput
@@ -40,8 +42,13 @@ GroupsOf = Callable[[RunContext, int], dict[str, str]]
 
 
 def eval_ids(ctx: RunContext, iteration: int, group_of: dict[str, str]) -> list[str]:
-    """The annotated ids evaluated before round `iteration`, in cluster then id order."""
-    selected = members_by_group(ctx.used_before(iteration), group_of)
+    """The annotated ids evaluated before round `iteration`, in cluster then id order: a seeded draw from
+    every annotated id, or (`eval_samples = "held_out"`) from those held out of training so far."""
+    annotated = ctx.used_before(iteration)
+    if ctx.config.progress.eval_samples == "held_out":
+        held = held_out_ids(ctx, iteration - 1)
+        annotated = [i for i in annotated if i in held]
+    selected = members_by_group(annotated, group_of)
     rng = np.random.default_rng(derive_seed(ctx.config.seed, iteration, "progress_eval"))
     picked = pick_for_evaluation(selected, ctx.config.progress.eval_per_cluster, rng)
     return [i for group in sorted(picked) for i in picked[group]]

@@ -26,11 +26,16 @@ and `score` the weight its quota came from: COINCIDE score at warm-up, relative 
 0 for exploration picks):
     cluster_accuracy.jsonl   `ClusterRound` per non-empty tracking cluster: size, annotated, scores, quota
     progress_round.json      `ProgressRound`: round kind, sizes, annotations so far, fallback note
+    held_out.json            (`eval_samples = "held_out"`) the selected ids kept for evaluation: a cluster's
+                             1st, 3rd, ... annotated sample until it holds `eval_per_cluster`
+                             (`edtune.progress.evaluation.hold_out`); only the final iteration trains on them
 """
 
 from __future__ import annotations
 
+import json
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
@@ -45,6 +50,8 @@ from edtune.loop.progress_features import PoolClusters, compute_features, load_c
 from edtune.loop.progress_records import ClusterRound, ProgressRound
 from edtune.loop.seeds import derive_seed
 from edtune.loop.stages_select import write_selection
+from edtune.loop.stages_student import HELD_OUT, held_out_ids
+from edtune.progress.evaluation import hold_out
 from edtune.progress.selection import ProgressSelector, relative_improvements
 from edtune.progress.selector import GroupScore, RoundState, Selection
 from edtune.progress.warmup import warmup_selection
@@ -83,6 +90,10 @@ def _select(ctx: RunContext, iteration: int) -> None:
                                     selected=len(selection.ids), exploration=len(selection.exploration),
                                     evaluated=evaluated, annotations=len(used) + len(selection.ids),
                                     note=selection.note))
+    if settings.eval_samples == "held_out":
+        held = hold_out(selection.ids, group_of, Counter(group_of[i] for i in used),
+                        Counter(group_of[i] for i in held_out_ids(ctx, iteration - 1)), settings.eval_per_cluster)
+        atomic_write_text(ctx.run.file(iteration, HELD_OUT), json.dumps(held))
     write_selection(ctx.run, iteration, chosen_samples(selection, group_of))
 
 

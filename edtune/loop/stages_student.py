@@ -8,6 +8,7 @@ folder exists, see `RunDir.new_adapter`) or is run again from its start with the
 from __future__ import annotations
 
 import inspect
+import json
 from contextlib import AbstractContextManager
 from typing import Literal
 
@@ -69,12 +70,41 @@ def errors(ctx: RunContext, iteration: int) -> list[tuple[Sample, StudentOutput]
     return [(s, outputs[s.id]) for s in ctx.samples("val") if s.id in wrong]
 
 
+HELD_OUT = "held_out.json"
+"""Per iteration, optional: a JSON list of the iteration's selected ids that no training call uses until
+the final iteration (an evaluation set, e.g. PROGRESS's `eval_samples = "held_out"`). They are annotated
+and count against the budget like every selected id."""
+
+
+def held_out_ids(ctx: RunContext, iteration: int) -> set[str]:
+    """Ids held out by iterations 1 .. `iteration` (each iteration's HELD_OUT file, where there is one)."""
+    held: set[str] = set()
+    for i in range(1, iteration + 1):
+        path = ctx.run.file(i, HELD_OUT)
+        if path.is_file():
+            held.update(json.loads(path.read_text()))
+    return held
+
+
+def is_final(ctx: RunContext, iteration: int) -> bool:
+    """Whether `iteration` is the run's last training: the planned last, or the one that spends the budget."""
+    chosen = len(ctx.used_before(iteration)) + len(read_selection(ctx.run, iteration))
+    return iteration >= ctx.iterations or chosen >= ctx.budget
+
+
 def training_ids(ctx: RunContext, iteration: int) -> list[str]:
-    """Pool ids iteration `iteration` trains on: its own selection, or everything selected so far."""
+    """Pool ids iteration `iteration` trains on: its own selection, or everything selected so far; ids held
+    out for evaluation (HELD_OUT) are left out except in the final iteration, so the result uses them all."""
     own = [c.sample_id for c in read_selection(ctx.run, iteration)]
-    if ctx.config.training.data == "new":
-        return own
-    return [*ctx.used_before(iteration), *own]
+    ids = own if ctx.config.training.data == "new" else [*ctx.used_before(iteration), *own]
+    held = held_out_ids(ctx, iteration)
+    if not held:
+        return ids
+    if is_final(ctx, iteration):
+        # With "new" data the held-out ids of earlier iterations were never trained on: add them at the end.
+        return ids if ctx.config.training.data == "cumulative" else [*ids, *(i for i in ctx.used_before(iteration)
+                                                                              if i in held and i not in own)]
+    return [i for i in ids if i not in held]
 
 
 def replay_samples(ctx: RunContext, iteration: int, n_train: int) -> list[Sample]:

@@ -49,6 +49,11 @@ class ProgressConfig(Record):
     """What rounds track per cluster: judged accuracy (paper's main variant) or mean per-sample loss."""
     eval_per_cluster: int = Field(default=80, ge=1)
     """At most this many already-selected samples per cluster are evaluated each round (scripts: 80-100)."""
+    eval_samples: Literal["trained", "held_out"] = "trained"
+    """trained (the paper): evaluate on annotated samples the students trained on; held_out: on a per-cluster
+    set of annotated samples that intermediate students never train on (the final one does). Use held_out
+    when each training call makes many passes over its data: students then get their own training samples
+    right whether they learned the skill or not (`edtune.progress.evaluation`)."""
     seed: int = 1234
     """Seed of every random choice: k-means init, subsamples, exploration (authors' scripts: 1234)."""
 

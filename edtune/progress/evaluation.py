@@ -4,6 +4,14 @@ PROGRESS measures the student on up to M samples per cluster taken from those al
 label is read to evaluate). Accuracy is correct / (correct + incorrect): `unscored` judgments (the judge
 could not decide) are left out of both counts, and a group with no scored sample gets no score at all (it
 is absent, so it cannot be prioritised by a guess). The loss variant averages per-sample losses.
+
+Which annotated samples (`ProgressConfig.eval_samples`):
+- "trained" (the paper): any already-selected samples, which the students being compared were trained on.
+  Right when training makes about one pass over the data, as the paper's does.
+- "held_out": a fixed evaluation set per group, chosen as samples are annotated (`hold_out`), that no
+  intermediate student trains on. When every training call makes many passes (the bundled benchmark's
+  step floor), a student gets its training samples right whether or not it learned the skill, so accuracy
+  on them only says which groups were trained last; held-out samples measure what was learned.
 """
 
 from __future__ import annotations
@@ -38,6 +46,27 @@ def pick_for_evaluation(selected: Mapping[str, Sequence[str]], per_group: int,
         if ids:
             picked[group] = ids
     return picked
+
+
+def hold_out(new_ids: Sequence[str], group_of: Mapping[str, str], annotated_before: Mapping[str, int],
+             held_before: Mapping[str, int], per_group: int) -> list[str]:
+    """Which of the newly annotated `new_ids` (in selection order) join their group's evaluation set.
+
+    A group's 1st, 3rd, 5th ... annotated sample (counting `annotated_before` it) is held out until the group
+    holds `per_group` (counting `held_before`); the others are trained on. Alternating, rather than filling
+    the evaluation set first, keeps half of a group's first samples for training, so a group reached by a
+    handful of samples is both learned from and measured."""
+    annotated = dict(annotated_before)
+    held = dict(held_before)
+    out = []
+    for sample_id in new_ids:
+        group = _group(sample_id, group_of)
+        position = annotated.get(group, 0)
+        annotated[group] = position + 1
+        if position % 2 == 0 and held.get(group, 0) < per_group:
+            held[group] = held.get(group, 0) + 1
+            out.append(sample_id)
+    return out
 
 
 def accuracy_by_group(judgments: Iterable[Judgment], group_of: Mapping[str, str]) -> dict[str, GroupScore]:

@@ -157,3 +157,32 @@ def test_example_config_loads() -> None:
     config = load_config(EXAMPLES / "shapes_progress.toml")
     assert config.method == "progress" and config.teacher is None
     assert config.progress.encoder == "cheap" and config.progress.k_tracking < config.progress.k_warmup
+
+
+def test_held_out_evaluation_sets_are_never_trained_on_until_the_final_iteration(world: Path, tmp_path: Path) -> None:
+    student = FamilyStudent()
+    result = run(world, tmp_path / "held", student, eval_samples="held_out")
+    rd = RunDir(result.run_dir)
+    held = [json.loads(rd.file(i, "held_out.json").read_text()) for i in (1, 2, 3, 4)]
+    assert held[0], "warm-up holds out part of what it annotates"
+    for i in (1, 2, 3, 4):
+        assert set(held[i - 1]) <= {c.sample_id for c in read_selection(rd, i)}
+    held_so_far = set(held[0])
+    for i in (2, 3, 4):
+        # both students are scored on exactly the samples held out before this round, which neither trained on
+        current = {j.sample_id for j in read_jsonl(rd.file(i, "progress_current_judgments.jsonl"), Judgment)}
+        assert current == held_so_far
+        assert not held_so_far & set(student.trained[i - 2])
+        held_so_far |= set(held[i - 1])
+    # per cluster at most eval_per_cluster held out, and the final model trains on every annotation
+    clusters = Counter(c.skill for i in (1, 2, 3, 4) for c in read_selection(rd, i) if c.sample_id in held_so_far)
+    assert max(clusters.values()) <= SETTINGS["eval_per_cluster"]
+    assert result.samples_used == 24 and len(student.trained[-1]) == 24
+    assert [len(t) for t in student.trained[:-1]] == [6 - len(held[0]), 14 - len(set(held[0]) | set(held[1])),
+                                                     22 - len(held_so_far - set(held[3]))]
+
+
+def test_held_out_evaluation_is_refused_for_other_methods(world: Path) -> None:
+    data = {"val": {"path": str(world / "counting_val.jsonl")}, "pool": {"path": str(world / "pool.jsonl")}}
+    with pytest.raises(ConfigError, match=r"held_out.*'progress' only"):
+        validate_config({"method": "random", "data": data, "progress": {"eval_samples": "held_out"}}, "test")

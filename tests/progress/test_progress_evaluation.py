@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from edtune.errors import DataError
-from edtune.progress.evaluation import accuracy_by_group, loss_by_group, members_by_group, pick_for_evaluation
+from edtune.progress.evaluation import accuracy_by_group, hold_out, loss_by_group, members_by_group, pick_for_evaluation
 from edtune.records import Judgment
 
 
@@ -42,3 +42,20 @@ def test_pick_for_evaluation_caps_per_group_and_is_seeded() -> None:
     assert set(first["x"]) <= set(selected["x"])
     assert first == pick_for_evaluation(selected, 8, np.random.default_rng(3))
     assert first != pick_for_evaluation(selected, 8, np.random.default_rng(4))
+
+
+def test_hold_out_alternates_within_each_group_until_the_cap() -> None:
+    group_of = {**{f"a{i}": "a" for i in range(10)}, **{f"b{i}": "b" for i in range(3)}}
+    new = ["a0", "b0", "a1", "a2", "b1", "a3", "a4", "a5", "a6", "b2"]
+    # a: 1st, 3rd, 5th held (cap 3 stops the 7th); b: 1st and 3rd held
+    assert hold_out(new, group_of, {}, {}, per_group=3) == ["a0", "b0", "a2", "a4", "b2"]
+
+
+def test_hold_out_counts_what_was_annotated_and_held_before() -> None:
+    group_of = {f"a{i}": "a" for i in range(6)}
+    # 3 annotated before (positions 0-2), so the next ones are at positions 3, 4, 5: 4 is held
+    assert hold_out(["a3", "a4", "a5"], group_of, {"a": 3}, {"a": 1}, per_group=5) == ["a4"]
+    # the group already holds its cap: nothing more is held
+    assert hold_out(["a3", "a4", "a5"], group_of, {"a": 3}, {"a": 2}, per_group=2) == []
+    with pytest.raises(DataError, match="ghost"):
+        hold_out(["ghost"], group_of, {}, {}, per_group=2)
