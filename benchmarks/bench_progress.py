@@ -34,6 +34,7 @@ from edtune.bench.shapes import ShapesConfig, generate_world, write_world
 from edtune.bench.shapes.families import TASKS
 from edtune.bench.shapes.io import MANIFEST
 from edtune.demo import training_settings
+from edtune.jsonl import atomic_write_text
 from edtune.loop import run_config
 from edtune.loop.config import DataFile, DataSettings, MethodName, RunConfig
 from edtune.loop.progress_config import ProgressSettings
@@ -44,7 +45,10 @@ def prepare(config: ShapesConfig, out: Path) -> Path:
     if not (out / MANIFEST).is_file():
         write_world(generate_world(config), out)
     lines = [line for task in config.tasks for line in (out / f"{task}_test.jsonl").read_text().splitlines()]
-    (out / "bench_test.jsonl").write_text("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    test = out / "bench_test.jsonl"
+    if not test.is_file() or test.read_text() != text:  # another bench process may be reading it
+        atomic_write_text(test, text)
     return out
 
 
@@ -60,7 +64,9 @@ def oracle_pool(world: Path, tasks: list[str]) -> Path:
     lines = [line for line in (world / "pool.jsonl").read_text().splitlines()
              if json.loads(line)["metadata"]["skill"] in families]
     path = world / "pool_oracle.jsonl"
-    path.write_text("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    if not path.is_file() or path.read_text() != text:
+        atomic_write_text(path, text)
     return path
 
 
