@@ -1,5 +1,6 @@
 """Feature rows from tiny transformers configs (no download) and from the weight-free defaults."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,33 +18,18 @@ from edtune.progress.features import (
 )
 from edtune.progress.oracle import PoolItem
 
-WORDS = ["[PAD]", "[UNK]", "how", "many", "red", "blue", "circles", "squares", "are", "there", "?"]
+WORDS = ["how", "many", "red", "blue", "circles", "squares", "are", "there", "?"]
 
 
 @pytest.fixture(scope="module")
-def tiny_encoders() -> tuple[HFImageEncoder, HFTextEncoder]:
+def tiny_encoders(tmp_path_factory: pytest.TempPathFactory,
+                  save_tiny_encoders: Callable[[Path, list[str]], tuple[Path, Path]]) -> tuple[HFImageEncoder,
+                                                                                             HFTextEncoder]:
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
-    torch.manual_seed(0)
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import (
-        BertConfig,
-        BertModel,
-        BitImageProcessorPil,
-        Dinov2Config,
-        Dinov2Model,
-        PreTrainedTokenizerFast,
-    )
-
-    vision = Dinov2Model(Dinov2Config(image_size=28, patch_size=14, hidden_size=32, num_hidden_layers=1,
-                                      num_attention_heads=2, intermediate_size=64))
-    processor = BitImageProcessorPil(size={"shortest_edge": 28}, crop_size={"height": 28, "width": 28})
-    word_level = Tokenizer(models.WordLevel({w: i for i, w in enumerate(WORDS)}, unk_token="[UNK]"))
-    word_level.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=word_level, pad_token="[PAD]", unk_token="[UNK]")
-    text = BertModel(BertConfig(vocab_size=len(WORDS), hidden_size=24, num_hidden_layers=1, num_attention_heads=2,
-                                intermediate_size=48, max_position_embeddings=32))
-    return HFImageEncoder(vision, processor, batch_size=2), HFTextEncoder(text, tokenizer, batch_size=2)
+    image_dir, text_dir = save_tiny_encoders(tmp_path_factory.mktemp("encoders"), [" ".join(WORDS)])
+    return (HFImageEncoder.from_pretrained(str(image_dir), batch_size=2),
+            HFTextEncoder.from_pretrained(str(text_dir), batch_size=2))
 
 
 @pytest.fixture
