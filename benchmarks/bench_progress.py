@@ -37,6 +37,7 @@ from edtune.demo import training_settings
 from edtune.jsonl import atomic_write_text
 from edtune.loop import run_config
 from edtune.loop.config import DataFile, DataSettings, MethodName, RunConfig
+from edtune.loop.metrics import IterationMetrics
 from edtune.loop.progress_config import ProgressSettings
 
 
@@ -93,6 +94,26 @@ def progress_settings(budget: int, pool: int, rounds: int) -> ProgressSettings:
                             round_size=-(-(budget - warmup) // rounds), eval_per_cluster=20)
 
 
+def task_accuracies(iteration: IterationMetrics, tasks: list[str]) -> dict[str, float]:
+    """Test accuracy per target task: the mean over its question families (equal-sized in the test set)."""
+    accuracy = {family: summary.accuracy or 0.0 for family, summary in iteration.test_by_family.items()}
+    return {task: sum(accuracy.get(f, 0.0) for f in TASKS[task]) / len(TASKS[task]) for task in tasks}
+
+
+def print_table(results: dict[str, list[float]], by_task: dict[str, list[dict[str, float]]]) -> None:
+    """Mean test accuracy and Rel. % per method: of the whole test set, and the paper's way (the mean over
+    tasks of method / full, a benchmark per task), each averaged over seeds."""
+    full, full_tasks = results.get("full"), by_task.get("full")
+    for method, accs in results.items():
+        ratios = [a / f if f else float("nan") for a, f in zip(accs, full or [0.0] * len(accs), strict=True)]
+        per_task = [sum(t[k] / f[k] if f[k] else float("nan") for k in t) / len(t)
+                    for t, f in zip(by_task[method], full_tasks or by_task[method], strict=True)]
+        tasks = {k: round(sum(t[k] for t in by_task[method]) / len(accs), 3) for k in by_task[method][0]}
+        print(f"{method:17s} mean test {sum(accs) / len(accs):.3f}  Rel. % {100 * sum(ratios) / len(ratios):.1f}  "
+              f"Rel. % per task {100 * sum(per_task) / len(per_task):.1f}  per seed {[round(a, 3) for a in accs]}  "
+              f"per task {tasks}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
@@ -115,6 +136,7 @@ def main() -> None:
     settings = progress_settings(budget, args.pool_size, args.rounds)
     print(f"load average before: {os.getloadavg()}; budget {budget}; progress {settings.model_dump()}")
     results: dict[str, list[float]] = {}
+    by_task: dict[str, list[dict[str, float]]] = {}
     for seed in args.seeds:
         world = prepare(ShapesConfig(seed=seed, pool_size=args.pool_size, val_size=args.val_size,
                                      test_size=args.test_size, base_size=args.base_size, tasks=args.tasks),
@@ -127,14 +149,11 @@ def main() -> None:
                                 args.out / f"seed{seed}" / method, progress=False)
             accuracy = result.test_accuracy or 0.0
             results.setdefault(method, []).append(accuracy)
+            by_task.setdefault(method, []).append(task_accuracies(result.metrics.iterations[-1], args.tasks))
             print(f"seed {seed} {method:9s} test {accuracy:.3f}  samples {result.samples_used}  "
                   f"iterations {len(result.metrics.iterations) - 1}  wall {time.perf_counter() - started:.0f} s",
                   flush=True)
-    full = results.get("full")
-    for method, accs in results.items():
-        ratios = [a / f if f else float("nan") for a, f in zip(accs, full or [0.0] * len(accs), strict=True)]
-        print(f"{method:9s} mean test {sum(accs) / len(accs):.3f}  Rel. % {100 * sum(ratios) / len(ratios):.1f}  "
-              f"per seed {[round(a, 3) for a in accs]}")
+    print_table(results, by_task)
     print(f"load average after: {os.getloadavg()}")
 
 
