@@ -15,7 +15,7 @@ from edtune.errors import ConfigError, DataError
 from edtune.jsonl import read_jsonl
 from edtune.judging.exact import ExactJudge
 from edtune.loop import AdaptResult, RunConfig, adapt, load_config
-from edtune.loop.config import validate_config
+from edtune.loop.config import TrainingSettings, validate_config
 from edtune.loop.methods import methods
 from edtune.loop.progress_method import warmup_size
 from edtune.loop.progress_records import ClusterRound, ProgressRound
@@ -186,3 +186,18 @@ def test_held_out_evaluation_is_refused_for_other_methods(world: Path) -> None:
     data = {"val": {"path": str(world / "counting_val.jsonl")}, "pool": {"path": str(world / "pool.jsonl")}}
     with pytest.raises(ConfigError, match=r"held_out.*'progress' only"):
         validate_config({"method": "random", "data": data, "progress": {"eval_samples": "held_out"}}, "test")
+
+
+def test_held_out_with_new_data_only_adds_every_held_out_id_to_the_final_training(world: Path, tmp_path: Path) -> None:
+    student = FamilyStudent()
+    new_data = TrainingSettings(data="new")
+    config = progress_config(world, eval_samples="held_out").model_copy(update={"training": new_data})
+    result = adapt(student, world / "counting_val.jsonl", world / "pool.jsonl", teacher=None, judge=ExactJudge(),
+                   test=world / "counting_test.jsonl", replay=world / "base.jsonl", budget=24,
+                   run_dir=tmp_path / "run", config=config, progress=False)
+    rd = RunDir(result.run_dir)
+    held = [set(json.loads(rd.file(i, "held_out.json").read_text())) for i in (1, 2, 3, 4)]
+    own = [{c.sample_id for c in read_selection(rd, i)} for i in (1, 2, 3, 4)]
+    for i in range(3):  # intermediate iterations: their own selection minus what they hold out
+        assert set(student.trained[i]) == own[i] - held[i]
+    assert set(student.trained[3]) == own[3] | held[0] | held[1] | held[2]
