@@ -100,6 +100,14 @@ def task_accuracies(iteration: IterationMetrics, tasks: list[str]) -> dict[str, 
     return {task: sum(accuracy.get(f, 0.0) for f in TASKS[task]) / len(TASKS[task]) for task in tasks}
 
 
+def on_test_share(iterations: list[IterationMetrics], tasks: list[str]) -> float:
+    """Share of the selected samples whose question family the test asks about (the pool's is ~0.36)."""
+    families = {family for task in tasks for family in TASKS[task]}
+    counts = [(family in families, n) for it in iterations for family, n in it.selected_families.items()]
+    total = sum(n for _, n in counts)
+    return sum(n for asked, n in counts if asked) / total if total else 0.0
+
+
 def print_table(results: dict[str, list[float]], by_task: dict[str, list[dict[str, float]]]) -> None:
     """Mean test accuracy and Rel. % per method: of the whole test set, and the paper's way (the mean over
     tasks of method / full, a benchmark per task), each averaged over seeds."""
@@ -151,6 +159,7 @@ def main() -> None:
             results.setdefault(method, []).append(accuracy)
             by_task.setdefault(method, []).append(task_accuracies(result.metrics.iterations[-1], args.tasks))
             print(f"seed {seed} {method:9s} test {accuracy:.3f}  samples {result.samples_used}  "
+                  f"on-test share {on_test_share(result.metrics.iterations, args.tasks):.2f}  "
                   f"iterations {len(result.metrics.iterations) - 1}  wall {time.perf_counter() - started:.0f} s",
                   flush=True)
     print_table(results, by_task)
