@@ -7,6 +7,7 @@ the bundled tiny student adapted through the ordinary loop API by each of `--met
               accuracy measured on annotated samples the students trained on (the paper);
     progress_held_out  the same, measured on annotated samples held out of training until the final
               iteration (`eval_samples = "held_out"`);
+    progress_loss_held_out  the same, tracking the mean loss of the gold answer instead of judged accuracy;
     full      every pool sample (the reference);
     oracle    (with `--methods ... oracle`) random at the same budget from only the pool families the test
               asks about: what a selector that knew the test could reach. It reads the test, so it is a
@@ -53,10 +54,13 @@ def prepare(config: ShapesConfig, out: Path) -> Path:
     return out
 
 
-BENCH_METHODS = ("random", "progress", "progress_held_out", "full", "oracle")
-LOOP_METHOD = {"oracle": "random", "progress_held_out": "progress"}
-"""Bench names that are not loop method names: the oracle is a random run over the test's families, and
-progress_held_out is PROGRESS with `eval_samples = "held_out"` (progress itself: the paper's "trained")."""
+PROGRESS_VARIANTS: dict[str, dict[str, str]] = {
+    "progress": {},
+    "progress_held_out": {"eval_samples": "held_out"},
+    "progress_loss_held_out": {"eval_samples": "held_out", "metric": "loss"},
+}
+"""Bench name -> the `[progress]` settings it changes; each is a run of the loop method "progress"."""
+BENCH_METHODS = ("random", *PROGRESS_VARIANTS, "full", "oracle")
 
 
 def oracle_pool(world: Path, tasks: list[str]) -> Path:
@@ -74,9 +78,9 @@ def oracle_pool(world: Path, tasks: list[str]) -> Path:
 def config_for(method: str, seed: int, world: Path, budget: int, progress: ProgressSettings,
                val_task: str, min_steps: int, full_epochs: int, pool: Path | None = None) -> RunConfig:
     """The run config of one bench run; `oracle` is a random run over the `pool` file given."""
-    loop_method: MethodName = LOOP_METHOD.get(method, method)  # type: ignore[assignment]
-    if method == "progress_held_out":
-        progress = progress.model_copy(update={"eval_samples": "held_out"})
+    loop_method: MethodName = "progress" if method in PROGRESS_VARIANTS else "random" if method == "oracle" \
+        else method  # type: ignore[assignment]
+    progress = progress.model_copy(update=PROGRESS_VARIANTS.get(method, {}))
     data = DataSettings(val=DataFile(path=world / f"{val_task}_val.jsonl"),
                         pool=DataFile(path=pool or world / "pool.jsonl"),
                         test=DataFile(path=world / "bench_test.jsonl"), replay=DataFile(path=world / "base.jsonl"))
