@@ -51,9 +51,11 @@ class ProgressConfig(Record):
     """At most this many already-selected samples per cluster are evaluated each round (scripts: 80-100)."""
     eval_samples: Literal["trained", "held_out"] = "trained"
     """trained (the paper): evaluate on annotated samples the students trained on; held_out: on a per-cluster
-    set of annotated samples that intermediate students never train on (the final one does). Use held_out
-    when each training call makes many passes over its data: students then get their own training samples
-    right whether they learned the skill or not (`edtune.progress.evaluation`)."""
+    set of annotated samples that intermediate students never train on (the final one does). held_out is for
+    training calls that make many passes over their data, after which a student can answer its own training
+    samples without having learned the skill (`edtune.progress.evaluation`). It costs annotations that the
+    rounds cannot train on, and it did not beat the paper's choice on the bundled benchmark
+    (benchmarks/README.md)."""
     seed: int = 1234
     """Seed of every random choice: k-means init, subsamples, exploration (authors' scripts: 1234)."""
 

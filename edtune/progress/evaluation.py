@@ -10,8 +10,9 @@ Which annotated samples (`ProgressConfig.eval_samples`):
   Right when training makes about one pass over the data, as the paper's does.
 - "held_out": a fixed evaluation set per group, chosen as samples are annotated (`hold_out`), that no
   intermediate student trains on. When every training call makes many passes (the bundled benchmark's
-  step floor), a student gets its training samples right whether or not it learned the skill, so accuracy
-  on them only says which groups were trained last; held-out samples measure what was learned.
+  step floor), a student answers most of its own training samples right whether or not it learned the
+  skill, so accuracy on them mostly says which groups were trained last; held-out samples measure what
+  was learned, at the price of small, noisy evaluation sets while a group has few annotations.
 """
 
 from __future__ import annotations
