@@ -42,15 +42,20 @@ from edtune.loop.metrics import IterationMetrics
 from edtune.loop.progress_config import ProgressSettings
 
 
+def write_lines(path: Path, lines: list[str]) -> None:
+    """Write `lines` to `path` atomically, and only when its content differs: several bench processes may
+    share a world folder and read the file meanwhile."""
+    text = "\n".join(lines) + "\n"
+    if not path.is_file() or path.read_text() != text:
+        atomic_write_text(path, text)
+
+
 def prepare(config: ShapesConfig, out: Path) -> Path:
     """Write the world (reusing one already there) and `bench_test.jsonl`: every task's test split."""
     if not (out / MANIFEST).is_file():
         write_world(generate_world(config), out)
     lines = [line for task in config.tasks for line in (out / f"{task}_test.jsonl").read_text().splitlines()]
-    text = "\n".join(lines) + "\n"
-    test = out / "bench_test.jsonl"
-    if not test.is_file() or test.read_text() != text:  # another bench process may be reading it
-        atomic_write_text(test, text)
+    write_lines(out / "bench_test.jsonl", lines)
     return out
 
 
@@ -60,7 +65,10 @@ PROGRESS_VARIANTS: dict[str, dict[str, str]] = {
     "progress_loss_held_out": {"eval_samples": "held_out", "metric": "loss"},
 }
 """Bench name -> the `[progress]` settings it changes; each is a run of the loop method "progress"."""
-BENCH_METHODS = ("random", *PROGRESS_VARIANTS, "full", "oracle")
+LOOP_METHOD: dict[str, MethodName] = {"random": "random", **dict.fromkeys(PROGRESS_VARIANTS, "progress"),
+                                      "full": "full", "oracle": "random"}
+"""Bench name -> the loop method it runs (the oracle is random over another pool file)."""
+BENCH_METHODS = tuple(LOOP_METHOD)
 
 
 def oracle_pool(world: Path, tasks: list[str]) -> Path:
@@ -68,18 +76,14 @@ def oracle_pool(world: Path, tasks: list[str]) -> Path:
     families = {family for task in tasks for family in TASKS[task]}
     lines = [line for line in (world / "pool.jsonl").read_text().splitlines()
              if json.loads(line)["metadata"]["skill"] in families]
-    path = world / "pool_oracle.jsonl"
-    text = "\n".join(lines) + "\n"
-    if not path.is_file() or path.read_text() != text:
-        atomic_write_text(path, text)
-    return path
+    write_lines(world / "pool_oracle.jsonl", lines)
+    return world / "pool_oracle.jsonl"
 
 
 def config_for(method: str, seed: int, world: Path, budget: int, progress: ProgressSettings,
                val_task: str, min_steps: int, full_epochs: int, pool: Path | None = None) -> RunConfig:
     """The run config of one bench run; `oracle` is a random run over the `pool` file given."""
-    loop_method: MethodName = "progress" if method in PROGRESS_VARIANTS else "random" if method == "oracle" \
-        else method  # type: ignore[assignment]
+    loop_method = LOOP_METHOD[method]
     progress = progress.model_copy(update=PROGRESS_VARIANTS.get(method, {}))
     data = DataSettings(val=DataFile(path=world / f"{val_task}_val.jsonl"),
                         pool=DataFile(path=pool or world / "pool.jsonl"),

@@ -100,11 +100,12 @@ def training_ids(ctx: RunContext, iteration: int) -> list[str]:
     held = held_out_ids(ctx, iteration)
     if not held:
         return ids
-    if is_final(ctx, iteration):
-        # With "new" data the held-out ids of earlier iterations were never trained on: add them at the end.
-        return ids if ctx.config.training.data == "cumulative" else [*ids, *(i for i in ctx.used_before(iteration)
-                                                                              if i in held and i not in own)]
-    return [i for i in ids if i not in held]
+    if not is_final(ctx, iteration):
+        return [i for i in ids if i not in held]
+    if ctx.config.training.data == "new":
+        # The held-out ids of earlier iterations were never trained on: the final call adds them.
+        ids += [i for i in ctx.used_before(iteration) if i in held]
+    return ids
 
 
 def replay_samples(ctx: RunContext, iteration: int, n_train: int) -> list[Sample]:
