@@ -78,8 +78,8 @@ def llamacpp_server(config: LlamaCppConfig) -> Iterator[RunningServer]:
     try:
         root = str(server.listening_address).strip().rstrip("/")
         deadline = time.monotonic() + config.ready_timeout_s
-        _wait_ready(f"{root}/v1/models", deadline)
-        _wait_generating(f"{root}/v1/completions", config.served_name, deadline)
+        _wait_ready(f"{root}/v1/models", deadline, config.ready_timeout_s)
+        _wait_generating(f"{root}/v1/completions", config.served_name, deadline, config.ready_timeout_s)
         yield RunningServer(base_url=f"{root}/v1", model=config.served_name, config=config)
     finally:
         # The C++ server stops in its destructor; drop the only reference and collect so it happens now.
@@ -108,7 +108,8 @@ def _start(config: LlamaCppConfig) -> Any:
         raise ProviderError(f"llama.cpp could not start serving {config.model_path}: {exc}") from exc
 
 
-def _wait_ready(url: str, deadline: float) -> None:
+def _wait_ready(url: str, deadline: float, timeout_s: float) -> None:
+    """Poll `url` until it answers 200; ProviderError naming `timeout_s` and the last failure at `deadline`."""
     last_error = "no answer yet"
     while time.monotonic() < deadline:
         try:
@@ -119,10 +120,10 @@ def _wait_ready(url: str, deadline: float) -> None:
         except (urllib.error.URLError, OSError) as exc:
             last_error = str(exc)
         time.sleep(0.1)
-    raise ProviderError(f"llama.cpp server at {url} not ready in time: {last_error}")
+    raise ProviderError(f"llama.cpp server at {url} not ready within {timeout_s:g} s: {last_error}")
 
 
-def _wait_generating(url: str, model: str, deadline: float) -> None:
+def _wait_generating(url: str, model: str, deadline: float, timeout_s: float) -> None:
     """Ask for one token, so that the server's task loop is known to run before anyone can stop it.
 
     xllamacpp signals "started" just before its task loop begins, and a stop that lands in between is
@@ -138,4 +139,5 @@ def _wait_generating(url: str, model: str, deadline: float) -> None:
             problem = f"HTTP {resp.status}"
     except (urllib.error.URLError, OSError) as exc:
         problem = str(exc)
-    raise ProviderError(f"llama.cpp server at {url} did not generate a first token: {problem}")
+    raise ProviderError(f"llama.cpp server at {url} did not generate a first token within {timeout_s:g} s "
+                        f"of starting: {problem}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -10,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from edtune.errors import ConfigError
-from edtune.servers.llamacpp import LlamaCppConfig, RunningServer, llamacpp_server
+from edtune.errors import ConfigError, ProviderError
+from edtune.servers.llamacpp import LlamaCppConfig, RunningServer, _wait_ready, llamacpp_server
 
 pytestmark = pytest.mark.integration
 
@@ -28,6 +30,14 @@ def test_missing_model_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="GGUF model file not found"), \
             llamacpp_server(LlamaCppConfig(model_path=tmp_path / "none.gguf")):
         pass
+
+
+def test_readiness_timeout_names_its_seconds_and_last_failure() -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing answers there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(ProviderError, match=r"not ready within 0\.3 s: .*(refused|Errno)"):
+        _wait_ready(f"http://127.0.0.1:{port}/v1/models", time.monotonic() + 0.3, 0.3)
 
 
 def test_server_lists_its_alias_on_loopback(llama_server: RunningServer) -> None:
