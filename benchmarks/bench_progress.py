@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from edtune.bench.shapes import ShapesConfig, generate_world, write_world
-from edtune.bench.shapes.families import TASKS
+from edtune.bench.shapes.families import FAMILIES, TASKS
 from edtune.bench.shapes.io import MANIFEST
 from edtune.demo import training_settings
 from edtune.jsonl import atomic_write_text
@@ -116,6 +116,32 @@ def on_test_share(iterations: list[IterationMetrics], tasks: list[str]) -> float
     return sum(n for asked, n in counts if asked) / total if total else 0.0
 
 
+def family_picks(iterations: list[IterationMetrics]) -> dict[str, int]:
+    """Selected samples per question family over all iterations of one run."""
+    picks: dict[str, int] = {}
+    for iteration in iterations:
+        for family, n in iteration.selected_families.items():
+            picks[family] = picks.get(family, 0) + n
+    return picks
+
+
+def family_cell(runs: list[list[IterationMetrics]], family: str) -> str:
+    """"mean final test accuracy / mean picks" of one family over one method's runs ("-" if never tested)."""
+    finals = [run[-1].test_by_family.get(family) for run in runs]
+    accuracies = [summary.accuracy or 0.0 for summary in finals if summary is not None]
+    picks = sum(family_picks(run).get(family, 0) for run in runs) / len(runs)
+    accuracy = f"{sum(accuracies) / len(accuracies):.2f}" if accuracies else "   -"
+    return f"{accuracy} / {picks:6.0f}"
+
+
+def print_families(runs: dict[str, list[list[IterationMetrics]]], families: list[str]) -> None:
+    """Per question family and method, mean over seeds of final test accuracy / samples picked: where the
+    methods' accuracies part, the picks show whether a selection starved that family."""
+    print("family                  " + "".join(f"{m[:22]:>24s}" for m in runs) + "   (test accuracy / picks)")
+    for family in families:
+        print(f"{family:24s}" + "".join(f"{family_cell(method_runs, family):>24s}" for method_runs in runs.values()))
+
+
 def print_table(results: dict[str, list[float]], by_task: dict[str, list[dict[str, float]]]) -> None:
     """Mean test accuracy and Rel. % per method: of the whole test set, and the paper's way (the mean over
     tasks of method / full, a benchmark per task), each averaged over seeds."""
@@ -153,6 +179,7 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()}; budget {budget}; progress {settings.model_dump()}")
     results: dict[str, list[float]] = {}
     by_task: dict[str, list[dict[str, float]]] = {}
+    runs: dict[str, list[list[IterationMetrics]]] = {}
     for seed in args.seeds:
         world = prepare(ShapesConfig(seed=seed, pool_size=args.pool_size, val_size=args.val_size,
                                      test_size=args.test_size, base_size=args.base_size, tasks=args.tasks),
@@ -166,11 +193,13 @@ def main() -> None:
             accuracy = result.test_accuracy or 0.0
             results.setdefault(method, []).append(accuracy)
             by_task.setdefault(method, []).append(task_accuracies(result.metrics.iterations[-1], args.tasks))
+            runs.setdefault(method, []).append(result.metrics.iterations)
             print(f"seed {seed} {method:9s} test {accuracy:.3f}  samples {result.samples_used}  "
                   f"on-test share {on_test_share(result.metrics.iterations, args.tasks):.2f}  "
                   f"iterations {len(result.metrics.iterations) - 1}  wall {time.perf_counter() - started:.0f} s",
                   flush=True)
     print_table(results, by_task)
+    print_families(runs, sorted(FAMILIES))
     print(f"load average after: {os.getloadavg()}")
 
 
