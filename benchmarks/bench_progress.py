@@ -8,6 +8,7 @@ the bundled tiny student adapted through the ordinary loop API by each of `--met
     progress_held_out  the same, measured on annotated samples held out of training until the final
               iteration (`eval_samples = "held_out"`);
     progress_loss_held_out  the same, tracking the mean loss of the gold answer instead of judged accuracy;
+    progress_loss_size  the same, each cluster's quota also weighed by its samples left (`cluster_prior`);
     full      every pool sample (the reference);
     oracle    (with `--methods ... oracle`) random at the same budget from only the pool families the test
               asks about: what a selector that knew the test could reach. It reads the test, so it is a
@@ -63,6 +64,7 @@ PROGRESS_VARIANTS: dict[str, dict[str, str]] = {
     "progress": {},
     "progress_held_out": {"eval_samples": "held_out"},
     "progress_loss_held_out": {"eval_samples": "held_out", "metric": "loss"},
+    "progress_loss_size": {"eval_samples": "held_out", "metric": "loss", "cluster_prior": "size"},
 }
 """Bench name -> the `[progress]` settings it changes; each is a run of the loop method "progress"."""
 LOOP_METHOD: dict[str, MethodName] = {"random": "random", **dict.fromkeys(PROGRESS_VARIANTS, "progress"),

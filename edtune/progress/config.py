@@ -45,6 +45,12 @@ class ProgressConfig(Record):
     exploration_fraction: float = Field(default=0.1, ge=0, le=1)
     """Share of each round drawn at random from clusters not prioritised (paper: 10%), so a cluster whose
     improvement was missed can come back."""
+    cluster_prior: Literal["uniform", "size"] = "uniform"
+    """How a round's quotas weigh clusters (or the skill-progress selector's skills) besides their
+    improvement. uniform (the paper): by softmax(improvement / tau) alone, so at equal improvement a cluster
+    with 1,000 samples left gets the quota of one with 50; size: by that softmax times the samples left, so
+    that at equal improvement the quotas follow the pool as a uniform draw would, and a large skill is not
+    starved for being one cluster."""
     metric: Literal["accuracy", "loss"] = "accuracy"
     """What rounds track per cluster: judged accuracy (paper's main variant) or mean per-sample loss."""
     eval_per_cluster: int = Field(default=80, ge=1)

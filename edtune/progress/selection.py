@@ -10,8 +10,9 @@ Rule (arXiv 2506.01085, with every edge case fixed here):
    A cluster scored in only one of the two evaluations has no improvement and is not prioritised.
 3. Kept clusters: improvement > 0 and at least one sample not yet annotated (empty clusters never are).
 4. exploration_fraction x size ids, rounded half up, are exploration, the rest is split over kept clusters by
-   softmax(improvement / tau) into integer quotas that sum exactly, capped by each cluster's samples left,
-   the overflow shared among the others (`quotas.allocate`); what no kept cluster can take joins exploration.
+   softmax(improvement / tau) (times each cluster's samples left with `cluster_prior = "size"`) into integer
+   quotas that sum exactly, capped by each cluster's samples left, the overflow shared among the others
+   (`quotas.allocate`); what no kept cluster can take joins exploration.
    Inside a cluster, samples are drawn uniformly at random (seeded).
 5. Exploration draws uniformly from samples left in clusters that were not kept; when every cluster is kept
    (or those are exhausted) it draws from what the kept clusters have left after their quotas.
@@ -89,7 +90,10 @@ def plan_round(state: RoundState, kept: Mapping[str, float], left: Mapping[str, 
                          exploration=[i for i, _ in explored], weights={}, note=NO_IMPROVEMENT)
     n_explore = math.floor(config.exploration_fraction * size + 0.5)
     capacity = {g: len(set(left[g])) for g in kept}
-    quotas = allocate(softmax(kept, config.tau), size - n_explore, capacity)
+    weights = softmax(kept, config.tau)
+    if config.cluster_prior == "size":
+        weights = {g: w * capacity[g] for g, w in weights.items()}
+    quotas = allocate(weights, size - n_explore, capacity)
     picked = _fill_quotas(quotas, left, rng, ranked)
     taken = {i for i, _ in picked}
     n_explore = size - len(picked)

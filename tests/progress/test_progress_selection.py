@@ -75,6 +75,23 @@ def test_quotas_follow_softmax_and_sum_exactly() -> None:
     assert {sel.group_of[i] for i in sel.exploration} == {"c"}
 
 
+def test_size_prior_weighs_quotas_by_samples_left() -> None:
+    group_of = pool({"a": 100, "b": 300, "c": 100})
+    equal = RoundState(round=1, budget_left=1000, scores={"a": acc(0.6), "b": acc(0.6), "c": acc(0.2)},
+                       previous={"a": acc(0.3), "b": acc(0.3), "c": acc(0.4)})
+    uniform = ProgressSelector(group_of, config(round_size=40)).next_round(equal, np.random.default_rng(0))
+    sized = ProgressSelector(group_of, config(round_size=40, cluster_prior="size"))
+    assert uniform.quotas == {"a": 18, "b": 18}
+    # Equal improvements: 36 by quota split 100 : 300, as a uniform draw over a and b would.
+    assert sized.next_round(equal, np.random.default_rng(0)).quotas == {"a": 9, "b": 27}
+    # a improves faster (1.0 vs 0.5): softmax 0.622 : 0.378, times 100 : 300 -> 62.2 : 113.4 of 36.
+    unequal = equal.model_copy(update={"scores": {"a": acc(0.6), "b": acc(0.45), "c": acc(0.2)}})
+    sel = sized.next_round(unequal, np.random.default_rng(0))
+    check_well_formed(sel, unequal, group_of)
+    assert sel.quotas == {"a": 13, "b": 23}
+    assert {sel.group_of[i] for i in sel.exploration} == {"c"}
+
+
 def test_tau_sharpens_the_split() -> None:
     group_of = pool({"a": 100, "b": 100})
     state = RoundState(round=1, budget_left=1000, scores={"a": acc(0.6), "b": acc(0.45)},
