@@ -18,10 +18,12 @@ paper scores PROGRESS on a broad suite, not on one task); `--tasks counting` sco
 Rel. % of a method = mean over seeds of (method's final test accuracy / full's). Nothing is tuned to a
 method: every run uses the loop's default training settings but for the demo's step floor
 (`--min-steps`, the same for every method) and a full-pool reference trained to convergence
-(`--full-epochs`, without replay, as `edtune demo`'s). Prints one line per run and the table, and
-the machine's load average before and after (the machine is shared; wall times depend on it).
+(`--full-epochs`, without replay, as `edtune demo`'s). Prints one line per run, the table, a per-family
+table (test accuracy and samples picked), and the machine's load average before and after (the machine is
+shared; wall times depend on it). A run folder holding a finished run of the same config is reused, one
+holding another config is refused.
 
-    .venv/bin/python benchmarks/bench_progress.py --out /tmp/progress-bench --seeds 0 1 2   # ~1 h per seed on 1 core
+    .venv/bin/python benchmarks/bench_progress.py --out /tmp/progress-bench --seeds 0 1 2   # ~40 min per seed on 1 core
 """
 
 from __future__ import annotations
@@ -162,7 +164,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--pool-size", type=int, default=5000)
+    parser.add_argument("--pool-size", type=int, default=20_000, help="the shapes world's default pool")
     parser.add_argument("--val-size", type=int, default=200)
     parser.add_argument("--test-size", type=int, default=300)
     parser.add_argument("--base-size", type=int, default=300)
@@ -170,7 +172,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--min-steps", type=int, default=1500,
                         help="LoRA step floor per training call (0: plain 10 epochs); 600 in `edtune demo`")
-    parser.add_argument("--full-epochs", type=int, default=30,
+    parser.add_argument("--full-epochs", type=int, default=12,
                         help="epochs of the full-pool reference, trained without replay as in `edtune demo`")
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), help="target tasks whose test splits are scored")
     parser.add_argument("--methods", nargs="+", choices=BENCH_METHODS, default=["random", "progress", "full", "oracle"],
