@@ -50,7 +50,8 @@ class ProgressConfig(Record):
     improvement. uniform (the paper): by softmax(improvement / tau) alone, so at equal improvement a cluster
     with 1,000 samples left gets the quota of one with 50; size: by that softmax times the samples left, so
     that at equal improvement the quotas follow the pool as a uniform draw would, and a large skill is not
-    starved for being one cluster."""
+    starved for being one cluster. On the bundled benchmark it picked like random, and did not beat it
+    (benchmarks/README.md)."""
     metric: Literal["accuracy", "loss"] = "accuracy"
     """What rounds track per cluster: judged accuracy (paper's main variant) or mean per-sample loss."""
     eval_per_cluster: int = Field(default=80, ge=1)
