@@ -112,14 +112,6 @@ def task_accuracies(iteration: IterationMetrics, tasks: list[str]) -> dict[str, 
     return {task: sum(accuracy.get(f, 0.0) for f in TASKS[task]) / len(TASKS[task]) for task in tasks}
 
 
-def on_test_share(iterations: list[IterationMetrics], tasks: list[str]) -> float:
-    """Share of the selected samples whose question family the test asks about (the pool's is ~0.36)."""
-    families = {family for task in tasks for family in TASKS[task]}
-    counts = [(family in families, n) for it in iterations for family, n in it.selected_families.items()]
-    total = sum(n for _, n in counts)
-    return sum(n for asked, n in counts if asked) / total if total else 0.0
-
-
 def family_picks(iterations: list[IterationMetrics]) -> dict[str, int]:
     """Selected samples per question family over all iterations of one run."""
     picks: dict[str, int] = {}
@@ -127,6 +119,14 @@ def family_picks(iterations: list[IterationMetrics]) -> dict[str, int]:
         for family, n in iteration.selected_families.items():
             picks[family] = picks.get(family, 0) + n
     return picks
+
+
+def on_test_share(iterations: list[IterationMetrics], tasks: list[str]) -> float:
+    """Share of the selected samples whose question family the test asks about (the pool's is ~0.36)."""
+    families = {family for task in tasks for family in TASKS[task]}
+    picks = family_picks(iterations)
+    total = sum(picks.values())
+    return sum(n for family, n in picks.items() if family in families) / total if total else 0.0
 
 
 def family_cell(runs: list[list[IterationMetrics]], family: str) -> str:

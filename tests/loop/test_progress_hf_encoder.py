@@ -4,11 +4,11 @@ download) embed the pool, and the run clusters, selects and trains as with the c
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_encoders import TINY_IMAGE_DIM, TINY_TEXT_DIM, SaveEncoders
 
 from edtune.errors import ConfigError
 from edtune.judging.exact import ExactJudge
@@ -18,11 +18,8 @@ from edtune.loop.rundir import RunDir
 from edtune.loop.stages_select import read_selection
 from loop.fakes import FamilyStudent
 
-IMAGE_DIM, TEXT_DIM = 32, 24  # the hidden sizes of the root conftest's save_tiny_encoders
 
-
-def test_progress_run_with_hf_encoders(world: Path, tmp_path: Path,
-                                      save_tiny_encoders: Callable[[Path, list[str]], tuple[Path, Path]]) -> None:
+def test_progress_run_with_hf_encoders(world: Path, tmp_path: Path, save_tiny_encoders: SaveEncoders) -> None:
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
     pool = [json.loads(line) for line in (world / "pool.jsonl").read_text().splitlines()]
@@ -36,13 +33,13 @@ def test_progress_run_with_hf_encoders(world: Path, tmp_path: Path,
 
     cache = tmp_path / "run" / "progress"
     features = np.load(cache / "features.npy")
-    assert features.shape == (len(pool), IMAGE_DIM + TEXT_DIM)
+    assert features.shape == (len(pool), TINY_IMAGE_DIM + TINY_TEXT_DIM)
     assert np.allclose(np.linalg.norm(features, axis=1), 1.0, atol=1e-5)
-    assert np.abs(features[:, :IMAGE_DIM]).sum(axis=1).min() > 0, "every pool sample has an image block"
+    assert np.abs(features[:, :TINY_IMAGE_DIM]).sum(axis=1).min() > 0, "every pool sample has an image block"
     assert json.loads((cache / "pool_ids.json").read_text()) == [p["id"] for p in pool]
     for name, k in (("tracking", 4), ("warmup", 8)):
         clustering = np.load(cache / f"{name}.npz")
-        assert clustering["centroids"].shape == (k, IMAGE_DIM + TEXT_DIM)
+        assert clustering["centroids"].shape == (k, TINY_IMAGE_DIM + TINY_TEXT_DIM)
         assert clustering["assignments"].shape == (len(pool),)
     rd = RunDir(result.run_dir)
     assert [len(read_selection(rd, i)) for i in (1, 2, 3, 4)] == [6, 8, 8, 2]

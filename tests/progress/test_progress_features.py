@@ -1,11 +1,11 @@
 """Feature rows from tiny transformers configs (no download) and from the weight-free defaults."""
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from tiny_encoders import TINY_IMAGE_DIM, TINY_TEXT_DIM, SaveEncoders
 
 from edtune.errors import DataError
 from edtune.progress.features import (
@@ -23,8 +23,7 @@ WORDS = ["how", "many", "red", "blue", "circles", "squares", "are", "there", "?"
 
 @pytest.fixture(scope="module")
 def tiny_encoders(tmp_path_factory: pytest.TempPathFactory,
-                  save_tiny_encoders: Callable[[Path, list[str]], tuple[Path, Path]]) -> tuple[HFImageEncoder,
-                                                                                             HFTextEncoder]:
+                  save_tiny_encoders: SaveEncoders) -> tuple[HFImageEncoder, HFTextEncoder]:
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
     image_dir, text_dir = save_tiny_encoders(tmp_path_factory.mktemp("encoders"), [" ".join(WORDS)])
@@ -51,12 +50,12 @@ def items() -> list[PoolItem]:
 def test_tiny_transformers_features_are_aligned_unit_rows(tiny_encoders: tuple, image_root: Path) -> None:
     image_enc, text_enc = tiny_encoders
     feats = build_features(items(), image_root, image_enc, text_enc, batch_size=3)
-    assert feats.shape == (4, 32 + 24) and feats.dtype == np.float32
+    assert feats.shape == (4, TINY_IMAGE_DIM + TINY_TEXT_DIM) and feats.dtype == np.float32
     assert np.allclose(np.linalg.norm(feats, axis=1), 1.0, atol=1e-5)
     # Row "b" has no image: a zero image block, its text direction in the text block.
-    assert np.all(feats[1, :32] == 0)
+    assert np.all(feats[1, :TINY_IMAGE_DIM] == 0)
     text_b = text_enc.encode([item_text(items()[1])])[0]
-    assert np.allclose(feats[1, 32:], text_b / np.linalg.norm(text_b), atol=1e-5)
+    assert np.allclose(feats[1, TINY_IMAGE_DIM:], text_b / np.linalg.norm(text_b), atol=1e-5)
     # Rows a and d share the question but not the image.
     assert not np.allclose(feats[0], feats[3])
 
@@ -76,7 +75,7 @@ def test_several_images_are_averaged(tiny_encoders: tuple, image_root: Path) -> 
     image_enc, _ = tiny_encoders
     with Image.open(image_root / "red.png") as red, Image.open(image_root / "blue.png") as blue:
         both = image_enc.encode([blue.convert("RGB"), red.convert("RGB")])
-    block = build_features(items()[2:3], image_root, image_enc, HashedWordsEncoder(8))[0, :32]
+    block = build_features(items()[2:3], image_root, image_enc, HashedWordsEncoder(8))[0, :TINY_IMAGE_DIM]
     mean = both.mean(axis=0)
     # The row is normalised as a whole, so the image block is the mean up to a positive scale.
     assert np.allclose(block / np.linalg.norm(block), mean / np.linalg.norm(mean), atol=1e-4)
