@@ -120,9 +120,26 @@ class TrainingSettings(Record):
     """fresh: a new adapter each iteration (with cumulative data, iteration k's model is exactly "base +
     LoRA on everything chosen so far", comparable across methods at equal samples); continue: keep
     training the previous iteration's adapter."""
+    schedule: Literal["per_call", "run"] = "per_call"
+    """per_call: each training call runs its own warm-up + cosine LR curve over its own steps. run: the run
+    walks one curve, as PROGRESS's authors train (one LR schedule of max_steps, stopped at each selection
+    step, resumed on the next round's new samples): its length is what one call on the whole budget would
+    take by the `lora` epoch rule, and each call takes the stretch proportional to the samples it adds
+    (the final call ends the curve). Needs adapter = "continue" and data = "new"; AdamW's moments still
+    start afresh in each call, since edtune keeps no optimiser state between iterations."""
     replay_ratio: float = Field(default=0.5, ge=0)
     """Replay samples per selected training sample (from `data.replay`). Without replay, LoRA destroyed
     the tiny student's colour/shape skills; 0.5 (250 per 500) kept them intact."""
+
+
+    @model_validator(mode="after")
+    def _run_schedule_continues(self) -> TrainingSettings:
+        if self.schedule == "run" and (self.adapter, self.data) != ("continue", "new"):
+            # A fresh adapter restarted mid-curve, or old samples re-trained at the new samples' share of
+            # the curve, is not one run walking one curve.
+            raise ValueError(f'training.schedule = "run" needs adapter = "continue" and data = "new", '
+                             f'not adapter = "{self.adapter}", data = "{self.data}"')
+        return self
 
 
 class RunConfig(Record):

@@ -20,7 +20,8 @@ from edtune.loop.rundir import Produce, TrainRecord, append_missing
 from edtune.loop.seeds import derive_seed, stage_rng
 from edtune.loop.stages_select import read_selection
 from edtune.records import Judgment, Sample, StudentOutput
-from edtune.student.base import Student
+from edtune.student.base import LoraTrainConfig, Student
+from edtune.student.training import call_steps
 
 Scored = Literal["val", "test"]
 JUDGE_CHUNK = 64
@@ -108,13 +109,36 @@ def training_ids(ctx: RunContext, iteration: int) -> list[str]:
     return ids
 
 
-def replay_samples(ctx: RunContext, iteration: int, n_train: int) -> list[Sample]:
-    """`replay_ratio` x `n_train` replay samples drawn without replacement (fewer when the file is short)."""
+def replay_count(ctx: RunContext, n_train: int) -> int:
+    """Replay samples mixed into a call on `n_train` samples: `replay_ratio` x `n_train`, at most the file's."""
     if ctx.config.data.replay is None or ctx.config.training.replay_ratio == 0:
+        return 0
+    return min(len(ctx.samples("replay")), round(ctx.config.training.replay_ratio * n_train))
+
+
+def replay_samples(ctx: RunContext, iteration: int, n_train: int) -> list[Sample]:
+    """`replay_count` replay samples drawn without replacement."""
+    count = replay_count(ctx, n_train)
+    if count == 0:
         return []
-    pool = ctx.samples("replay")
-    count = min(len(pool), round(ctx.config.training.replay_ratio * n_train))
-    return stage_rng(ctx.config.seed, iteration, "replay").sample(pool, count)
+    return stage_rng(ctx.config.seed, iteration, "replay").sample(ctx.samples("replay"), count)
+
+
+def call_lora(ctx: RunContext, iteration: int, n_train: int) -> LoraTrainConfig:
+    """The LoRA settings of iteration `iteration`'s call on `n_train` samples: the configured ones, or under
+    `training.schedule = "run"` its stretch of the run's curve. The curve is as long as one call on the
+    whole budget; a call starts where the samples trained before it put it and ends where its own put it,
+    the final call at the curve's end (so a run that spends its budget takes exactly that many steps)."""
+    lora = ctx.config.training.lora
+    if ctx.config.training.schedule == "per_call":
+        return lora
+    total = call_steps(lora.model_copy(update={"steps": None}), ctx.budget + replay_count(ctx, ctx.budget))
+    before = sum(len(training_ids(ctx, i)) for i in range(1, iteration))
+    start = min(total - 1, round(total * before / ctx.budget))
+    end = total if is_final(ctx, iteration) else round(total * (before + n_train) / ctx.budget)
+    # Every call takes at least one step, and none runs past the curve.
+    end = min(total, max(end, start + 1))
+    return lora.model_copy(update={"steps": end - start, "schedule_start": start, "schedule_total": total})
 
 
 def train(ctx: RunContext, iteration: int) -> None:
@@ -127,10 +151,11 @@ def train(ctx: RunContext, iteration: int) -> None:
     student = ctx.use_adapter(0 if settings.adapter == "fresh" else iteration - 1)
     seed = derive_seed(ctx.config.seed, iteration, "train")
     replay_root = ctx.image_root("replay") if replay else None
+    lora = call_lora(ctx, iteration, len(samples))
     description = f"iteration {iteration}: training on {len(samples)} samples + {len(replay)} replay"
     with _training_bar(student, description, enabled=ctx.progress) as on_step:
         extra = {} if on_step is None else {"on_step": on_step}
-        stats = student.train(samples, ctx.image_root("pool"), settings.lora, seed=seed, replay=replay,
+        stats = student.train(samples, ctx.image_root("pool"), lora, seed=seed, replay=replay,
                               replay_root=replay_root, **extra)
     record = TrainRecord(iteration=iteration, train_ids=[s.id for s in samples], replay_ids=[s.id for s in replay],
                          seed=seed, stats=stats)

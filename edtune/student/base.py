@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from edtune.records import Record, Sample, StudentOutput
 
@@ -74,6 +74,15 @@ class LoraTrainConfig(Record):
     """Lower bound on optimiser steps: more epochs are run until it is reached. With a fixed epoch count a
     100-sample selection gets a tenth of the updates of a 1,000-sample one, so small budgets would be
     judged on under-training rather than on which samples were chosen. 0 keeps the epoch count exact."""
+    steps: int | None = Field(default=None, ge=1)
+    """Exact optimiser steps of the call, overriding `epochs` and `min_steps` (as HF's max_steps). The loop
+    sets it under `training.schedule = "run"`; None: the epoch rule above."""
+    schedule_start: int = Field(default=0, ge=0)
+    """Step of the LR curve at which this call starts (see `schedule_total`)."""
+    schedule_total: int | None = Field(default=None, ge=1)
+    """Length of the warm-up + cosine LR curve this call is a stretch of, so that calls continuing one
+    adapter can share one curve as a single run would; None: the call's own steps, a curve per call.
+    Needs `steps`, with `schedule_start + steps <= schedule_total`."""
     batch_size: int = Field(default=32, ge=1)
     """Samples per optimiser step."""
     warmup_ratio: float = Field(default=0.03, ge=0, lt=1)
@@ -82,6 +91,19 @@ class LoraTrainConfig(Record):
     """Gradient-norm clip; None disables clipping."""
     print_targets: bool = True
     """Print the adapted module names (grouped by layer) when an adapter is created."""
+
+    @model_validator(mode="after")
+    def _window_inside_curve(self) -> LoraTrainConfig:
+        if self.schedule_total is None:
+            if self.schedule_start:
+                raise ValueError("schedule_start needs schedule_total (the curve it is a step of)")
+            return self
+        if self.steps is None:
+            raise ValueError("schedule_total needs steps (how much of the curve this call takes)")
+        if self.schedule_start + self.steps > self.schedule_total:
+            raise ValueError(f"schedule_start + steps = {self.schedule_start + self.steps} runs past "
+                             f"schedule_total = {self.schedule_total}")
+        return self
 
 
 class TrainStats(Record):

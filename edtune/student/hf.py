@@ -21,7 +21,7 @@ from edtune.records import Sample, StudentOutput
 from edtune.student.base import LoraTrainConfig, StudentConfig, TrainStats
 from edtune.student.lora import adapter_target_names, attach_lora, trainable_parameters
 from edtune.student.prompting import model_inputs, training_example
-from edtune.student.training import Schedule, StepCallback, fit
+from edtune.student.training import Schedule, StepCallback, call_steps, fit
 
 if TYPE_CHECKING:
     import torch
@@ -111,10 +111,12 @@ class HFStudent:
         examples += [training_example(self._processor, s, replay_root or image_root, self.config, row=i + 1)
                      for i, s in enumerate(replay)]
         per_epoch = -(-len(examples) // config.batch_size)
-        epochs = max(config.epochs, -(-config.min_steps // per_epoch))
-        schedule = Schedule(lr=config.lr, steps=per_epoch * epochs, batch_size=config.batch_size,
+        steps = call_steps(config, len(examples))
+        epochs = -(-steps // per_epoch)
+        schedule = Schedule(lr=config.lr, steps=steps, batch_size=config.batch_size,
                             warmup_ratio=config.warmup_ratio, weight_decay=config.weight_decay,
-                            max_grad_norm=config.max_grad_norm)
+                            max_grad_norm=config.max_grad_norm, start=config.schedule_start,
+                            total=config.schedule_total)
         with self._seeded(seed):
             if self._peft is None:
                 self._peft, self._targets = attach_lora(self._model, config)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from edtune.student.base import LoraTrainConfig
 from edtune.student.lora import Example, collate, trainable_parameters
 
 if TYPE_CHECKING:
@@ -21,7 +22,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Schedule:
-    """Optimiser settings of one `fit` call."""
+    """Optimiser settings of one `fit` call.
+
+    The call takes `steps` steps. Its LR curve is one warm-up + cosine of `total` steps (None: `steps`, a
+    curve of its own), of which the call covers steps `start` .. `start + steps - 1`: several calls can
+    then walk one curve, as one long run interrupted for evaluation would."""
 
     lr: float
     steps: int
@@ -29,15 +34,28 @@ class Schedule:
     warmup_ratio: float = 0.03
     weight_decay: float = 0.0
     max_grad_norm: float | None = 1.0
+    start: int = 0
+    total: int | None = None
 
 
 def cosine_factor(step: int, schedule: Schedule) -> float:
-    """LR multiplier at `step`: linear warm-up to 1, then cosine down to 0 at the last step."""
-    warmup = int(schedule.steps * schedule.warmup_ratio)
-    if step < warmup:
-        return (step + 1) / warmup
-    progress = (step - warmup) / max(1, schedule.steps - warmup)
+    """LR multiplier at the call's `step`: linear warm-up to 1, then cosine towards 0 at the curve's end."""
+    total = schedule.steps if schedule.total is None else schedule.total
+    at = schedule.start + step
+    warmup = int(total * schedule.warmup_ratio)
+    if at < warmup:
+        return (at + 1) / warmup
+    progress = min(1.0, (at - warmup) / max(1, total - warmup))
     return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def call_steps(config: LoraTrainConfig, examples: int) -> int:
+    """Optimiser steps of one training call on `examples` examples (replay included): `config.steps` when
+    set, else whole epochs, `config.epochs` of them or more until `config.min_steps` is reached."""
+    if config.steps is not None:
+        return config.steps
+    per_epoch = -(-examples // config.batch_size)
+    return per_epoch * max(config.epochs, -(-config.min_steps // per_epoch))
 
 
 StepCallback = Callable[[int, int, float], None]

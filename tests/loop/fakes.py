@@ -30,12 +30,14 @@ class FamilyStudent:
     budget leaves some families for later iterations).
 
     Wrong answers repeat the gold steps but the last, then give "99", so the first wrong step is the last.
-    The "adapter" is the set of known families, saved as JSON; every `train` call is recorded in `trained`.
+    The "adapter" is the set of known families, saved as JSON; every `train` call's ids are recorded in
+    `trained`, its settings in `configs`.
     """
 
     def __init__(self) -> None:
         self.known: set[str] | None = None
         self.trained: list[list[str]] = []
+        self.configs: list[LoraTrainConfig] = []
 
     @property
     def has_adapter(self) -> bool:
@@ -55,6 +57,7 @@ class FamilyStudent:
     def train(self, samples: Sequence[Sample], image_root: Path, config: LoraTrainConfig, *, seed: int,
               replay: Sequence[Sample] = (), replay_root: Path | None = None) -> TrainStats:
         self.trained.append([s.id for s in samples])
+        self.configs.append(config)
         counts = Counter(str(s.metadata["skill"]) for s in samples)
         self.known = (self.known or set()) | {family for family, n in counts.items() if n >= 2}
         return TrainStats(steps=1, epochs=1, train_samples=len(samples), replay_samples=len(replay),

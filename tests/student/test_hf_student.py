@@ -95,3 +95,12 @@ def test_min_steps_adds_whole_epochs(checkpoint: Path, samples: list[Sample], im
         samples, image_root, config.model_copy(update={"min_steps": 2 * per_epoch + 1}), seed=0)
     assert (floored.steps, floored.epochs) == (3 * per_epoch, 3)
     assert len(floored.epoch_losses) == 3
+
+
+def test_exact_steps_override_the_epoch_rule(checkpoint: Path, samples: list[Sample], image_root: Path) -> None:
+    config = FAST.model_copy(update={"epochs": 5, "min_steps": 100, "batch_size": 8})
+    per_epoch = -(-len(samples) // 8)
+    stats = HFStudent.from_pretrained(checkpoint).train(
+        samples, image_root, config.model_copy(update={"steps": per_epoch + 1, "schedule_start": 4,
+                                                       "schedule_total": per_epoch + 9}), seed=0)
+    assert (stats.steps, stats.epochs, len(stats.epoch_losses)) == (per_epoch + 1, 2, 2)

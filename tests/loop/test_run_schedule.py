@@ -1,0 +1,60 @@
+"""`training.schedule = "run"`: a run's training calls walk one LR curve, each taking the stretch that its
+new samples' share of the budget puts it on (PROGRESS's authors' protocol)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edtune.errors import ConfigError
+from edtune.judging.exact import ExactJudge
+from edtune.loop import adapt
+from edtune.loop.config import validate_config
+from loop.fakes import FamilyStudent
+
+SETTINGS = {"k_tracking": 4, "k_warmup": 8, "round_size": 8, "warmup_fraction": 0.25, "eval_per_cluster": 5}
+"""Budget 24: warm-up 6, then rounds of 8, 8 and 2 (4 iterations)."""
+
+
+def run(world: Path, run_dir: Path, training: dict[str, object], **progress: object) -> FamilyStudent:
+    data = {"val": {"path": str(world / "counting_val.jsonl")}, "pool": {"path": str(world / "pool.jsonl")}}
+    config = validate_config({"method": "progress", "data": data, "progress": {**SETTINGS, **progress},
+                              "training": training}, "test")
+    student = FamilyStudent()
+    adapt(student, world / "counting_val.jsonl", world / "pool.jsonl", teacher=None, judge=ExactJudge(),
+          test=world / "counting_test.jsonl", replay=world / "base.jsonl", budget=24, run_dir=run_dir,
+          config=config, progress=False)
+    return student
+
+
+def test_calls_split_one_curve_by_the_samples_they_add(world: Path, tmp_path: Path) -> None:
+    student = run(world, tmp_path / "run", {"schedule": "run", "adapter": "continue", "data": "new"})
+    assert [len(ids) for ids in student.trained] == [6, 8, 8, 2]
+    # One call on the budget: 24 samples + 10 replay (the file's all, under 0.5 x 24) = 2 batches of 32,
+    # 10 epochs = 20 steps. Stretch ends at 20 x 6/24, 20 x 14/24, 20 x 22/24 rounded; the last ends the curve.
+    windows = [(c.schedule_start, c.steps, c.schedule_total) for c in student.configs]
+    assert windows == [(0, 5, 20), (5, 7, 20), (12, 6, 20), (18, 2, 20)]
+
+
+def test_held_out_samples_join_the_final_stretch(world: Path, tmp_path: Path) -> None:
+    student = run(world, tmp_path / "run", {"schedule": "run", "adapter": "continue", "data": "new"},
+                  eval_samples="held_out")
+    trained = [len(ids) for ids in student.trained]
+    assert sum(trained) == 24 and trained[-1] > 2, "the final call trains the held-out samples too"
+    starts = [c.schedule_start for c in student.configs]
+    ends = [c.schedule_start + (c.steps or 0) for c in student.configs]
+    assert starts[0] == 0 and ends[-1] == 20 and starts[1:] == ends[:-1]
+
+
+def test_per_call_schedules_leave_the_lora_settings_alone(world: Path, tmp_path: Path) -> None:
+    student = run(world, tmp_path / "run", {})
+    assert all((c.steps, c.schedule_start, c.schedule_total) == (None, 0, None) for c in student.configs)
+
+
+@pytest.mark.parametrize("training", [{"schedule": "run"}, {"schedule": "run", "adapter": "continue"},
+                                      {"schedule": "run", "data": "new"}])
+def test_a_run_curve_needs_a_continued_adapter_on_new_data(training: dict[str, str]) -> None:
+    data = {"val": {"path": "v.jsonl"}, "pool": {"path": "p.jsonl"}}
+    with pytest.raises(ConfigError, match='schedule = "run" needs adapter = "continue" and data = "new"'):
+        validate_config({"method": "random", "data": data, "training": training}, "test.toml")
