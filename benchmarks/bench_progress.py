@@ -9,6 +9,12 @@ the bundled tiny student adapted through the ordinary loop API by each of `--met
               iteration (`eval_samples = "held_out"`);
     progress_loss_held_out  the same, tracking the mean loss of the gold answer instead of judged accuracy;
     progress_loss_size  the same, each cluster's quota also weighed by its samples left (`cluster_prior`);
+    progress_run, progress_loss_size_run  progress and progress_loss_size trained as the authors' scripts
+              train: one adapter continued on each round's new samples along one LR curve for the whole
+              run (`training.schedule = "run"`), as many steps in all as random's single call;
+    el2n, perplexity  one iteration, the budget's worth of pool samples ranked by the pretrained student's
+              EL2N (highest) or perplexity (middle) on their gold targets: the paper's score baselines, which
+              read every pool label;
     full      every pool sample (the reference);
     oracle    (with `--methods ... oracle`) random at the same budget from only the pool families the test
               asks about: what a selector that knew the test could reach. It reads the test, so it is a
@@ -40,7 +46,7 @@ from edtune.bench.shapes.io import MANIFEST
 from edtune.demo import training_settings
 from edtune.jsonl import atomic_write_text
 from edtune.loop import run_config
-from edtune.loop.config import DataFile, DataSettings, MethodName, RunConfig
+from edtune.loop.config import DataFile, DataSettings, MethodName, RunConfig, TrainingSettings
 from edtune.loop.metrics import IterationMetrics
 from edtune.loop.progress_config import ProgressSettings
 
@@ -67,10 +73,15 @@ PROGRESS_VARIANTS: dict[str, dict[str, str]] = {
     "progress_held_out": {"eval_samples": "held_out"},
     "progress_loss_held_out": {"eval_samples": "held_out", "metric": "loss"},
     "progress_loss_size": {"eval_samples": "held_out", "metric": "loss", "cluster_prior": "size"},
+    "progress_run": {},
+    "progress_loss_size_run": {"eval_samples": "held_out", "metric": "loss", "cluster_prior": "size"},
 }
 """Bench name -> the `[progress]` settings it changes; each is a run of the loop method "progress"."""
+RUN_CURVE = {"schedule": "run", "adapter": "continue", "data": "new"}
+TRAINING_VARIANTS: dict[str, dict[str, str]] = {"progress_run": RUN_CURVE, "progress_loss_size_run": RUN_CURVE}
+"""Bench name -> the `[training]` settings it changes."""
 LOOP_METHOD: dict[str, MethodName] = {"random": "random", **dict.fromkeys(PROGRESS_VARIANTS, "progress"),
-                                      "full": "full", "oracle": "random"}
+                                      "el2n": "el2n", "perplexity": "perplexity", "full": "full", "oracle": "random"}
 """Bench name -> the loop method it runs (the oracle is random over another pool file)."""
 BENCH_METHODS = tuple(LOOP_METHOD)
 
@@ -92,8 +103,10 @@ def config_for(method: str, seed: int, world: Path, budget: int, progress: Progr
     data = DataSettings(val=DataFile(path=world / f"{val_task}_val.jsonl"),
                         pool=DataFile(path=pool or world / "pool.jsonl"),
                         test=DataFile(path=world / "bench_test.jsonl"), replay=DataFile(path=world / "base.jsonl"))
+    training = training_settings(loop_method, min_steps, full_epochs)
+    training = TrainingSettings.model_validate({**training.model_dump(), **TRAINING_VARIANTS.get(method, {})})
     return RunConfig(method=loop_method, seed=seed, budget=budget, iterations=1, data=data, progress=progress,
-                     training=training_settings(loop_method, min_steps, full_epochs))
+                     training=training)
 
 
 def progress_settings(budget: int, pool: int, rounds: int) -> ProgressSettings:

@@ -41,7 +41,7 @@ from edtune.jsonl import append_jsonl, atomic_write_json, atomic_write_text, rea
 from edtune.loop.config import RunConfig, config_error
 from edtune.loop.progress import progress_bar
 from edtune.records import Record, Sample
-from edtune.student.base import TrainStats
+from edtune.student.base import LoraTrainConfig, TrainStats
 
 FORMAT_VERSION = 1
 
@@ -81,6 +81,9 @@ class TrainRecord(Record):
     """The seed passed to `Student.train` (derived from the run seed and the iteration)."""
     stats: TrainStats
     """What the student reported."""
+    lora: LoraTrainConfig | None = None
+    """The LoRA settings the call was given: the run's, or under `training.schedule = "run"` with the
+    call's stretch of the run's LR curve. None in adapters saved before it was recorded."""
 
 
 class RunDir:

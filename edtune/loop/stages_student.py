@@ -158,7 +158,7 @@ def train(ctx: RunContext, iteration: int) -> None:
         stats = student.train(samples, ctx.image_root("pool"), lora, seed=seed, replay=replay,
                               replay_root=replay_root, **extra)
     record = TrainRecord(iteration=iteration, train_ids=[s.id for s in samples], replay_ids=[s.id for s in replay],
-                         seed=seed, stats=stats)
+                         seed=seed, stats=stats, lora=lora)
     with ctx.run.new_adapter(iteration) as scratch:
         student.save_adapter(scratch)
         atomic_write_json(scratch / "train.json", record)

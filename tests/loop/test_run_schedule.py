@@ -11,6 +11,7 @@ from edtune.errors import ConfigError
 from edtune.judging.exact import ExactJudge
 from edtune.loop import adapt
 from edtune.loop.config import validate_config
+from edtune.loop.rundir import RunDir, TrainRecord
 from loop.fakes import FamilyStudent
 
 SETTINGS = {"k_tracking": 4, "k_warmup": 8, "round_size": 8, "warmup_fraction": 0.25, "eval_per_cluster": 5}
@@ -35,6 +36,9 @@ def test_calls_split_one_curve_by_the_samples_they_add(world: Path, tmp_path: Pa
     # 10 epochs = 20 steps. Stretch ends at 20 x 6/24, 20 x 14/24, 20 x 22/24 rounded; the last ends the curve.
     windows = [(c.schedule_start, c.steps, c.schedule_total) for c in student.configs]
     assert windows == [(0, 5, 20), (5, 7, 20), (12, 6, 20), (18, 2, 20)]
+    records = [TrainRecord.model_validate_json((RunDir(tmp_path / "run").adapter(i) / "train.json").read_text())
+               for i in (1, 2, 3, 4)]
+    assert [r.lora for r in records] == student.configs, "each adapter records the stretch it was trained on"
 
 
 def test_held_out_samples_join_the_final_stretch(world: Path, tmp_path: Path) -> None:
