@@ -131,7 +131,6 @@ class TrainingSettings(Record):
     """Replay samples per selected training sample (from `data.replay`). Without replay, LoRA destroyed
     the tiny student's colour/shape skills; 0.5 (250 per 500) kept them intact."""
 
-
     @model_validator(mode="after")
     def _run_schedule_continues(self) -> TrainingSettings:
         if self.schedule == "run" and (self.adapter, self.data) != ("continue", "new"):
