@@ -9,8 +9,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from edtune.bench.shapes import ShapesConfig, generate_world, write_world
+from edtune.judging.exact import ExactJudge
 from edtune.llm.base import ChatRequest
 from edtune.llm.scripted import ScriptedClient
+from edtune.loop import AdaptResult, RunConfig, adapt
+from edtune.loop.config import TrainingSettings, validate_config
 from edtune.rationale import format_rationale, to_student_output
 from edtune.records import Sample, StudentOutput
 from edtune.student.base import LoraTrainConfig, TrainStats
@@ -23,6 +26,27 @@ def tiny_world(out: Path, *, pool_size: int = 80, seed: int = 0) -> Path:
     config = ShapesConfig(seed=seed, pool_size=pool_size, val_size=8, test_size=8, base_size=10, tasks=["counting"])
     write_world(generate_world(config), out)
     return out
+
+
+PROGRESS_SETTINGS = {"k_tracking": 4, "k_warmup": 8, "round_size": 8, "warmup_fraction": 0.25,
+                     "eval_per_cluster": 5}
+"""PROGRESS on the tiny world at budget 24: warm-up 6, then rounds of 8, 8 and 2 (4 iterations)."""
+
+
+def progress_config(world: Path, training: TrainingSettings | None = None, **progress: object) -> RunConfig:
+    """A `method = "progress"` config over `tiny_world`, PROGRESS_SETTINGS updated by `progress`."""
+    data = {"val": {"path": str(world / "counting_val.jsonl")}, "pool": {"path": str(world / "pool.jsonl")}}
+    config = validate_config({"method": "progress", "data": data,
+                              "progress": {**PROGRESS_SETTINGS, **progress}}, "test")
+    return config if training is None else config.model_copy(update={"training": training})
+
+
+def run_progress(world: Path, run_dir: Path, student: FamilyStudent, config: RunConfig,
+                 judge: ExactJudge | None = None) -> AdaptResult:
+    """`config` run to its end at budget 24 on the counting task of `tiny_world`."""
+    return adapt(student, world / "counting_val.jsonl", world / "pool.jsonl", teacher=None,
+                 judge=judge or ExactJudge(), test=world / "counting_test.jsonl", replay=world / "base.jsonl",
+                 budget=24, run_dir=run_dir, config=config, progress=False)
 
 
 class FamilyStudent:

@@ -14,7 +14,7 @@ import pytest
 from edtune.errors import ConfigError, DataError
 from edtune.jsonl import read_jsonl
 from edtune.judging.exact import ExactJudge
-from edtune.loop import AdaptResult, RunConfig, adapt, load_config
+from edtune.loop import AdaptResult, load_config
 from edtune.loop.config import TrainingSettings, validate_config
 from edtune.loop.methods import methods
 from edtune.loop.progress_method import warmup_size
@@ -22,11 +22,10 @@ from edtune.loop.progress_records import ClusterRound, ProgressRound
 from edtune.loop.rundir import RunDir
 from edtune.loop.stages_select import read_selection
 from edtune.records import Judgment, Sample, StudentOutput
-from loop.fakes import FamilyStudent
+from loop.fakes import PROGRESS_SETTINGS, FamilyStudent, progress_config, run_progress
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-SETTINGS = {"k_tracking": 4, "k_warmup": 8, "round_size": 8, "warmup_fraction": 0.25, "eval_per_cluster": 5}
-"""Budget 24: warm-up 6, then rounds of 8, 8 and 2 (4 iterations)."""
+SETTINGS = PROGRESS_SETTINGS
 
 
 class CountingJudge(ExactJudge):
@@ -41,16 +40,9 @@ class CountingJudge(ExactJudge):
         return await super().judge(samples, outputs)
 
 
-def progress_config(world: Path, **progress: object) -> RunConfig:
-    data = {"val": {"path": str(world / "counting_val.jsonl")}, "pool": {"path": str(world / "pool.jsonl")}}
-    return validate_config({"method": "progress", "data": data, "progress": {**SETTINGS, **progress}}, "test")
-
-
 def run(world: Path, run_dir: Path, student: FamilyStudent, judge: ExactJudge | None = None,
         **progress: object) -> AdaptResult:
-    return adapt(student, world / "counting_val.jsonl", world / "pool.jsonl", teacher=None,
-                 judge=judge or ExactJudge(), test=world / "counting_test.jsonl", replay=world / "base.jsonl",
-                 budget=24, run_dir=run_dir, config=progress_config(world, **progress), progress=False)
+    return run_progress(world, run_dir, student, progress_config(world, **progress), judge)
 
 
 @pytest.fixture(scope="module")
@@ -190,11 +182,8 @@ def test_held_out_evaluation_is_refused_for_other_methods(world: Path) -> None:
 
 def test_held_out_with_new_data_only_adds_every_held_out_id_to_the_final_training(world: Path, tmp_path: Path) -> None:
     student = FamilyStudent()
-    new_data = TrainingSettings(data="new")
-    config = progress_config(world, eval_samples="held_out").model_copy(update={"training": new_data})
-    result = adapt(student, world / "counting_val.jsonl", world / "pool.jsonl", teacher=None, judge=ExactJudge(),
-                   test=world / "counting_test.jsonl", replay=world / "base.jsonl", budget=24,
-                   run_dir=tmp_path / "run", config=config, progress=False)
+    config = progress_config(world, TrainingSettings(data="new"), eval_samples="held_out")
+    result = run_progress(world, tmp_path / "run", student, config)
     rd = RunDir(result.run_dir)
     held = [set(json.loads(rd.file(i, "held_out.json").read_text())) for i in (1, 2, 3, 4)]
     own = [{c.sample_id for c in read_selection(rd, i)} for i in (1, 2, 3, 4)]

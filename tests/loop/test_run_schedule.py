@@ -8,30 +8,22 @@ from pathlib import Path
 import pytest
 
 from edtune.errors import ConfigError
-from edtune.judging.exact import ExactJudge
-from edtune.loop import adapt
-from edtune.loop.config import validate_config
+from edtune.loop.config import TrainingSettings, validate_config
 from edtune.loop.rundir import RunDir, TrainRecord
-from loop.fakes import FamilyStudent
-
-SETTINGS = {"k_tracking": 4, "k_warmup": 8, "round_size": 8, "warmup_fraction": 0.25, "eval_per_cluster": 5}
-"""Budget 24: warm-up 6, then rounds of 8, 8 and 2 (4 iterations)."""
+from loop.fakes import FamilyStudent, progress_config, run_progress
 
 
 def run(world: Path, run_dir: Path, training: dict[str, object], **progress: object) -> FamilyStudent:
-    data = {"val": {"path": str(world / "counting_val.jsonl")}, "pool": {"path": str(world / "pool.jsonl")}}
-    config = validate_config({"method": "progress", "data": data, "progress": {**SETTINGS, **progress},
-                              "training": training}, "test")
     student = FamilyStudent()
-    adapt(student, world / "counting_val.jsonl", world / "pool.jsonl", teacher=None, judge=ExactJudge(),
-          test=world / "counting_test.jsonl", replay=world / "base.jsonl", budget=24, run_dir=run_dir,
-          config=config, progress=False)
+    config = progress_config(world, TrainingSettings.model_validate(training), **progress)
+    run_progress(world, run_dir, student, config)
     return student
 
 
 def test_calls_split_one_curve_by_the_samples_they_add(world: Path, tmp_path: Path) -> None:
     student = run(world, tmp_path / "run", {"schedule": "run", "adapter": "continue", "data": "new"})
     assert [len(ids) for ids in student.trained] == [6, 8, 8, 2]
+    # PROGRESS_SETTINGS at budget 24: warm-up 6, then rounds of 8, 8 and 2.
     # One call on the budget: 24 samples + 10 replay (the file's all, under 0.5 x 24) = 2 batches of 32,
     # 10 epochs = 20 steps. Stretch ends at 20 x 6/24, 20 x 14/24, 20 x 22/24 rounded; the last ends the curve.
     windows = [(c.schedule_start, c.steps, c.schedule_total) for c in student.configs]
