@@ -15,6 +15,11 @@ the bundled tiny student adapted through the ordinary loop API by each of `--met
     el2n, perplexity  one iteration, the budget's worth of pool samples ranked by the pretrained student's
               EL2N (highest) or perplexity (middle) on their gold targets: the paper's score baselines, which
               read every pool label;
+    error_driven, skill_progress  the teacher methods (arXiv 2412.15652, and PROGRESS's rounds over the
+              skills the teacher names), with the bundled reference teacher of each seed's world (a perfect
+              one by default, `--teacher-error-rate`): `--rounds` + 1 iterations of equal budget, errors
+              mined on every target task's validation split, and `retrieval.top_k` raised to one
+              iteration's budget so that one skill may take a whole iteration, as a PROGRESS cluster may;
     full      every pool sample (the reference);
     oracle    (with `--methods ... oracle`) random at the same budget from only the pool families the test
               asks about: what a selector that knew the test could reach. It reads the test, so it is a
@@ -26,7 +31,8 @@ method: every run uses the loop's default training settings but for the demo's s
 (`--min-steps`, the same for every method) and a full-pool reference trained to convergence
 (`--full-epochs`, without replay, as `edtune demo`'s). Prints one line per run, the table, a per-family
 table (test accuracy and samples picked), and the machine's load average before and after (the machine is
-shared; wall times depend on it). A run folder holding a finished run of the same config is reused, one
+shared; wall times depend on it). A run folder holding a finished run of the same config is reused (for the
+teacher methods: of the same config but for the teacher's address, whose port is picked afresh), one
 holding another config is refused.
 
     .venv/bin/python benchmarks/bench_progress.py --out /tmp/progress-bench --seeds 0 1 2   # ~40 min per seed on 1 core
@@ -38,15 +44,18 @@ import argparse
 import json
 import os
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
+from edtune.bench.reference import reference_teacher
 from edtune.bench.shapes import ShapesConfig, generate_world, write_world
 from edtune.bench.shapes.families import FAMILIES, TASKS
 from edtune.bench.shapes.io import MANIFEST
 from edtune.demo import training_settings
+from edtune.errors import ConfigError
 from edtune.jsonl import atomic_write_text
-from edtune.loop import run_config
-from edtune.loop.config import DataFile, DataSettings, MethodName, RunConfig, TrainingSettings
+from edtune.loop import AdaptResult, RunDir, resume, run_config
+from edtune.loop.config import DataFile, DataSettings, MethodName, RetrievalSettings, RunConfig, TrainingSettings
 from edtune.loop.metrics import IterationMetrics
 from edtune.loop.progress_config import ProgressSettings
 
@@ -60,11 +69,13 @@ def write_lines(path: Path, lines: list[str]) -> None:
 
 
 def prepare(config: ShapesConfig, out: Path) -> Path:
-    """Write the world (reusing one already there) and `bench_test.jsonl`: every task's test split."""
+    """Write the world (reusing one already there), `bench_test.jsonl` (every task's test split) and
+    `bench_val.jsonl` (every task's validation split, where the teacher methods mine errors)."""
     if not (out / MANIFEST).is_file():
         write_world(generate_world(config), out)
-    lines = [line for task in config.tasks for line in (out / f"{task}_test.jsonl").read_text().splitlines()]
-    write_lines(out / "bench_test.jsonl", lines)
+    for split in ("test", "val"):
+        lines = [line for task in config.tasks for line in (out / f"{task}_{split}.jsonl").read_text().splitlines()]
+        write_lines(out / f"bench_{split}.jsonl", lines)
     return out
 
 
@@ -81,9 +92,11 @@ RUN_CURVE = {"schedule": "run", "adapter": "continue", "data": "new"}
 TRAINING_VARIANTS: dict[str, dict[str, str]] = {"progress_run": RUN_CURVE, "progress_loss_size_run": RUN_CURVE}
 """Bench name -> the `[training]` settings it changes."""
 LOOP_METHOD: dict[str, MethodName] = {"random": "random", **dict.fromkeys(PROGRESS_VARIANTS, "progress"),
-                                      "el2n": "el2n", "perplexity": "perplexity", "full": "full", "oracle": "random"}
+                                      "el2n": "el2n", "perplexity": "perplexity", "full": "full", "oracle": "random",
+                                      "error_driven": "error_driven", "skill_progress": "skill_progress"}
 """Bench name -> the loop method it runs (the oracle is random over another pool file)."""
 BENCH_METHODS = tuple(LOOP_METHOD)
+TEACHER_METHODS = ("error_driven", "skill_progress")
 
 
 def oracle_pool(world: Path, tasks: list[str]) -> Path:
@@ -96,17 +109,40 @@ def oracle_pool(world: Path, tasks: list[str]) -> Path:
 
 
 def config_for(method: str, seed: int, world: Path, budget: int, progress: ProgressSettings,
-               val_task: str, min_steps: int, full_epochs: int, pool: Path | None = None) -> RunConfig:
-    """The run config of one bench run; `oracle` is a random run over the `pool` file given."""
+               val_task: str, min_steps: int, full_epochs: int, pool: Path | None = None,
+               teacher: str | None = None, rounds: int = 3) -> RunConfig:
+    """The run config of one bench run; `oracle` is a random run over the `pool` file given. The teacher
+    methods take the `teacher` spec and validate on every task (`bench_val.jsonl`); the other methods keep
+    the first task's split, which they never select by, so earlier bench folders stay reusable."""
     loop_method = LOOP_METHOD[method]
     progress = progress.model_copy(update=PROGRESS_VARIANTS.get(method, {}))
-    data = DataSettings(val=DataFile(path=world / f"{val_task}_val.jsonl"),
+    if method in TEACHER_METHODS:
+        iterations = rounds + 1
+        retrieval = RetrievalSettings(top_k=-(-budget // iterations))
+        val = world / "bench_val.jsonl"
+    else:
+        iterations, retrieval, val = 1, RetrievalSettings(), world / f"{val_task}_val.jsonl"
+    data = DataSettings(val=DataFile(path=val),
                         pool=DataFile(path=pool or world / "pool.jsonl"),
                         test=DataFile(path=world / "bench_test.jsonl"), replay=DataFile(path=world / "base.jsonl"))
     training = training_settings(loop_method, min_steps, full_epochs)
     training = TrainingSettings.model_validate({**training.model_dump(), **TRAINING_VARIANTS.get(method, {})})
-    return RunConfig(method=loop_method, seed=seed, budget=budget, iterations=1, data=data, progress=progress,
-                     training=training)
+    return RunConfig(method=loop_method, seed=seed, budget=budget, iterations=iterations, data=data,
+                     progress=progress, training=training, retrieval=retrieval, teacher=teacher)
+
+
+def run_bench(config: RunConfig, run_dir: Path) -> AdaptResult:
+    """Run (or reuse) one bench run. A teacher method's folder holding a finished run whose config differs
+    only in the teacher's address is reused as it is; an unfinished one is refused, since its cached teacher
+    calls name another address."""
+    run = RunDir(run_dir)
+    if config.teacher is None or not run.exists():
+        return run_config(config, run_dir, progress=False)
+    if run.read_config().model_copy(update={"teacher": config.teacher}) != config:
+        raise ConfigError(f"{run_dir} holds a run with a different config; choose another --out")
+    if run.state().stopped is None:
+        raise ConfigError(f"{run_dir} holds an unfinished teacher run; delete it to start it again")
+    return resume(run_dir, progress=False)
 
 
 def progress_settings(budget: int, pool: int, rounds: int) -> ProgressSettings:
@@ -187,6 +223,8 @@ def main() -> None:
                         help="LoRA step floor per training call (0: plain 10 epochs); 600 in `edtune demo`")
     parser.add_argument("--full-epochs", type=int, default=12,
                         help="epochs of the full-pool reference, trained without replay as in `edtune demo`")
+    parser.add_argument("--teacher-error-rate", type=float, default=0.0,
+                        help="share of the reference teacher's replies made wrong on purpose (teacher methods)")
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), help="target tasks whose test splits are scored")
     parser.add_argument("--methods", nargs="+", choices=BENCH_METHODS, default=["random", "progress", "full", "oracle"],
                         help="runs per seed (module docstring); the table's ratios need full")
@@ -204,9 +242,14 @@ def main() -> None:
         for method in args.methods:
             started = time.perf_counter()
             pool = oracle_pool(world, args.tasks) if method == "oracle" else None
-            result = run_config(config_for(method, seed, world, budget, settings, args.tasks[0], args.min_steps,
-                                           args.full_epochs, pool),
-                                args.out / f"seed{seed}" / method, progress=False)
+            with ExitStack() as stack:
+                teacher = None
+                if method in TEACHER_METHODS:
+                    server = stack.enter_context(reference_teacher(world, args.teacher_error_rate, seed))
+                    teacher = f"openai-compatible/{server.model}@{server.base_url}"
+                result = run_bench(config_for(method, seed, world, budget, settings, args.tasks[0], args.min_steps,
+                                              args.full_epochs, pool, teacher, args.rounds),
+                                   args.out / f"seed{seed}" / method)
             accuracy = result.test_accuracy or 0.0
             results.setdefault(method, []).append(accuracy)
             by_task.setdefault(method, []).append(task_accuracies(result.metrics.iterations[-1], args.tasks))
