@@ -159,14 +159,24 @@ def run_config(config: DemoConfig, method: MethodName, seed: int, world: Path, t
                      teacher=teacher if method not in ("random", "full") else None)
 
 
+def same_but_address(recorded: RunConfig, wanted: RunConfig) -> bool:
+    """Whether two run configs are equal but for the address in their teacher specs ("...@<url>"): a
+    reference teacher's port is picked afresh on every call, while its model name says which it is."""
+    def unaddressed(config: RunConfig) -> RunConfig:
+        teacher = config.teacher.rsplit("@", 1)[0] if config.teacher is not None else None
+        return config.model_copy(update={"teacher": teacher})
+
+    return unaddressed(recorded) == unaddressed(wanted)
+
+
 def _reusable(run_dir: Path, wanted: RunConfig) -> bool:
-    """Whether `run_dir` holds a finished run of the same config from an earlier demo call (the teacher's
-    address differs between calls, since its port is picked afresh). ConfigError for any other content."""
+    """Whether `run_dir` holds a finished run of the same config from an earlier demo call (see
+    `same_but_address`). ConfigError for any other content."""
     run = RunDir(run_dir)
     if not run_dir.exists():
         return False
     finished = run.exists() and run.state().stopped is not None
-    if finished and run.read_config().model_copy(update={"teacher": wanted.teacher}) == wanted:
+    if finished and same_but_address(run.read_config(), wanted):
         return True
     raise ConfigError(f"{run_dir} holds an unfinished or different demo run; delete it or choose another --out")
 
@@ -243,14 +253,15 @@ def run_demo(config: DemoConfig, out_dir: str | Path, *, progress: bool = True, 
     """Run every seed and method under `out_dir` (seed<N>/world, seed<N>/<method>), then build the report
     there. Finished runs from an earlier call with the same settings are reused. `student`, when given,
     builds a fresh student object per run instead of loading `config.student` (tests use a fake)."""
-    from edtune.bench.reference import reference_teacher
+    from edtune.bench.reference import labelled_settings, reference_teacher
 
     out = Path(out_dir)
     with ExitStack() as servers:
         jobs: list[DemoJob] = []
         for seed in config.seeds:
             world = prepare_world(config, seed, out / f"seed{seed}" / "world")
-            server = servers.enter_context(reference_teacher(world, config.teacher_error_rate, seed))
+            settings = labelled_settings(config.teacher_error_rate, seed)
+            server = servers.enter_context(reference_teacher(world, settings=settings))
             teacher = f"openai-compatible/{server.model}@{server.base_url}"
             jobs += _plan_seed(config, seed, out / f"seed{seed}", teacher, notify, student)
         _run_jobs(jobs, config.workers, progress=progress, notify=notify, student=student)

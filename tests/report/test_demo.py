@@ -13,7 +13,7 @@ from types import ModuleType
 import pytest
 from loop.fakes import FamilyStudent
 
-from edtune.demo import QUICK, DemoConfig, DemoOutcome, run_config, run_demo
+from edtune.demo import QUICK, DemoConfig, DemoOutcome, run_config, run_demo, same_but_address
 from edtune.errors import ConfigError
 from edtune.loop import load_config
 from edtune.retrieval.base import TinyCorpusWarning
@@ -54,6 +54,25 @@ def test_demo_reuses_finished_runs_and_refuses_others(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="different shapes world"):
         run_demo(config.model_copy(update={"pool_size": 100}), tmp_path / "demo", progress=False,
                  student=FamilyStudent)
+
+
+def test_demo_reuses_a_teacher_run_across_ports_but_not_across_error_rates(tmp_path: Path) -> None:
+    config = TINY.model_copy(update={"methods": ["error_driven"]})
+    run_demo(config, tmp_path / "demo", progress=False, student=FamilyStudent)
+    lines: list[str] = []
+    run_demo(config, tmp_path / "demo", progress=False, notify=lines.append, student=FamilyStudent)
+    assert lines == [f"seed 0: error_driven: finished earlier in {tmp_path / 'demo' / 'seed0' / 'error_driven'}, "
+                     "reused"]  # a new port each call: the address is not part of what must match
+    with pytest.raises(ConfigError, match="holds an unfinished or different demo run"):
+        run_demo(config.model_copy(update={"teacher_error_rate": 0.5}), tmp_path / "demo", progress=False,
+                 student=FamilyStudent)
+
+
+def test_same_but_address_compares_the_teacher_model() -> None:
+    wanted = run_config(TINY, "error_driven", 0, Path("/w"), "openai-compatible/edtune-reference-e0-s0@http://a:1/v1")
+    moved = wanted.model_copy(update={"teacher": "openai-compatible/edtune-reference-e0-s0@http://a:2/v1"})
+    other = wanted.model_copy(update={"teacher": "openai-compatible/edtune-reference-e0.5-s0@http://a:1/v1"})
+    assert same_but_address(moved, wanted) and not same_but_address(other, wanted)
 
 
 def test_demo_configs() -> None:

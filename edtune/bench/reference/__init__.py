@@ -13,7 +13,7 @@ from edtune.bench.reference.engine import ReferenceTeacher, ServedStats, TaskCou
 from edtune.bench.reference.index import WorldIndex
 from edtune.bench.reference.parse import SCHEMA_TASKS, ParsedRequest, TaskKind, parse_request
 from edtune.bench.reference.server import RunningServer, reference_teacher
-from edtune.bench.reference.settings import ReferenceSettings, UnmatchedRequest
+from edtune.bench.reference.settings import ReferenceSettings, UnmatchedRequest, labelled_settings
 from edtune.bench.reference.tasks import Reply
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "TaskKind",
     "UnmatchedRequest",
     "WorldIndex",
+    "labelled_settings",
     "parse_request",
     "reference_teacher",
 ]

@@ -44,3 +44,11 @@ class ReferenceSettings(Record):
             raise ValueError(f"switched_gold_mass ({self.switched_gold_mass}) must be below gold_mass "
                              f"({self.gold_mass}): showing a wrong step moves mass away from the gold option")
         return self
+
+
+def labelled_settings(error_rate: float, seed: int) -> ReferenceSettings:
+    """Settings whose served model name records the error rate and seed ("edtune-reference-e0.1-s0").
+
+    A run's teacher spec then says which reference teacher it had, so that a finished run is never taken
+    for one made with another; the replies do not depend on the name (they are keyed by content)."""
+    return ReferenceSettings(error_rate=error_rate, seed=seed, model=f"edtune-reference-e{error_rate:g}-s{seed}")
