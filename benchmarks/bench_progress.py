@@ -32,8 +32,8 @@ method: every run uses the loop's default training settings but for the demo's s
 (`--full-epochs`, without replay, as `edtune demo`'s). Prints one line per run, the table, a per-family
 table (test accuracy and samples picked), and the machine's load average before and after (the machine is
 shared; wall times depend on it). A run folder holding a finished run of the same config is reused (for the
-teacher methods: of the same config but for the teacher's address, whose port is picked afresh), one
-holding another config is refused.
+teacher methods: of the same config but for the teacher's address, whose port is picked afresh; the served
+model name records the teacher's error rate and seed), one holding another config is refused.
 
     .venv/bin/python benchmarks/bench_progress.py --out /tmp/progress-bench --seeds 0 1 2   # ~40 min per seed on 1 core
 """
@@ -47,11 +47,11 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from edtune.bench.reference import reference_teacher
+from edtune.bench.reference import labelled_settings, reference_teacher
 from edtune.bench.shapes import ShapesConfig, generate_world, write_world
 from edtune.bench.shapes.families import FAMILIES, TASKS
 from edtune.bench.shapes.io import MANIFEST
-from edtune.demo import training_settings
+from edtune.demo import same_but_address, training_settings
 from edtune.errors import ConfigError
 from edtune.jsonl import atomic_write_text
 from edtune.loop import AdaptResult, RunDir, resume, run_config
@@ -133,12 +133,12 @@ def config_for(method: str, seed: int, world: Path, budget: int, progress: Progr
 
 def run_bench(config: RunConfig, run_dir: Path) -> AdaptResult:
     """Run (or reuse) one bench run. A teacher method's folder holding a finished run whose config differs
-    only in the teacher's address is reused as it is; an unfinished one is refused, since its cached teacher
-    calls name another address."""
+    only in the teacher's address (`same_but_address`) is reused as it is; an unfinished one is refused,
+    since its config names another address."""
     run = RunDir(run_dir)
     if config.teacher is None or not run.exists():
         return run_config(config, run_dir, progress=False)
-    if run.read_config().model_copy(update={"teacher": config.teacher}) != config:
+    if not same_but_address(run.read_config(), config):
         raise ConfigError(f"{run_dir} holds a run with a different config; choose another --out")
     if run.state().stopped is None:
         raise ConfigError(f"{run_dir} holds an unfinished teacher run; delete it to start it again")
@@ -245,7 +245,8 @@ def main() -> None:
             with ExitStack() as stack:
                 teacher = None
                 if method in TEACHER_METHODS:
-                    server = stack.enter_context(reference_teacher(world, args.teacher_error_rate, seed))
+                    labelled = labelled_settings(args.teacher_error_rate, seed)
+                    server = stack.enter_context(reference_teacher(world, settings=labelled))
                     teacher = f"openai-compatible/{server.model}@{server.base_url}"
                 result = run_bench(config_for(method, seed, world, budget, settings, args.tasks[0], args.min_steps,
                                               args.full_epochs, pool, teacher, args.rounds),
