@@ -51,10 +51,9 @@ from edtune.bench.reference import labelled_settings, reference_teacher
 from edtune.bench.shapes import ShapesConfig, generate_world, write_world
 from edtune.bench.shapes.families import FAMILIES, TASKS
 from edtune.bench.shapes.io import MANIFEST
-from edtune.demo import same_but_address, training_settings
-from edtune.errors import ConfigError
+from edtune.demo import reusable_run, training_settings
 from edtune.jsonl import atomic_write_text
-from edtune.loop import AdaptResult, RunDir, resume, run_config
+from edtune.loop import AdaptResult, resume, run_config
 from edtune.loop.config import DataFile, DataSettings, MethodName, RetrievalSettings, RunConfig, TrainingSettings
 from edtune.loop.metrics import IterationMetrics
 from edtune.loop.progress_config import ProgressSettings
@@ -132,17 +131,12 @@ def config_for(method: str, seed: int, world: Path, budget: int, progress: Progr
 
 
 def run_bench(config: RunConfig, run_dir: Path) -> AdaptResult:
-    """Run (or reuse) one bench run. A teacher method's folder holding a finished run whose config differs
-    only in the teacher's address (`same_but_address`) is reused as it is; an unfinished one is refused,
-    since its config names another address."""
-    run = RunDir(run_dir)
-    if config.teacher is None or not run.exists():
-        return run_config(config, run_dir, progress=False)
-    if not same_but_address(run.read_config(), config):
-        raise ConfigError(f"{run_dir} holds a run with a different config; choose another --out")
-    if run.state().stopped is None:
-        raise ConfigError(f"{run_dir} holds an unfinished teacher run; delete it to start it again")
-    return resume(run_dir, progress=False)
+    """Run (or reuse) one bench run. A teacher method's finished run is reused by the demo's rule
+    (`reusable_run`: the same config but for the teacher's address); an unfinished or different one is
+    refused there, since its config names another address."""
+    if config.teacher is not None and reusable_run(run_dir, config):
+        return resume(run_dir, progress=False)
+    return run_config(config, run_dir, progress=False)
 
 
 def progress_settings(budget: int, pool: int, rounds: int) -> ProgressSettings:

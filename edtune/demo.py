@@ -169,9 +169,9 @@ def same_but_address(recorded: RunConfig, wanted: RunConfig) -> bool:
     return unaddressed(recorded) == unaddressed(wanted)
 
 
-def _reusable(run_dir: Path, wanted: RunConfig) -> bool:
-    """Whether `run_dir` holds a finished run of the same config from an earlier demo call (see
-    `same_but_address`). ConfigError for any other content."""
+def reusable_run(run_dir: Path, wanted: RunConfig) -> bool:
+    """Whether `run_dir` holds a finished run of the same config from an earlier demo (or bench) call (see
+    `same_but_address`); False when it does not exist. ConfigError for any other content."""
     run = RunDir(run_dir)
     if not run_dir.exists():
         return False
@@ -208,7 +208,7 @@ def _plan_seed(config: DemoConfig, seed: int, out: Path, teacher: str, notify: N
     for method in config.methods:
         probe = student() if student is not None else None
         run_dir, settings = out / method, run_config(config, method, seed, world, teacher, student=probe)
-        if _reusable(run_dir, settings):
+        if reusable_run(run_dir, settings):
             notify(f"seed {seed}: {method}: finished earlier in {run_dir}, reused")
         else:
             jobs.append(DemoJob(seed, method, run_dir, settings))

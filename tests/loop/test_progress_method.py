@@ -25,7 +25,6 @@ from edtune.records import Judgment, Sample, StudentOutput
 from loop.fakes import PROGRESS_SETTINGS, FamilyStudent, progress_config, run_progress
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-SETTINGS = PROGRESS_SETTINGS
 
 
 class CountingJudge(ExactJudge):
@@ -168,7 +167,7 @@ def test_held_out_evaluation_sets_are_never_trained_on_until_the_final_iteration
         held_so_far |= set(held[i - 1])
     # per cluster at most eval_per_cluster held out, and the final model trains on every annotation
     clusters = Counter(c.skill for i in (1, 2, 3, 4) for c in read_selection(rd, i) if c.sample_id in held_so_far)
-    assert max(clusters.values()) <= SETTINGS["eval_per_cluster"]
+    assert max(clusters.values()) <= PROGRESS_SETTINGS["eval_per_cluster"]
     assert result.samples_used == 24 and len(student.trained[-1]) == 24
     assert [len(t) for t in student.trained[:-1]] == [6 - len(held[0]), 14 - len(set(held[0]) | set(held[1])),
                                                      22 - len(held_so_far - set(held[3]))]
