@@ -13,7 +13,9 @@ effect of the step floor reads side by side. This is the measurement behind the 
 `--families` trains and scores those question families instead of a task's (any family, distractors
 included; `size` samples of each), and `--lora` widens the adapted modules from the language model alone
 (the default) to the projector too, or to the vision tower and projector as well: together they ask
-whether a family is out of the student's reach or only short of data.
+whether a family is out of the student's reach or only short of data. `--listing attributes` runs the
+same on a world whose listing step names each object's size and cell, with the student pretrained to
+write it.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from edtune.bench.shapes.families import BASE_FAMILIES, FAMILIES, TASKS
 from edtune.bench.shapes.world import ShapesConfig, generate_samples, generate_world
 from edtune.records import Sample
 from edtune.student.base import LoraTrainConfig
-from edtune.student.bundled import TINY_CHECKPOINT
+from edtune.student.bundled import CHECKPOINT_FOR_LISTING
 from edtune.student.evaluate import accuracy_by, exact_matches
 from edtune.student.hf import HFStudent
 from edtune.student.pretrain import render_images
@@ -111,16 +113,18 @@ def main() -> None:
     parser.add_argument("--lora", nargs="+", choices=list(LORA_TARGETS), default=["language"],
                         help="modules adapted: the language model, + the projector, + the vision tower")
     parser.add_argument("--world-seed", type=int, default=0)
+    parser.add_argument("--listing", choices=list(CHECKPOINT_FOR_LISTING), default="names",
+                        help="the world's listing style, and with it the shipped student pretrained to write it")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"load average at start: {os.getloadavg()}")
-    world = generate_world(ShapesConfig(seed=args.world_seed))
+    world = generate_world(ShapesConfig(seed=args.world_seed, listing=args.listing))
     families = args.families or list(TASKS[args.task])
     trains = {size: training_samples(world.pool, families, size, per_family=bool(args.families))
               for size in args.sizes}
     test = held_out(families, world.config)
-    student = HFStudent.from_pretrained(TINY_CHECKPOINT)
+    student = HFStudent.from_pretrained(CHECKPOINT_FOR_LISTING[args.listing])
     records: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="edtune-curve-") as tmp:
         root = Path(tmp)

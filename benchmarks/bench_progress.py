@@ -26,6 +26,9 @@ the bundled tiny student adapted through the ordinary loop API by each of `--met
               ceiling for reading the table, not a method.
 By default the world carries every target task and the test set is all their test splits together (the
 paper scores PROGRESS on a broad suite, not on one task); `--tasks counting` scores one task.
+`--listing attributes` makes every rationale's opening step name each object's size and cell, and adapts
+the shipped student pretrained to write that listing (`tiny_checkpoint_attributes`) instead of the bundled
+one: a student that can learn more of the tested families from pool data (see bench_learning_curve).
 Rel. % of a method = mean over seeds of (method's final test accuracy / full's). Nothing is tuned to a
 method: every run uses the loop's default training settings but for the demo's step floor
 (`--min-steps`, the same for every method) and a full-pool reference trained to convergence
@@ -48,15 +51,25 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from edtune.bench.reference import labelled_settings, reference_teacher
-from edtune.bench.shapes import ShapesConfig, generate_world, write_world
+from edtune.bench.shapes import ShapesConfig, generate_world, read_manifest, write_world
 from edtune.bench.shapes.families import FAMILIES, TASKS
 from edtune.bench.shapes.io import MANIFEST
 from edtune.demo import reusable_run, training_settings
 from edtune.jsonl import atomic_write_text
 from edtune.loop import AdaptResult, resume, run_config
-from edtune.loop.config import DataFile, DataSettings, MethodName, RetrievalSettings, RunConfig, TrainingSettings
+from edtune.loop.config import (
+    BUNDLED,
+    DataFile,
+    DataSettings,
+    MethodName,
+    RetrievalSettings,
+    RunConfig,
+    StudentSettings,
+    TrainingSettings,
+)
 from edtune.loop.metrics import IterationMetrics
 from edtune.loop.progress_config import ProgressSettings
+from edtune.student.bundled import CHECKPOINT_FOR_LISTING
 
 
 def write_lines(path: Path, lines: list[str]) -> None:
@@ -72,6 +85,9 @@ def prepare(config: ShapesConfig, out: Path) -> Path:
     `bench_val.jsonl` (every task's validation split, where the teacher methods mine errors)."""
     if not (out / MANIFEST).is_file():
         write_world(generate_world(config), out)
+    elif (found := read_manifest(out).config) != config:
+        raise SystemExit(f"{out} holds a world made with other settings ({found.model_dump()}); "
+                         f"use another --out for {config.model_dump()}")
     for split in ("test", "val"):
         lines = [line for task in config.tasks for line in (out / f"{task}_{split}.jsonl").read_text().splitlines()]
         write_lines(out / f"bench_{split}.jsonl", lines)
@@ -109,7 +125,7 @@ def oracle_pool(world: Path, tasks: list[str]) -> Path:
 
 def config_for(method: str, seed: int, world: Path, budget: int, progress: ProgressSettings,
                val_task: str, min_steps: int, full_epochs: int, pool: Path | None = None,
-               teacher: str | None = None, rounds: int = 3) -> RunConfig:
+               teacher: str | None = None, rounds: int = 3, student: str = BUNDLED) -> RunConfig:
     """The run config of one bench run; `oracle` is a random run over the `pool` file given. The teacher
     methods take the `teacher` spec and validate on every task (`bench_val.jsonl`); the other methods keep
     the first task's split, which they never select by, so earlier bench folders stay reusable."""
@@ -127,7 +143,8 @@ def config_for(method: str, seed: int, world: Path, budget: int, progress: Progr
     training = training_settings(loop_method, min_steps, full_epochs)
     training = TrainingSettings.model_validate({**training.model_dump(), **TRAINING_VARIANTS.get(method, {})})
     return RunConfig(method=loop_method, seed=seed, budget=budget, iterations=iterations, data=data,
-                     progress=progress, training=training, retrieval=retrieval, teacher=teacher)
+                     progress=progress, training=training, retrieval=retrieval, teacher=teacher,
+                     student=StudentSettings(path=student))
 
 
 def run_bench(config: RunConfig, run_dir: Path) -> AdaptResult:
@@ -220,10 +237,14 @@ def main() -> None:
     parser.add_argument("--teacher-error-rate", type=float, default=0.0,
                         help="share of the reference teacher's replies made wrong on purpose (teacher methods)")
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), help="target tasks whose test splits are scored")
+    parser.add_argument("--listing", choices=list(CHECKPOINT_FOR_LISTING), default="names",
+                        help="the world's listing style, and with it the shipped student pretrained to write it")
     parser.add_argument("--methods", nargs="+", choices=BENCH_METHODS, default=["random", "progress", "full", "oracle"],
                         help="runs per seed (module docstring); the table's ratios need full")
     args = parser.parse_args()
     budget = round(args.share * args.pool_size)
+    # The names student keeps the "bundled" spelling, so run folders of earlier sessions stay reusable.
+    student = BUNDLED if args.listing == "names" else str(CHECKPOINT_FOR_LISTING[args.listing])
     settings = progress_settings(budget, args.pool_size, args.rounds)
     print(f"load average before: {os.getloadavg()}; budget {budget}; progress {settings.model_dump()}")
     results: dict[str, list[float]] = {}
@@ -231,7 +252,8 @@ def main() -> None:
     runs: dict[str, list[list[IterationMetrics]]] = {}
     for seed in args.seeds:
         world = prepare(ShapesConfig(seed=seed, pool_size=args.pool_size, val_size=args.val_size,
-                                     test_size=args.test_size, base_size=args.base_size, tasks=args.tasks),
+                                     test_size=args.test_size, base_size=args.base_size, tasks=args.tasks,
+                                     listing=args.listing),
                         args.out / f"seed{seed}" / "world")
         for method in args.methods:
             started = time.perf_counter()
@@ -243,7 +265,7 @@ def main() -> None:
                     server = stack.enter_context(reference_teacher(world, settings=labelled))
                     teacher = f"openai-compatible/{server.model}@{server.base_url}"
                 result = run_bench(config_for(method, seed, world, budget, settings, args.tasks[0], args.min_steps,
-                                              args.full_epochs, pool, teacher, args.rounds),
+                                              args.full_epochs, pool, teacher, args.rounds, student),
                                    args.out / f"seed{seed}" / method)
             accuracy = result.test_accuracy or 0.0
             results.setdefault(method, []).append(accuracy)

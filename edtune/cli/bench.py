@@ -25,6 +25,8 @@ def make(
     val_size: Annotated[int | None, typer.Option("--val-size", help="Validation samples per task.")] = None,
     test_size: Annotated[int | None, typer.Option("--test-size", help="Test samples per task.")] = None,
     base_size: Annotated[int | None, typer.Option("--base-size", help="Base-skill samples.")] = None,
+    listing: Annotated[str, typer.Option("--listing", help="Opening step style: names (the bundled student's) or "
+                                                          "attributes (the attributes student's).")] = "names",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a world already in --out.")] = False,
 ) -> None:
     """Generate a world and write it as JSONL + PNG with a world.json manifest."""
@@ -34,7 +36,8 @@ def make(
 
     sizes = {"pool_size": pool_size, "val_size": val_size, "test_size": test_size, "base_size": base_size}
     try:
-        config = ShapesConfig(seed=seed, **{k: v for k, v in sizes.items() if v is not None})
+        config = ShapesConfig.model_validate({"seed": seed, "listing": listing,
+                                              **{k: v for k, v in sizes.items() if v is not None}})
     except ValidationError as exc:
         raise ConfigError(f"invalid shapes world settings: {exc}") from exc
     start = time.perf_counter()

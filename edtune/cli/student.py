@@ -19,14 +19,24 @@ def pretrain_command(
     lr: Annotated[float, typer.Option(help="Peak AdamW learning rate.")] = 2e-3,
     seed: Annotated[int, typer.Option(help="Weight-init and batch-order seed.")] = 0,
     world_seed: Annotated[int, typer.Option(help="Seed of the shapes world the samples come from.")] = 0,
+    listing: Annotated[str, typer.Option(help="Listing step style: names or attributes (needs --init-from).")]
+        = "names",
+    init_from: Annotated[str | None, typer.Option(help="Continue from this checkpoint folder, or 'bundled'.")]
+        = None,
 ) -> None:
     """Pretrain the tiny Llava student on the shapes world's base skills (colour, shape, existence)."""
     import torch
+    from pydantic import ValidationError
 
+    from edtune.errors import ConfigError
     from edtune.student.pretrain import PretrainConfig, pretrain
 
     torch.set_num_threads(1)
-    config = PretrainConfig(steps=steps, train_samples=samples, lr=lr, seed=seed, world_seed=world_seed)
+    try:
+        config = PretrainConfig.model_validate({"steps": steps, "train_samples": samples, "lr": lr, "seed": seed,
+                                                "world_seed": world_seed, "listing": listing, "init_from": init_from})
+    except ValidationError as exc:
+        raise ConfigError(f"invalid pretraining settings: {exc}") from exc
     stats = pretrain(out, config, progress=True)
     typer.echo(f"wrote {out}: {stats.steps} steps on {stats.train_samples} samples, "
                f"prepare {stats.prepare_s:.0f} s + train {stats.train_s:.0f} s, "

@@ -13,6 +13,12 @@ if TYPE_CHECKING:
 
 TINY_CHECKPOINT = Path(__file__).with_name("tiny_checkpoint")
 """The shipped, pretrained tiny student (rebuilt by `edtune student pretrain --out <this folder>`)."""
+ATTRIBUTES_CHECKPOINT = Path(__file__).with_name("tiny_checkpoint_attributes")
+"""The shipped student for shapes worlds with `listing = "attributes"`: the tiny student taught to list
+each object's size and cell (rebuilt by `edtune student pretrain --out <this folder> --init-from bundled
+--listing attributes --steps 6000 --lr 1e-3`; its `edtune_pretrain.json` records the run)."""
+CHECKPOINT_FOR_LISTING = {"names": TINY_CHECKPOINT, "attributes": ATTRIBUTES_CHECKPOINT}
+"""A shapes world's listing style -> the shipped student pretrained to write it."""
 
 
 def bundled_student(config: StudentConfig | None = None) -> HFStudent:

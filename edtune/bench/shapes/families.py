@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 from pydantic import ValidationError
 
 from edtune.bench.shapes.families_base import BASE_AND_DISTRACTOR_FAMILIES
 from edtune.bench.shapes.families_target import TARGET_FAMILIES
-from edtune.bench.shapes.questions import Family, Solution
+from edtune.bench.shapes.questions import Family, Listing, Solution
 from edtune.bench.shapes.scene import Scene
 from edtune.errors import DataError
 from edtune.records import Sample
@@ -47,7 +49,8 @@ def scene_of(sample: Sample) -> Scene:
 
 
 def solve_sample(sample: Sample) -> Solution:
-    """Rebuild the gold question, rationale and answer of a shapes sample from its scene and parameters."""
+    """Rebuild the gold question, rationale and answer of a shapes sample from its scene, parameters and
+    listing style (`metadata["listing"]`, "names" when absent)."""
     family_name = sample.metadata.get("skill")
     if family_name not in FAMILIES:
         known = ", ".join(FAMILIES)
@@ -56,8 +59,12 @@ def solve_sample(sample: Sample) -> Solution:
     params = sample.metadata.get("params")
     if not isinstance(params, dict):
         raise DataError(f"sample {sample.id} has no question parameters", field="metadata.params")
+    listing = sample.metadata.get("listing", "names")
+    if listing not in get_args(Listing):
+        raise DataError(f"sample {sample.id}: unknown listing style {listing!r} (known: {get_args(Listing)})",
+                        field="metadata.listing")
     try:
-        return FAMILIES[family_name].solve(scene_of(sample), params)
+        return FAMILIES[family_name].solution(scene_of(sample), params, listing)
     except (KeyError, ValueError) as exc:
         raise DataError(f"sample {sample.id}: parameters {params} do not fit its scene ({exc!r})",
                         field="metadata.params") from exc

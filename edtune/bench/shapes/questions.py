@@ -8,13 +8,18 @@ the answer. `solve` uses nothing but its arguments, so anyone holding `metadata[
 Wording is deliberately fixed and small: one template per family, objects named by one word
 ("red-circle"), every rationale opening with the same listing step. The bundled student tokenises words
 and has about a million parameters; varied phrasing would cost it its base skills.
+
+The listing step comes in two styles (`Listing`): "names" ("I see red-circle, blue-square.") and
+"attributes" ("I see large red-circle top-left, small blue-square middle-right."). A family's `solve`
+always writes the names style; `Family.solution` swaps the opening step for the style a world asks for.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from edtune.bench.shapes.scene import Scene, SceneObject
 from edtune.errors import DataError
@@ -25,6 +30,11 @@ Params = dict[str, str]
 """A family's question parameters, e.g. {"shape": "circle"}; stored as `metadata["params"]`."""
 
 YES_NO = ["yes", "no"]
+
+Listing = Literal["names", "attributes"]
+"""How the opening step lists the objects: by name only, or each with its size and cell."""
+LISTING_SKILL = "object_recognition"
+"""Skill tag of the listing step, the opening step of every family's rationale."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,16 @@ class Family:
     pick: Callable[[random.Random, Scene], Params | None]
     solve: Callable[[Scene, Params], Solution]
 
+    def solution(self, scene: Scene, params: Params, listing: Listing = "names") -> Solution:
+        """`solve`, with the opening listing step written in the `listing` style."""
+        solved = self.solve(scene, params)
+        if listing == "names":
+            return solved
+        opening = solved.steps[0]
+        if opening.skill != LISTING_SKILL:
+            raise ValueError(f"family {self.name!r} does not open with the listing step (got {opening.text!r})")
+        return replace(solved, steps=[listing_step(scene, listing), *solved.steps[1:]])
+
 
 def step(text: str, skill: str) -> RationaleStep:
     """A gold rationale step tagged with the skill it exercises."""
@@ -58,9 +78,12 @@ def name_list(objects: Sequence[SceneObject]) -> str:
     return ", ".join(o.name for o in objects)
 
 
-def listing_step(scene: Scene) -> RationaleStep:
-    """The opening step of every rationale: all objects in reading order."""
-    return step(f"I see {name_list(scene.objects)}.", "object_recognition")
+def listing_step(scene: Scene, listing: Listing = "names") -> RationaleStep:
+    """The opening step of every rationale: all objects in reading order, by name or with attributes."""
+    if listing == "names":
+        return step(f"I see {name_list(scene.objects)}.", LISTING_SKILL)
+    described = ", ".join(f"{o.size} {o.name} {o.position}" for o in scene.objects)
+    return step(f"I see {described}.", LISTING_SKILL)
 
 
 def unique_values(scene: Scene, attribute: str) -> list[str]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pydantic import Field, field_validator, model_validator
 
 from edtune.bench.shapes.families import BASE_FAMILIES, DEFAULT_POOL_MIX, FAMILIES, TASKS
-from edtune.bench.shapes.questions import Family, Params, Solution
+from edtune.bench.shapes.questions import Family, Listing, Params, Solution
 from edtune.bench.shapes.scene import GRID, Scene, sample_scene
 from edtune.bench.shapes.skills import required_skill_phrases
 from edtune.errors import ConfigError
@@ -52,6 +52,11 @@ class ShapesConfig(Record):
     objects per 48-px image and failed with 5. At least 2, since comparisons need two objects."""
     cell_px: int = Field(default=16, ge=8, le=64)
     """Pixels per grid cell (image side = 3 x cell_px). 16 matches a 16-px ViT patch: one cell, one token."""
+    listing: Listing = "names"
+    """Style of every rationale's opening step. "names" is what the bundled student was pretrained to
+    write; "attributes" adds each object's size and cell ("large red-circle top-left") and goes with the
+    `attributes` student, whose listing carries what the size and spatial families read. Only the
+    rationale text changes: scenes, questions and answers are the same for the same seed."""
 
     @field_validator("tasks")
     @classmethod
@@ -132,7 +137,7 @@ def _draw(family: Family, rng: random.Random, config: ShapesConfig, used: set[st
         params = family.pick(rng, scene)
         if params is None:
             continue
-        solution = family.solve(scene, params)
+        solution = family.solution(scene, params, config.listing)
         key = f"{scene.key()}|{solution.question}"
         if key not in used:
             used.add(key)
@@ -142,15 +147,17 @@ def _draw(family: Family, rng: random.Random, config: ShapesConfig, used: set[st
 
 
 def _to_sample(sample_id: str, split: str, family: Family, drawn: tuple[Scene, Params, Solution],
-               skill_rng: random.Random | None) -> Sample:
+               skill_rng: random.Random | None, listing: Listing) -> Sample:
     scene, params, solution = drawn
     skills = list(dict.fromkeys(s.skill for s in solution.steps if s.skill))
+    # Recorded only when not the default, so worlds written before the option existed stay byte-identical.
+    style = {} if listing == "names" else {"listing": listing}
     return Sample(
         id=sample_id, images=[f"images/{split}/{sample_id}.png"], question=solution.question,
         choices=solution.choices, answer=solution.answer, rationale=solution.steps,
         required_skills=required_skill_phrases(skills, skill_rng) if skill_rng is not None else None,
         metadata={"scene": scene.model_dump(), "skill": family.name, "task": family.group, "split": split,
-                  "params": params, "skills": skills},
+                  "params": params, "skills": skills, **style},
     )
 
 
@@ -167,7 +174,8 @@ def generate_samples(mix: Mapping[str, float], n: int, *, split: str, config: Sh
     rng.shuffle(order)
     seen = used if used is not None else set()
     return [
-        _to_sample(f"{split}-{i:06d}", split, FAMILIES[name], _draw(FAMILIES[name], rng, config, seen), skill_rng)
+        _to_sample(f"{split}-{i:06d}", split, FAMILIES[name], _draw(FAMILIES[name], rng, config, seen), skill_rng,
+                   config.listing)
         for i, name in enumerate(order, start=1)
     ]
 
