@@ -40,9 +40,11 @@ def reference_teacher(
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _interrupt)
     with serve(index, settings=settings, host=host, port=port) as server:
-        typer.echo(f"reference teacher for {world} ({index.size} samples, error rate {error_rate}, seed {seed})")
-        typer.echo(f"serving model '{server.model}' at {server.base_url} - Ctrl-C to stop")
         try:
+            # The banner is inside the try: a caller that reads the address may stop us before echo returns
+            # (seen under load: the interrupt then escaped from echo and the summary was never written).
+            typer.echo(f"reference teacher for {world} ({index.size} samples, error rate {error_rate}, seed {seed})")
+            typer.echo(f"serving model '{server.model}' at {server.base_url} - Ctrl-C to stop")
             # Short sleeps, not one endless wait: a signal may be delivered to a server thread, and a main
             # thread blocked on a lock for good would never run its handler.
             while True:
