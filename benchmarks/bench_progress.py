@@ -51,9 +51,9 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from edtune.bench.reference import labelled_settings, reference_teacher
-from edtune.bench.shapes import ShapesConfig, generate_world, read_manifest, write_world
+from edtune.bench.shapes import ShapesConfig
 from edtune.bench.shapes.families import FAMILIES, TASKS
-from edtune.bench.shapes.io import MANIFEST
+from edtune.bench.shapes.io import ensure_world
 from edtune.demo import reusable_run, training_settings
 from edtune.jsonl import atomic_write_text
 from edtune.loop import AdaptResult, resume, run_config
@@ -81,13 +81,10 @@ def write_lines(path: Path, lines: list[str]) -> None:
 
 
 def prepare(config: ShapesConfig, out: Path) -> Path:
-    """Write the world (reusing one already there), `bench_test.jsonl` (every task's test split) and
+    """Write the world (reusing one made with the same config; refusing one made with another),
+    `bench_test.jsonl` (every task's test split) and
     `bench_val.jsonl` (every task's validation split, where the teacher methods mine errors)."""
-    if not (out / MANIFEST).is_file():
-        write_world(generate_world(config), out)
-    elif (found := read_manifest(out).config) != config:
-        raise SystemExit(f"{out} holds a world made with other settings ({found.model_dump()}); "
-                         f"use another --out for {config.model_dump()}")
+    ensure_world(config, out)
     for split in ("test", "val"):
         lines = [line for task in config.tasks for line in (out / f"{task}_{split}.jsonl").read_text().splitlines()]
         write_lines(out / f"bench_{split}.jsonl", lines)

@@ -32,8 +32,8 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from edtune.bench.shapes import TASKS, ShapesConfig, generate_world, write_world
-from edtune.bench.shapes.io import MANIFEST, read_manifest
+from edtune.bench.shapes import TASKS, ShapesConfig
+from edtune.bench.shapes.io import ensure_world
 from edtune.errors import ConfigError
 from edtune.loop.api import OBJECT_PREFIX, adapt
 from edtune.loop.config import BUNDLED, DataFile, DataSettings, MethodName, RunConfig, StudentSettings, TrainingSettings
@@ -122,13 +122,7 @@ def world_config(config: DemoConfig, seed: int) -> ShapesConfig:
 
 def prepare_world(config: DemoConfig, seed: int, out: Path) -> Path:
     """Write the world of `seed` under `out`, or reuse one already written there with the same config."""
-    wanted = world_config(config, seed)
-    if (out / MANIFEST).is_file():
-        if read_manifest(out).config == wanted:
-            return out
-        raise ConfigError(f"{out} holds a different shapes world; choose another --out folder")
-    write_world(generate_world(wanted), out)
-    return out
+    return ensure_world(world_config(config, seed), out)
 
 
 def _student_path(config: DemoConfig, student: Student | None) -> str:

@@ -25,9 +25,9 @@ from pydantic import Field, ValidationError
 from edtune.bench.shapes.families import FAMILIES, TASKS
 from edtune.bench.shapes.render import png_bytes, render_sample
 from edtune.bench.shapes.skills import SKILLS, SkillInfo
-from edtune.bench.shapes.world import ShapesConfig, ShapesWorld
+from edtune.bench.shapes.world import ShapesConfig, ShapesWorld, generate_world
 from edtune.data.loaders import load_samples
-from edtune.errors import DataError, UserError
+from edtune.errors import ConfigError, DataError, UserError
 from edtune.records import Record, Sample
 
 MANIFEST = "world.json"
@@ -126,6 +126,18 @@ def write_world(world: ShapesWorld, out_dir: str | Path, *, overwrite: bool = Fa
     path = root / MANIFEST
     path.write_text(manifest.model_dump_json(indent=2) + "\n")
     return path
+
+
+def ensure_world(config: ShapesConfig, out_dir: str | Path) -> Path:
+    """`out_dir` holding the world of `config`: written there, or reused when a world made with the same
+    config is already there; ConfigError when the folder holds a world made with other settings."""
+    root = Path(out_dir)
+    if (root / MANIFEST).is_file():
+        if read_manifest(root).config == config:
+            return root
+        raise ConfigError(f"{root} holds a different shapes world; choose another --out folder")
+    write_world(generate_world(config), root)
+    return root
 
 
 def read_manifest(out_dir: str | Path) -> WorldManifest:
