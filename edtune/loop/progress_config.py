@@ -16,6 +16,7 @@ from typing import Literal
 from edtune.progress.baselines import Order
 from edtune.progress.config import ProgressConfig
 from edtune.progress.kmeans import Backend
+from edtune.student.base import Device, DType
 
 
 class ProgressSettings(ProgressConfig):
@@ -28,6 +29,11 @@ class ProgressSettings(ProgressConfig):
     """Image encoder (name or local folder) for `encoder = "hf"`; its pooled output is used."""
     text_model: str = "sentence-transformers/all-MiniLM-L6-v2"
     """Text encoder (name or local folder) for `encoder = "hf"`; mean-pooled over tokens."""
+    encoder_device: Device = "cpu"
+    """Where the `hf` encoders run. cpu suits the tests' tiny configs; a real pool needs cuda (DINOv2-large
+    over hundreds of thousands of images is days of CPU time)."""
+    encoder_dtype: DType = "float32"
+    """Weights dtype of the `hf` encoders (bfloat16 on GPUs); embeddings are pooled and stored in float32."""
     thumbnail_side: int = 8
     """Side of the RGB thumbnail of the cheap image encoder (8: 192 values, enough for 48-px shapes)."""
     text_buckets: int = 512

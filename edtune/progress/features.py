@@ -160,17 +160,21 @@ class HashedWordsEncoder:
 class HFImageEncoder:
     """A transformers vision model's pooled output (DINOv2: the layer-normed CLS token)."""
 
-    def __init__(self, model: Any, processor: Any, *, batch_size: int = 32) -> None:
-        self.model = model.eval()
+    def __init__(self, model: Any, processor: Any, *, batch_size: int = 32, device: str = "cpu") -> None:
+        self.model = model.to(device).eval()
         self.processor = processor
         self.batch_size = batch_size
+        self.device = device
 
     @classmethod
-    def from_pretrained(cls, name: str = "facebook/dinov2-large", **kwargs: Any) -> HFImageEncoder:
-        """Load model and image processor by name or path (the paper: DINOv2-large, 1024-d)."""
+    def from_pretrained(cls, name: str = "facebook/dinov2-large", *, dtype: str = "float32",
+                        **kwargs: Any) -> HFImageEncoder:
+        """Load model (weights in `dtype`) and image processor by name or path (the paper: DINOv2-large,
+        1024-d); `kwargs` go to the constructor (batch_size, device)."""
         from transformers import AutoImageProcessor, AutoModel
 
-        return cls(AutoModel.from_pretrained(name), AutoImageProcessor.from_pretrained(name), **kwargs)
+        model = AutoModel.from_pretrained(name, dtype=_torch_dtype(dtype))
+        return cls(model, AutoImageProcessor.from_pretrained(name), **kwargs)
 
     @property
     def dim(self) -> int:
@@ -185,7 +189,8 @@ class HFImageEncoder:
         with torch.inference_mode():
             for start in range(0, len(items), self.batch_size):
                 inputs = self.processor(images=list(items[start:start + self.batch_size]), return_tensors="pt")
-                rows.append(self.model(pixel_values=inputs["pixel_values"]).pooler_output.float())
+                pixels = inputs["pixel_values"].to(self.device, dtype=self.model.dtype)
+                rows.append(self.model(pixel_values=pixels).pooler_output.float().cpu())
         return _stack(rows, self.dim)
 
 
@@ -193,18 +198,23 @@ class HFTextEncoder:
     """A transformers text encoder, mean-pooled over real tokens and L2-normalised (as MiniLM sentence
     embeddings are)."""
 
-    def __init__(self, model: Any, tokenizer: Any, *, max_length: int = 256, batch_size: int = 64) -> None:
-        self.model = model.eval()
+    def __init__(self, model: Any, tokenizer: Any, *, max_length: int = 256, batch_size: int = 64,
+                 device: str = "cpu") -> None:
+        self.model = model.to(device).eval()
         self.tokenizer = tokenizer
         self.max_length = max_length
         self.batch_size = batch_size
+        self.device = device
 
     @classmethod
-    def from_pretrained(cls, name: str = "sentence-transformers/all-MiniLM-L6-v2", **kwargs: Any) -> HFTextEncoder:
-        """Load model and tokenizer by name or path (the paper: all-MiniLM-L6-v2, 384-d)."""
+    def from_pretrained(cls, name: str = "sentence-transformers/all-MiniLM-L6-v2", *, dtype: str = "float32",
+                        **kwargs: Any) -> HFTextEncoder:
+        """Load model (weights in `dtype`) and tokenizer by name or path (the paper: all-MiniLM-L6-v2,
+        384-d); `kwargs` go to the constructor (max_length, batch_size, device)."""
         from transformers import AutoModel, AutoTokenizer
 
-        return cls(AutoModel.from_pretrained(name), AutoTokenizer.from_pretrained(name), **kwargs)
+        model = AutoModel.from_pretrained(name, dtype=_torch_dtype(dtype))
+        return cls(model, AutoTokenizer.from_pretrained(name), **kwargs)
 
     @property
     def dim(self) -> int:
@@ -220,11 +230,23 @@ class HFTextEncoder:
             for start in range(0, len(items), self.batch_size):
                 batch = self.tokenizer(list(items[start:start + self.batch_size]), padding=True, truncation=True,
                                        max_length=self.max_length, return_tensors="pt")
-                hidden = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
-                mask = batch["attention_mask"].unsqueeze(-1).float()
-                mean = (hidden.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-                rows.append(torch.nn.functional.normalize(mean.float(), dim=-1))
+                ids, attention = batch["input_ids"].to(self.device), batch["attention_mask"].to(self.device)
+                hidden = self.model(input_ids=ids, attention_mask=attention).last_hidden_state.float()
+                mask = attention.unsqueeze(-1).float()
+                # Pooled in float32 whatever the weights' dtype: a long sum in bfloat16 loses the small parts.
+                mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+                rows.append(torch.nn.functional.normalize(mean, dim=-1).cpu())
         return _stack(rows, self.dim)
+
+
+def _torch_dtype(name: str) -> torch.dtype:
+    """The torch dtype called `name` (float32, bfloat16, float16); ValueError for any other name."""
+    import torch
+
+    dtype = getattr(torch, name, None)
+    if name not in ("float32", "bfloat16", "float16") or not isinstance(dtype, torch.dtype):
+        raise ValueError(f"unknown dtype {name!r}: expected float32, bfloat16 or float16")
+    return dtype
 
 
 def _stack(rows: list[torch.Tensor], dim: int) -> np.ndarray:

@@ -55,3 +55,17 @@ def test_an_encoder_that_cannot_be_loaded_names_the_setting(world: Path, tmp_pat
     with pytest.raises(ConfigError, match=r"progress\.image_model = '.*encoder' is neither"):
         adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=None, judge=ExactJudge(),
               budget=24, run_dir=tmp_path / "run", config=config, progress=False)
+
+
+def test_an_encoder_device_this_machine_lacks_is_refused_before_loading(world: Path, tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    data = {"val": {"path": str(world / "counting_val.jsonl")}, "pool": {"path": str(world / "pool.jsonl")}}
+    # The models named do not exist: a refusal that mentions them would mean loading was tried first.
+    progress = {"encoder": "hf", "image_model": str(tmp_path / "none"), "text_model": str(tmp_path / "none"),
+                "encoder_device": "cuda", "encoder_dtype": "bfloat16", "k_tracking": 4, "k_warmup": 8}
+    config = validate_config({"method": "progress", "data": data, "progress": progress}, "test")
+    with pytest.raises(ConfigError, match=r"progress\.encoder_device = 'cuda', but torch finds no cuda device"):
+        adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=None, judge=ExactJudge(),
+              budget=24, run_dir=tmp_path / "run", config=config, progress=False)

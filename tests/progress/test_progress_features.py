@@ -71,6 +71,24 @@ def test_batching_and_padding_do_not_change_embeddings(tiny_encoders: tuple, ima
     assert np.linalg.norm(alone[0]) == pytest.approx(1.0, abs=1e-5)
 
 
+def test_half_precision_weights_give_float32_embeddings_close_to_full_precision(
+        tmp_path_factory: pytest.TempPathFactory, save_tiny_encoders: SaveEncoders, image_root: Path) -> None:
+    pytest.importorskip("torch")
+    image_dir, text_dir = save_tiny_encoders(tmp_path_factory.mktemp("encoders"), [" ".join(WORDS)])
+    rows = {}
+    for dtype in ("float32", "bfloat16"):
+        image_enc = HFImageEncoder.from_pretrained(str(image_dir), dtype=dtype, batch_size=2, device="cpu")
+        text_enc = HFTextEncoder.from_pretrained(str(text_dir), dtype=dtype, batch_size=2, device="cpu")
+        assert str(image_enc.model.dtype) == str(text_enc.model.dtype) == f"torch.{dtype}"
+        rows[dtype] = build_features(items(), image_root, image_enc, text_enc)
+    assert rows["bfloat16"].dtype == np.float32
+    assert not np.array_equal(rows["float32"], rows["bfloat16"]), "the weights were not cast"
+    cosines = (rows["float32"] * rows["bfloat16"]).sum(axis=1)
+    assert cosines.min() > 0.99
+    with pytest.raises(ValueError, match="unknown dtype 'int8'"):
+        HFTextEncoder.from_pretrained(str(text_dir), dtype="int8")
+
+
 def test_several_images_are_averaged(tiny_encoders: tuple, image_root: Path) -> None:
     image_enc, _ = tiny_encoders
     with Image.open(image_root / "red.png") as red, Image.open(image_root / "blue.png") as blue:

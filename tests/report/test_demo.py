@@ -131,3 +131,14 @@ def test_worker_processes_give_the_same_runs_as_one_process(tmp_path: Path) -> N
         written = [(tmp_path / run / "seed0" / method / "iterations" / "001" / name).read_text()
                    for run in ("two", "one")]
         assert written[0] == written[1]
+
+
+def test_real_model_progress_config_validates() -> None:
+    config = load_config(EXAMPLES / "qwen2vl_progress.toml")
+    assert config.method == "progress" and config.judge == "vllm-local" and config.teacher is None
+    assert (config.progress.encoder, config.progress.encoder_device, config.progress.encoder_dtype) == (
+        "hf", "cuda", "bfloat16")
+    assert (config.progress.k_tracking, config.progress.k_warmup) == (150, 750)
+    assert (config.training.schedule, config.training.adapter, config.training.data) == ("run", "continue", "new")
+    assert config.data.pool.format == "llava" and config.data.pool.root == EXAMPLES / "data" / "images"
+    assert config.student.generation.device == "cuda" and config.training.lora.epochs == 1
