@@ -30,8 +30,8 @@ class ProgressSettings(ProgressConfig):
     text_model: str = "sentence-transformers/all-MiniLM-L6-v2"
     """Text encoder (name or local folder) for `encoder = "hf"`; mean-pooled over tokens."""
     encoder_device: Device = "cpu"
-    """Where the `hf` encoders run. cpu suits the tests' tiny configs; a real pool needs cuda (DINOv2-large
-    over hundreds of thousands of images is days of CPU time)."""
+    """Where the `hf` encoders run. cpu suits the tests' tiny configs; a real pool wants cuda (DINOv2-large
+    costs about 80 GFLOPs per 224-px image, times every image of the pool)."""
     encoder_dtype: DType = "float32"
     """Weights dtype of the `hf` encoders (bfloat16 on GPUs); embeddings are pooled and stored in float32."""
     thumbnail_side: int = 8
