@@ -34,11 +34,13 @@ method: every run uses the loop's default training settings but for the demo's s
 (`--min-steps`, the same for every method) and a full-pool reference trained to convergence
 (`--full-epochs`, without replay, as `edtune demo`'s). The floor leaves a 20% subset at 1,620 steps against
 the full pool's 7,500; `--min-steps 7500` trains every call as long as the full reference (each run line
-prints its optimiser steps). Prints one line per run, the table, a per-family
-table (test accuracy and samples picked), and the machine's load average before and after (the machine is
-shared; wall times depend on it). A run folder holding a finished run of the same config is reused (for the
-teacher methods: of the same config but for the teacher's address, whose port is picked afresh; the served
-model name records the teacher's error rate and seed), one holding another config is refused.
+prints its optimiser steps); `--final-min-steps 7500` does so for each run's final call only, so that a
+PROGRESS run's intermediate students, which only measure improvement, keep the floor. Prints one line per
+run, the table, a per-family table (test accuracy and samples picked), and the machine's load average
+before and after (the machine is shared; wall times depend on it). A run folder holding a finished run of
+the same config is reused (for the teacher methods: of the same config but for the teacher's address, whose
+port is picked afresh; the served model name records the teacher's error rate and seed), one holding
+another config is refused.
 
     .venv/bin/python benchmarks/bench_progress.py --out /tmp/progress-bench --seeds 0 1 2   # ~40 min per seed on 1 core
 """
@@ -124,7 +126,8 @@ def oracle_pool(world: Path, tasks: list[str]) -> Path:
 
 def config_for(method: str, seed: int, world: Path, budget: int, progress: ProgressSettings,
                val_task: str, min_steps: int, full_epochs: int, pool: Path | None = None,
-               teacher: str | None = None, rounds: int = 3, student: str = BUNDLED) -> RunConfig:
+               teacher: str | None = None, rounds: int = 3, student: str = BUNDLED,
+               final_min_steps: int | None = None) -> RunConfig:
     """The run config of one bench run; `oracle` is a random run over the `pool` file given. The teacher
     methods take the `teacher` spec and validate on every task (`bench_val.jsonl`); the other methods keep
     the first task's split, which they never select by, so earlier bench folders stay reusable."""
@@ -140,7 +143,9 @@ def config_for(method: str, seed: int, world: Path, budget: int, progress: Progr
                         pool=DataFile(path=pool or world / "pool.jsonl"),
                         test=DataFile(path=world / "bench_test.jsonl"), replay=DataFile(path=world / "base.jsonl"))
     training = training_settings(loop_method, min_steps, full_epochs)
-    training = TrainingSettings.model_validate({**training.model_dump(), **TRAINING_VARIANTS.get(method, {})})
+    training = TrainingSettings.model_validate({**training.model_dump(), **TRAINING_VARIANTS.get(method, {}),
+                                                **({} if final_min_steps is None else
+                                                   {"final_min_steps": final_min_steps})})
     return RunConfig(method=loop_method, seed=seed, budget=budget, iterations=iterations, data=data,
                      progress=progress, training=training, retrieval=retrieval, teacher=teacher,
                      student=StudentSettings(path=student))
@@ -238,6 +243,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--min-steps", type=int, default=1500,
                         help="LoRA step floor per training call (0: plain 10 epochs); 600 in `edtune demo`")
+    parser.add_argument("--final-min-steps", type=int, default=None,
+                        help="step floor of each run's final training call only (training.final_min_steps); "
+                             "not for the one-curve variants (*_run), whose curve follows --min-steps")
     parser.add_argument("--full-epochs", type=int, default=12,
                         help="epochs of the full-pool reference, trained without replay as in `edtune demo`")
     parser.add_argument("--teacher-error-rate", type=float, default=0.0,
@@ -248,6 +256,9 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", choices=BENCH_METHODS, default=["random", "progress", "full", "oracle"],
                         help="runs per seed (module docstring); the table's ratios need full")
     args = parser.parse_args()
+    if args.final_min_steps is not None and set(args.methods) & set(TRAINING_VARIANTS):
+        parser.error("--final-min-steps does not apply to the one-curve variants: " +
+                     ", ".join(sorted(set(args.methods) & set(TRAINING_VARIANTS))))
     budget = round(args.share * args.pool_size)
     # The names student keeps the "bundled" spelling, so run folders of earlier sessions stay reusable.
     student = BUNDLED if args.listing == "names" else str(CHECKPOINT_FOR_LISTING[args.listing])
@@ -271,7 +282,8 @@ def main() -> None:
                     server = stack.enter_context(reference_teacher(world, settings=labelled))
                     teacher = f"openai-compatible/{server.model}@{server.base_url}"
                 result = run_bench(config_for(method, seed, world, budget, settings, args.tasks[0], args.min_steps,
-                                              args.full_epochs, pool, teacher, args.rounds, student),
+                                              args.full_epochs, pool, teacher, args.rounds, student,
+                                              args.final_min_steps),
                                    args.out / f"seed{seed}" / method)
             accuracy = result.test_accuracy or 0.0
             results.setdefault(method, []).append(accuracy)

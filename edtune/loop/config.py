@@ -127,6 +127,11 @@ class TrainingSettings(Record):
     take by the `lora` epoch rule, and each call takes the stretch proportional to the samples it adds
     (the final call ends the curve). Needs adapter = "continue" and data = "new"; AdamW's moments still
     start afresh in each call, since edtune keeps no optimiser state between iterations."""
+    final_min_steps: int | None = Field(default=None, ge=1)
+    """Step floor of the run's final training call only (per_call schedule), above `lora.min_steps`. A
+    PROGRESS run's intermediate students only measure improvement, while its final one is compared with
+    references trained longer; this trains the final call as long as a reference without training every
+    round that long. None: the final call takes `lora` like the others."""
     replay_ratio: float = Field(default=0.5, ge=0)
     """Replay samples per selected training sample (from `data.replay`). Without replay, LoRA destroyed
     the tiny student's colour/shape skills; 0.5 (250 per 500) kept them intact."""
@@ -138,6 +143,9 @@ class TrainingSettings(Record):
             # the curve, is not one run walking one curve.
             raise ValueError(f'training.schedule = "run" needs adapter = "continue" and data = "new", '
                              f'not adapter = "{self.adapter}", data = "{self.data}"')
+        if self.schedule == "run" and self.final_min_steps is not None:
+            # The run's curve already fixes where the final call ends; a floor would run past it.
+            raise ValueError('training.final_min_steps applies to schedule = "per_call" only')
         return self
 
 

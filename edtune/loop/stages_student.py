@@ -125,12 +125,15 @@ def replay_samples(ctx: RunContext, iteration: int, n_train: int) -> list[Sample
 
 
 def call_lora(ctx: RunContext, iteration: int, n_train: int) -> LoraTrainConfig:
-    """The LoRA settings of iteration `iteration`'s call on `n_train` samples: the configured ones, or under
+    """The LoRA settings of iteration `iteration`'s call on `n_train` samples: the configured ones (the final
+    call's step floor raised to `training.final_min_steps` when set), or under
     `training.schedule = "run"` its stretch of the run's curve. The curve is as long as one call on the
     whole budget; a call starts where the samples trained before it put it and ends where its own put it,
     the final call at the curve's end (so a run that spends its budget takes exactly that many steps)."""
-    lora = ctx.config.training.lora
+    lora, floor = ctx.config.training.lora, ctx.config.training.final_min_steps
     if ctx.config.training.schedule == "per_call":
+        if floor is not None and is_final(ctx, iteration):
+            return lora.model_copy(update={"min_steps": max(lora.min_steps, floor)})
         return lora
     total = call_steps(lora.model_copy(update={"steps": None}), ctx.budget + replay_count(ctx, ctx.budget))
     before = sum(len(training_ids(ctx, i)) for i in range(1, iteration))

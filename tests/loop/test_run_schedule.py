@@ -54,3 +54,20 @@ def test_a_run_curve_needs_a_continued_adapter_on_new_data(training: dict[str, s
     data = {"val": {"path": "v.jsonl"}, "pool": {"path": "p.jsonl"}}
     with pytest.raises(ConfigError, match='schedule = "run" needs adapter = "continue" and data = "new"'):
         validate_config({"method": "random", "data": data, "training": training}, "test.toml")
+
+
+def test_a_final_step_floor_raises_only_the_last_call(world: Path, tmp_path: Path) -> None:
+    student = run(world, tmp_path / "run", {"final_min_steps": 50, "lora": {"min_steps": 4}})
+    assert [c.min_steps for c in student.configs] == [4, 4, 4, 50]
+    records = [TrainRecord.model_validate_json((RunDir(tmp_path / "run").adapter(i) / "train.json").read_text())
+               for i in (1, 2, 3, 4)]
+    assert records[-1].lora.min_steps == 50, "the adapter records the floor it was trained with"
+    lower = run(world, tmp_path / "lower", {"final_min_steps": 2, "lora": {"min_steps": 4}})
+    assert [c.min_steps for c in lower.configs] == [4, 4, 4, 4], "the floor never lowers lora.min_steps"
+
+
+def test_a_final_step_floor_is_refused_on_a_run_curve() -> None:
+    data = {"val": {"path": "v.jsonl"}, "pool": {"path": "p.jsonl"}}
+    training = {"schedule": "run", "adapter": "continue", "data": "new", "final_min_steps": 100}
+    with pytest.raises(ConfigError, match='final_min_steps applies to schedule = "per_call" only'):
+        validate_config({"method": "progress", "data": data, "training": training}, "test.toml")
