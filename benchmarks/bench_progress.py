@@ -144,8 +144,7 @@ def config_for(method: str, seed: int, world: Path, budget: int, progress: Progr
                         test=DataFile(path=world / "bench_test.jsonl"), replay=DataFile(path=world / "base.jsonl"))
     training = training_settings(loop_method, min_steps, full_epochs)
     training = TrainingSettings.model_validate({**training.model_dump(), **TRAINING_VARIANTS.get(method, {}),
-                                                **({} if final_min_steps is None else
-                                                   {"final_min_steps": final_min_steps})})
+                                                "final_min_steps": final_min_steps})
     return RunConfig(method=loop_method, seed=seed, budget=budget, iterations=iterations, data=data,
                      progress=progress, training=training, retrieval=retrieval, teacher=teacher,
                      student=StudentSettings(path=student))

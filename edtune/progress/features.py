@@ -20,13 +20,14 @@ import itertools
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, get_args
 
 import numpy as np
 from PIL import Image
 
 from edtune.errors import DataError
 from edtune.progress.oracle import PoolItem
+from edtune.student.base import DType
 
 if TYPE_CHECKING:
     import torch
@@ -240,12 +241,12 @@ class HFTextEncoder:
 
 
 def _torch_dtype(name: str) -> torch.dtype:
-    """The torch dtype called `name` (float32, bfloat16, float16); ValueError for any other name."""
+    """The torch dtype called `name`, one of the students' `DType` names; ValueError for any other name."""
     import torch
 
-    dtype = getattr(torch, name, None)
-    if name not in ("float32", "bfloat16", "float16") or not isinstance(dtype, torch.dtype):
-        raise ValueError(f"unknown dtype {name!r}: expected float32, bfloat16 or float16")
+    if name not in get_args(DType):
+        raise ValueError(f"unknown dtype {name!r}: expected one of {', '.join(get_args(DType))}")
+    dtype: torch.dtype = getattr(torch, name)
     return dtype
 
 
