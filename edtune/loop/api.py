@@ -24,6 +24,7 @@ from edtune.loop.metrics import RunMetrics
 from edtune.loop.rundir import RunDir
 from edtune.records import Record
 from edtune.student.base import Student
+from edtune.student.devices import require_device
 
 DataLike = str | Path | DataFile
 """A data file path (image root: its folder), or a DataFile with an explicit image root and format."""
@@ -110,12 +111,21 @@ def _run(config: RunConfig, run: RunDir, *, progress: bool, student: Student | N
     if student is None and config.student.path.startswith(OBJECT_PREFIX):
         raise ConfigError(f"the run in {run.root} was started with a {config.student.path[len(OBJECT_PREFIX):]} "
                           "object as student; resume it from Python: edtune.loop.resume(run_dir, student=...)")
+    _check_devices(config, student_given=student is not None)
     ctx = RunContext(config, run, progress=progress, student_obj=student, teacher_obj=teacher, judge_obj=judge)
     try:
         metrics = run_loop(ctx)
     finally:
         ctx.close()
     return _result(run, metrics)
+
+
+def _check_devices(config: RunConfig, *, student_given: bool) -> None:
+    """Refuse a device this machine lacks now, not after hours of pool features or a long model load."""
+    if not student_given:
+        require_device(config.student.generation.device, "student.generation.device")
+    if config.method == "progress" and config.progress.encoder == "hf":
+        require_device(config.progress.encoder_device, "progress.encoder_device")
 
 
 def _result(run: RunDir, metrics: RunMetrics) -> AdaptResult:

@@ -41,6 +41,7 @@ from edtune.progress.features import (
 )
 from edtune.progress.kmeans import KMeansResult, spherical_kmeans
 from edtune.progress.oracle import PoolItem
+from edtune.student.devices import require_device
 
 FOLDER = "progress"
 EncoderT = TypeVar("EncoderT")
@@ -112,7 +113,7 @@ def load_clusters(ctx: RunContext) -> PoolClusters:
 def _features(items: list[PoolItem], image_root: Path, settings: ProgressSettings, *, progress: bool) -> np.ndarray:
     encoders: tuple[Encoder[Image.Image], Encoder[str]]
     if settings.encoder == "hf":
-        _check_device(settings.encoder_device)
+        require_device(settings.encoder_device, "progress.encoder_device")
         where = {"device": settings.encoder_device, "dtype": settings.encoder_dtype}
         encoders = (_load("image_model", settings.image_model, partial(HFImageEncoder.from_pretrained, **where)),
                     _load("text_model", settings.text_model, partial(HFTextEncoder.from_pretrained, **where)))
@@ -120,15 +121,6 @@ def _features(items: list[PoolItem], image_root: Path, settings: ProgressSetting
         encoders = (ThumbnailEncoder(side=settings.thumbnail_side), HashedWordsEncoder(dim=settings.text_buckets))
     with progress_bar("PROGRESS: embedding the pool", len(items), enabled=progress) as advance:
         return build_features(items, image_root, *encoders, on_batch=advance)
-
-
-def _check_device(device: str) -> None:
-    """ConfigError before any model is loaded when `device` is not there on this machine."""
-    import torch
-
-    present = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
-    if not present.get(device, False):
-        raise ConfigError(f"progress.encoder_device = {device!r}, but torch finds no {device} device here")
 
 
 def _load(setting: str, name: str, load: Callable[[str], EncoderT]) -> EncoderT:

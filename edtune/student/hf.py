@@ -19,6 +19,7 @@ from edtune.errors import ConfigError, UserError
 from edtune.rationale import to_student_output
 from edtune.records import Sample, StudentOutput
 from edtune.student.base import LoraTrainConfig, StudentConfig, TrainStats
+from edtune.student.devices import require_device
 from edtune.student.lora import adapter_target_names, attach_lora, trainable_parameters
 from edtune.student.prompting import model_inputs, training_example
 from edtune.student.training import Schedule, StepCallback, call_steps, fit
@@ -51,6 +52,7 @@ class HFStudent:
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
         config = config or StudentConfig()
+        require_device(config.device, "StudentConfig.device")
         if not Path(path).is_dir():
             raise UserError(f"student checkpoint directory not found: {path}")
         processor = AutoProcessor.from_pretrained(path, local_files_only=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from edtune.errors import ConfigError
 from edtune.loop import RunConfig, adapt
 from edtune.loop.rundir import RunDir
 from loop.fakes import scripted_teacher
@@ -99,3 +100,16 @@ def test_a_save_cut_short_leaves_no_adapter_and_retrains_identically(world: Path
         assert (RunDir(cut).adapter(i) / "adapter_model.safetensors").read_bytes() == \
             (RunDir(straight).adapter(i) / "adapter_model.safetensors").read_bytes()
     assert outputs(cut) == outputs(straight)
+
+
+def test_a_student_device_this_machine_lacks_is_refused_before_anything_runs(world: Path, tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    cfg = config(world).model_copy(deep=True)
+    cfg.student.generation.device = "cuda"
+    # No checkpoint is there: a refusal about the folder would mean loading was tried first.
+    with pytest.raises(ConfigError, match=r"student\.generation\.device = 'cuda', but torch finds no cuda device"):
+        adapt(tmp_path / "no-checkpoint", world / "counting_val.jsonl", world / "pool.jsonl",
+              teacher=scripted_teacher(), run_dir=tmp_path / "run", config=cfg, progress=False)
+    assert not (tmp_path / "run" / "iterations").exists()

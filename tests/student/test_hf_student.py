@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from edtune.errors import DataError, UserError
+from edtune.errors import ConfigError, DataError, UserError
 from edtune.records import Sample
 from edtune.student import LoraTrainConfig, Student
 from edtune.student.hf import HFStudent
@@ -104,3 +104,18 @@ def test_exact_steps_override_the_epoch_rule(checkpoint: Path, samples: list[Sam
         samples, image_root, config.model_copy(update={"steps": per_epoch + 1, "schedule_start": 4,
                                                        "schedule_total": per_epoch + 9}), seed=0)
     assert (stats.steps, stats.epochs, len(stats.epoch_losses)) == (per_epoch + 1, 2, 2)
+
+
+def test_a_device_this_machine_lacks_is_refused_before_loading(tmp_path: Path) -> None:
+    import torch
+
+    from edtune.student import StudentConfig
+    from edtune.student.devices import require_device
+
+    require_device("cpu", "StudentConfig.device")
+    with pytest.raises(ConfigError, match=r"here\.device = 'tpu', but torch finds no tpu device"):
+        require_device("tpu", "here.device")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ConfigError, match=r"StudentConfig\.device = 'cuda'"):
+        HFStudent.from_pretrained(tmp_path / "no-checkpoint", StudentConfig(device="cuda"))
