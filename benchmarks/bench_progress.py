@@ -230,7 +230,7 @@ def print_table(results: dict[str, list[float]], by_task: dict[str, list[dict[st
               f"per task {tasks}")
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -258,6 +258,27 @@ def main() -> None:
     if args.final_min_steps is not None and set(args.methods) & set(TRAINING_VARIANTS):
         parser.error("--final-min-steps does not apply to the one-curve variants: " +
                      ", ".join(sorted(set(args.methods) & set(TRAINING_VARIANTS))))
+    return args
+
+
+def run_method(args: argparse.Namespace, method: str, seed: int, world: Path, settings: ProgressSettings,
+               student: str) -> AdaptResult:
+    """One bench run in `out/seedN/method`, with the reference teacher served while it runs when it needs one."""
+    budget = round(args.share * args.pool_size)
+    pool = oracle_pool(world, args.tasks) if method == "oracle" else None
+    with ExitStack() as stack:
+        teacher = None
+        if method in TEACHER_METHODS:
+            labelled = labelled_settings(args.teacher_error_rate, seed)
+            server = stack.enter_context(reference_teacher(world, settings=labelled))
+            teacher = f"openai-compatible/{server.model}@{server.base_url}"
+        return run_bench(config_for(method, seed, world, budget, settings, args.tasks[0], args.min_steps,
+                                    args.full_epochs, pool, teacher, args.rounds, student, args.final_min_steps),
+                         args.out / f"seed{seed}" / method)
+
+
+def main() -> None:
+    args = parse_args()
     budget = round(args.share * args.pool_size)
     # The names student keeps the "bundled" spelling, so run folders of earlier sessions stay reusable.
     student = BUNDLED if args.listing == "names" else str(CHECKPOINT_FOR_LISTING[args.listing])
@@ -273,17 +294,7 @@ def main() -> None:
                         args.out / f"seed{seed}" / "world")
         for method in args.methods:
             started = time.perf_counter()
-            pool = oracle_pool(world, args.tasks) if method == "oracle" else None
-            with ExitStack() as stack:
-                teacher = None
-                if method in TEACHER_METHODS:
-                    labelled = labelled_settings(args.teacher_error_rate, seed)
-                    server = stack.enter_context(reference_teacher(world, settings=labelled))
-                    teacher = f"openai-compatible/{server.model}@{server.base_url}"
-                result = run_bench(config_for(method, seed, world, budget, settings, args.tasks[0], args.min_steps,
-                                              args.full_epochs, pool, teacher, args.rounds, student,
-                                              args.final_min_steps),
-                                   args.out / f"seed{seed}" / method)
+            result = run_method(args, method, seed, world, settings, student)
             accuracy = result.test_accuracy or 0.0
             results.setdefault(method, []).append(accuracy)
             by_task.setdefault(method, []).append(task_accuracies(result.metrics.iterations[-1], args.tasks))
