@@ -60,10 +60,12 @@ def eval_command(
     from edtune.data.loaders import default_image_root, load_samples
     from edtune.student import StudentConfig
     from edtune.student.bundled import TINY_CHECKPOINT
+    from edtune.student.devices import require_device
     from edtune.student.evaluate import accuracy_by, exact_matches
     from edtune.student.hf import HFStudent
 
     hf_logging.disable_progress_bar()  # a bar for loading a few MB only clutters the score table
+    require_device(device, "--device")
     samples = load_samples(data, image_root=image_root)[:limit]
     root = image_root or default_image_root(data)
     student = HFStudent.from_pretrained(model or TINY_CHECKPOINT, StudentConfig.model_validate({"device": device}))

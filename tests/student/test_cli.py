@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from edtune.cli import student as student_cli
 from edtune.data.loaders import write_samples
-from edtune.errors import UserError
+from edtune.errors import ConfigError, UserError
 from edtune.records import Sample
 
 
@@ -39,3 +39,11 @@ def test_eval_refuses_a_missing_checkpoint(tmp_path: Path, samples: list[Sample]
     write_samples(samples[:1], data)
     result = CliRunner().invoke(_app(), ["student", "eval", "--model", str(tmp_path / "nope"), "--data", str(data)])
     assert isinstance(result.exception, UserError) and "not found" in str(result.exception)
+
+
+def test_eval_refuses_a_device_this_machine_lacks_naming_the_option(tmp_path: Path) -> None:
+    # Neither the data nor the checkpoint exists: the device is checked before either is read.
+    result = CliRunner().invoke(_app(), ["student", "eval", "--model", str(tmp_path / "nope"),
+                                         "--data", str(tmp_path / "none.jsonl"), "--device", "tpu"])
+    assert isinstance(result.exception, ConfigError)
+    assert "--device = 'tpu', but torch finds no tpu device" in str(result.exception)
