@@ -41,7 +41,6 @@ from edtune.progress.features import (
 )
 from edtune.progress.kmeans import KMeansResult, spherical_kmeans
 from edtune.progress.oracle import PoolItem
-from edtune.student.devices import require_device
 
 FOLDER = "progress"
 EncoderT = TypeVar("EncoderT")
@@ -113,7 +112,6 @@ def load_clusters(ctx: RunContext) -> PoolClusters:
 def _features(items: list[PoolItem], image_root: Path, settings: ProgressSettings, *, progress: bool) -> np.ndarray:
     encoders: tuple[Encoder[Image.Image], Encoder[str]]
     if settings.encoder == "hf":
-        require_device(settings.encoder_device, "progress.encoder_device")
         where = {"device": settings.encoder_device, "dtype": settings.encoder_dtype}
         encoders = (_load("image_model", settings.image_model, partial(HFImageEncoder.from_pretrained, **where)),
                     _load("text_model", settings.text_model, partial(HFTextEncoder.from_pretrained, **where)))
