@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from edtune.environment import record_environment
 from edtune.errors import ConfigError
 from edtune.judging.base import Judge
 from edtune.llm.base import LLMClient
@@ -112,6 +113,7 @@ def _run(config: RunConfig, run: RunDir, *, progress: bool, student: Student | N
         raise ConfigError(f"the run in {run.root} was started with a {config.student.path[len(OBJECT_PREFIX):]} "
                           "object as student; resume it from Python: edtune.loop.resume(run_dir, student=...)")
     _check_devices(config, student_given=student is not None)
+    record_environment(run.root)
     ctx = RunContext(config, run, progress=progress, student_obj=student, teacher_obj=teacher, judge_obj=judge)
     try:
         metrics = run_loop(ctx)

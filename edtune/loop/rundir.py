@@ -1,6 +1,7 @@
 """The run directory: one folder holding everything a run did, enough to resume it or report on it.
 
     config.json                   the RunConfig snapshot (absolute paths), written once at the start
+    env.json                      versions and machine of each process that ran it (edtune.environment)
     state.json                    finished stages ("003/locate" ...) and why the run stopped
     llm_cache.sqlite              teacher and judge replies + call log (spec-string clients only)
     usage.json                    tokens and calls per stage, summed from the records (see metrics)

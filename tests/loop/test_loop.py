@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from edtune.environment import read_environments
 from edtune.errors import ConfigError, DataError
 from edtune.jsonl import read_jsonl
 from edtune.llm.base import ChatRequest
@@ -54,6 +55,7 @@ def test_error_driven_run_directory(world: Path, tmp_path: Path) -> None:
     usage = json.loads(rd.usage_path.read_text())["stages"]
     assert usage["teacher.localise"]["calls"] > 0 and usage["teacher.skills"]["calls"] > 0
     assert rd.state().stopped == "iterations" and rd.read_config().budget == 12
+    assert read_environments(rd.root)[0].packages["torch"] is not None
 
 
 def test_random_and_full_baselines(world: Path, tmp_path: Path) -> None:
