@@ -38,6 +38,7 @@ from edtune.errors import ConfigError
 from edtune.loop.api import OBJECT_PREFIX, adapt
 from edtune.loop.config import BUNDLED, DataFile, DataSettings, MethodName, RunConfig, StudentSettings, TrainingSettings
 from edtune.loop.rundir import RunDir
+from edtune.loop.watch import StageWatcher
 from edtune.records import Record
 from edtune.report import ReportResults, format_table, write_report
 from edtune.student.base import LoraTrainConfig, Student
@@ -48,6 +49,8 @@ ABLATIONS: tuple[MethodName, ...] = ("ablation_random_samples", "ablation_random
 """The paper's ablations, added by `edtune demo --ablations`."""
 StudentFactory = Callable[[], "Student"]
 """Builds a fresh student object for each run."""
+POLL_S = 5.0
+"""Seconds between two reads of the worker runs' finished stages."""
 Notify = Callable[[str], None]
 """Receives one line per demo step (the CLI prints them; library code never prints)."""
 
@@ -227,11 +230,13 @@ def _run_jobs(jobs: list[DemoJob], workers: int, *, progress: bool, notify: Noti
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     ordered = sorted(jobs, key=lambda job: job.method != "full")
-    notify(f"{len(ordered)} runs on {workers} worker processes (progress bars off; one line per finished run)")
+    notify(f"{len(ordered)} runs on {workers} worker processes (progress bars off; a line per finished stage)")
+    watcher = StageWatcher({f"seed {job.seed}: {job.method}": job.run_dir for job in ordered}, notify)
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         pending = {pool.submit(run_job, job): job for job in ordered}
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+            watcher.poll()
             for future in done:
                 job = pending.pop(future)
                 failure = future.exception()

@@ -122,6 +122,8 @@ def test_worker_processes_give_the_same_runs_as_one_process(tmp_path: Path) -> N
     parallel = run_demo(config, tmp_path / "two", progress=False, notify=lines.append)
     serial = run_demo(config.model_copy(update={"workers": 1}), tmp_path / "one", progress=False)
     assert any("2 worker processes" in line for line in lines)
+    # The parent reports each stage the workers finish, so a long demo is never silent.
+    assert "seed 0: random: iteration 1 train done" in lines and "seed 0: full: pretrained judge_test done" in lines
     def summary(outcome: DemoOutcome) -> list[tuple[str, float | None, float]]:
         return [(row.method, row.accuracy, row.samples_used) for row in outcome.results.methods]
 
