@@ -43,13 +43,14 @@ class AdaptResult(Record):
     stopped: str
     """Why the loop ended: iterations, budget, no_errors or nothing_selected."""
     adapter: Path | None
-    """The final LoRA adapter folder; None when nothing was trained."""
+    """The LoRA adapter folder the run keeps (`RunConfig.keep`); None when nothing was trained or the
+    pretrained student scored best on validation."""
     pretrained_accuracy: float | None
     """Test accuracy before tuning (None without a test set)."""
     test_accuracy: float | None
-    """Test accuracy with the final adapter (None without a test set)."""
+    """Test accuracy with the kept adapter (None without a test set)."""
     samples_used: int
-    """Pool samples selected in all."""
+    """Pool samples selected in all (also those only adapters the run did not keep trained on)."""
     pool_fraction: float
     """`samples_used` / pool size."""
     metrics: RunMetrics
@@ -132,10 +133,10 @@ def _check_devices(config: RunConfig, *, student_given: bool) -> None:
 
 def _result(run: RunDir, metrics: RunMetrics) -> AdaptResult:
     final = final_adapter(metrics)
-    first = metrics.iterations[0]
-    last = next(it for it in metrics.iterations if it.iteration == final)
+    first, spent = metrics.iterations[0], metrics.iterations[-1]
+    kept = next(it for it in metrics.iterations if it.iteration == final)
     return AdaptResult(run_dir=run.root, method=metrics.method, stopped=metrics.stopped or "running",
                        adapter=run.adapter(final) if final else None,
                        pretrained_accuracy=first.test.accuracy if first.test else None,
-                       test_accuracy=last.test.accuracy if last.test else None,
-                       samples_used=last.samples_used, pool_fraction=last.pool_fraction, metrics=metrics)
+                       test_accuracy=kept.test.accuracy if kept.test else None,
+                       samples_used=spent.samples_used, pool_fraction=spent.pool_fraction, metrics=metrics)

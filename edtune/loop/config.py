@@ -177,6 +177,13 @@ class RunConfig(Record):
     """Treat a validation sample the student gave no final answer for (the judge leaves it unscored) as an
     error to learn from: a student that writes no answer at all is exactly what needs tuning. Accuracy is
     unaffected (unscored never counts); unscored verdicts on real answers (a judge failure) are never errors."""
+    keep: Literal["auto", "best_val", "last"] = "auto"
+    """Which adapter is the run's result. best_val: the one (the pretrained student included) whose
+    validation accuracy is highest, later adapters winning ties, so an iteration that made the student worse
+    is not what the run returns; this needs the validation set answered after every training, one extra pass
+    over it for methods that do not mine errors there. last: the last trained adapter. auto: best_val for the
+    methods that read the validation set anyway (the teacher methods), last for those that read no
+    target-task data (random, full, PROGRESS and its score baselines)."""
     teacher_images: bool = True
     """Send sample images to the teacher (a VLM teacher); False for a text-only teacher."""
     localise: LocaliseSettings = Field(default_factory=LocaliseSettings)

@@ -47,15 +47,36 @@ def _evaluate_test(ctx: RunContext, iteration: int) -> None:
     _stage(ctx, iteration, "judge_test", lambda: judge(ctx, iteration, "test"))
 
 
+def keeps_best_val(ctx: RunContext, method: Method) -> bool:
+    """Whether the run returns its best adapter on validation (`RunConfig.keep`) rather than its last."""
+    keep = ctx.config.keep
+    return keep == "best_val" or (keep == "auto" and method.uses_validation)
+
+
+def _validate(ctx: RunContext, i: int) -> None:
+    """Answer and judge the validation set with adapter i - 1: the student entering iteration i."""
+    _stage(ctx, i, "answer_val", lambda: answer(ctx, i, "val", adapter=i - 1))
+    _stage(ctx, i, "judge_val", lambda: judge(ctx, i, "val"))
+
+
+def _validate_last(ctx: RunContext, last: int) -> int:
+    """Validate the last trained adapter when the run ended right after training it (on its iteration count
+    or its budget); returns the last iteration with files, then the validation-only `last + 1`. A run that
+    stopped before training (no error left, nothing selected) already validated its last adapter."""
+    if last == 0 or not ctx.run.adapter(last).is_dir():
+        return last
+    _validate(ctx, last + 1)
+    return last + 1
+
+
 def _iteration(ctx: RunContext, method: Method, i: int) -> str | None:
     """Run iteration `i`; returns why the loop must stop before training, or None when it trained."""
     if ctx.iteration_budget(i) == 0:
         return "budget"
-    if method.uses_validation:
-        _stage(ctx, i, "answer_val", lambda: answer(ctx, i, "val", adapter=i - 1))
-        _stage(ctx, i, "judge_val", lambda: judge(ctx, i, "val"))
-        if not errors(ctx, i):
-            return "no_errors"
+    if method.uses_validation or keeps_best_val(ctx, method):
+        _validate(ctx, i)
+    if method.uses_validation and not errors(ctx, i):
+        return "no_errors"
     for stage in method.stages():
         _stage(ctx, i, stage.name, partial(stage.run, ctx, i))
     if not read_selection(ctx.run, i):
@@ -80,12 +101,18 @@ def run_loop(ctx: RunContext) -> RunMetrics:
             last = i if ctx.run.iteration(i).exists() else i - 1
             break
         last = i
-        write_metrics(ctx, last, None)
+        write_metrics(ctx, last, None, best_val=keeps_best_val(ctx, method))
+    best_val = keeps_best_val(ctx, method)
+    if best_val:
+        last = _validate_last(ctx, last)
     ctx.run.mark_stopped(stopped)
-    return write_metrics(ctx, last, stopped)
+    return write_metrics(ctx, last, stopped, best_val=best_val)
 
 
 def final_adapter(metrics: RunMetrics) -> int:
-    """The iteration whose adapter is the run's result (0: no training happened)."""
+    """The iteration whose adapter is the run's result (0: the pretrained student): `metrics.kept`, or for
+    metrics written before it existed, the last trained adapter."""
+    if metrics.kept is not None:
+        return metrics.kept
     trained = [it.iteration for it in metrics.iterations if it.train is not None]
     return trained[-1] if trained else 0

@@ -77,6 +77,9 @@ class RunMetrics(Record):
     """Iteration 0 (pretrained) first."""
     stopped: str | None = None
     """Why the loop ended; None while it runs."""
+    kept: int | None = None
+    """The adapter the run returns (0: the pretrained student), by `RunConfig.keep`; None in metrics written
+    before it was recorded (readers then take the last trained adapter)."""
 
 
 def family(sample: Sample) -> str:
@@ -163,13 +166,28 @@ def usage_report(ctx: RunContext, iterations: Sequence[IterationMetrics]) -> Usa
     return UsageReport(stages=summed)
 
 
-def write_metrics(ctx: RunContext, last: int, stopped: str | None) -> RunMetrics:
-    """Recompute metrics of iterations 0..last and write every metrics file and usage.json."""
+def kept_adapter(iterations: Sequence[IterationMetrics], *, best_val: bool) -> int:
+    """The adapter a run returns: the last trained one, or with `best_val` the one whose validation accuracy
+    (scored in the next iteration's folder) is highest, the pretrained student included and later adapters
+    winning ties. An adapter never validated is not a candidate, unless none was."""
+    trained = [0, *(it.iteration for it in iterations if it.train is not None)]
+    if not best_val:
+        return trained[-1]
+    val = {it.iteration - 1: it.val.accuracy for it in iterations
+           if it.iteration > 0 and it.val is not None and it.val.accuracy is not None}
+    scored = [adapter for adapter in trained if adapter in val]
+    return max(scored, key=lambda adapter: (val[adapter], adapter)) if scored else trained[-1]
+
+
+def write_metrics(ctx: RunContext, last: int, stopped: str | None, *, best_val: bool = False) -> RunMetrics:
+    """Recompute metrics of iterations 0..last and write every metrics file and usage.json; `best_val`
+    chooses the kept adapter by validation accuracy (see `kept_adapter`)."""
     its = [iteration_metrics(ctx, i) for i in range(last + 1)]
     for it in its:
         atomic_write_json(ctx.run.file(it.iteration, "metrics.json"), it)
     metrics = RunMetrics(method=ctx.config.method, seed=ctx.config.seed, pool_size=len(ctx.samples("pool")),
-                         budget=ctx.budget, iterations=its, stopped=stopped)
+                         budget=ctx.budget, iterations=its, stopped=stopped,
+                         kept=kept_adapter(its, best_val=best_val))
     atomic_write_json(ctx.run.metrics_path, metrics)
     atomic_write_json(ctx.run.usage_path, usage_report(ctx, its))
     return metrics

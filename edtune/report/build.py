@@ -26,11 +26,12 @@ _PLOTS: list[tuple[str, str, Callable[[list[LoadedRun], Path], Path | None]]] = 
 
 
 def _runs_section(runs: list[LoadedRun]) -> list[str]:
-    lines = ["## Runs", "", "| method | seed | iterations | stopped | samples used | run directory |",
-             "|---|---:|---:|---|---:|---|"]
+    lines = ["## Runs", "", "The test accuracy of a run is that of the adapter it keeps (`RunConfig.keep`).", "",
+             "| method | seed | iterations | stopped | kept adapter | samples used | run directory |",
+             "|---|---:|---:|---|---:|---:|---|"]
     for run in runs:
         lines.append(f"| {run.method} | {run.metrics.seed} | {len(run.finished)} | {run.metrics.stopped or 'running'} "
-                     f"| {run.final.samples_used:,} | `{run.root}` |")
+                     f"| {run.final.iteration} | {run.samples_used:,} | `{run.root}` |")
     return lines
 
 

@@ -32,7 +32,7 @@ def seed_result(run: LoadedRun) -> SeedResult:
     final = run.final
     return SeedResult(run_dir=run.root, seed=run.metrics.seed,
                       pretrained_accuracy=run.pretrained.test.accuracy if run.pretrained.test else None,
-                      accuracy=final.test.accuracy if final.test else None, samples_used=final.samples_used,
+                      accuracy=final.test.accuracy if final.test else None, samples_used=run.samples_used,
                       iterations=len(run.finished), stopped=run.metrics.stopped)
 
 

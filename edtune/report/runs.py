@@ -38,6 +38,11 @@ class LoadedRun:
         return next(it for it in self.metrics.iterations if it.iteration == wanted)
 
     @property
+    def samples_used(self) -> int:
+        """Pool samples the run selected in all (what it spent, whichever adapter it keeps)."""
+        return max(it.samples_used for it in self.metrics.iterations)
+
+    @property
     def finished(self) -> list[IterationMetrics]:
         """Iterations 1.. that trained an adapter, in order."""
         return [it for it in self.metrics.iterations if it.iteration > 0 and it.train is not None]

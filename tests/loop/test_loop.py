@@ -11,10 +11,13 @@ import pytest
 from edtune.environment import read_environments
 from edtune.errors import ConfigError, DataError
 from edtune.jsonl import read_jsonl
+from edtune.judging.base import JudgeSummary
 from edtune.llm.base import ChatRequest
 from edtune.loop import AdaptResult, RunConfig, adapt, resume
+from edtune.loop.metrics import IterationMetrics, kept_adapter
 from edtune.loop.rundir import RandomStep, RunDir
 from edtune.retrieval.select import ChosenSample
+from edtune.student.base import TrainStats
 from edtune.teacher.records import SkillAnalysis, StepLocation
 from loop.fakes import COUNTING_SKILL, FamilyStudent, scripted_teacher, teacher_reply
 
@@ -48,7 +51,10 @@ def test_error_driven_run_directory(world: Path, tmp_path: Path) -> None:
     assert train is not None and train.train_ids == [c.sample_id for i in (1, 2) for c in selection(rd.root, i)]
     assert len(train.replay_ids) == 4 and student.trained[1] == train.train_ids
     metrics = json.loads(rd.metrics_path.read_text())
-    assert [it["iteration"] for it in metrics["iterations"]] == [0, 1, 2, 3]
+    # Iteration 4 only validates adapter 3, so that the run can keep its best adapter (RunConfig.keep).
+    assert [it["iteration"] for it in metrics["iterations"]] == [0, 1, 2, 3, 4]
+    assert metrics["iterations"][4]["val"] is not None and metrics["iterations"][4]["train"] is None
+    assert metrics["kept"] == 3
     assert metrics["iterations"][1]["missing_skills"] == {COUNTING_SKILL: 8}
     assert metrics["iterations"][1]["test_by_family"].keys() == {"counting", "counting_by_attribute"}
     assert {"counting", "object_recognition"} <= metrics["iterations"][1]["test_by_skill"].keys()
@@ -116,7 +122,8 @@ def test_front_loaded_budget_and_new_data_only(world: Path, tmp_path: Path) -> N
                                               "pool": {"path": str(world / "pool.jsonl")}},
                                      "teacher": "scripted/teacher"})
     result = run(world, tmp_path / "run", student, config=base, budget=16)
-    sizes = [len(selection(result.run_dir, i)) for i in range(1, len(result.metrics.iterations))]
+    trained = [it.iteration for it in result.metrics.iterations if it.train is not None]
+    sizes = [len(selection(result.run_dir, i)) for i in trained]
     assert sizes[:2] == [8, 4]
     assert [len(ids) for ids in student.trained] == sizes
 
@@ -157,3 +164,59 @@ def test_progress_bars_do_not_disturb_the_run(world: Path, tmp_path: Path, capsy
                    test=world / "counting_test.jsonl", budget=4, iterations=1, run_dir=tmp_path / "run",
                    progress=True)
     assert result.samples_used == 4 and capsys.readouterr().out == ""
+
+
+
+class ForgetfulStudent(FamilyStudent):
+    """Learns as FamilyStudent but never counting by attribute (so validation errors remain every iteration),
+    and its third training call leaves it knowing nothing."""
+
+    def train(self, samples: Any, image_root: Path, config: Any, **kw: Any) -> Any:
+        stats = super().train(samples, image_root, config, **kw)
+        self.known = (self.known or set()) - {"counting_by_attribute"}
+        if len(self.trained) == 3:
+            self.known = set()
+        return stats
+
+
+@pytest.mark.parametrize(("keep", "kept"), [("auto", 2), ("best_val", 2), ("last", 3)])
+def test_the_run_keeps_its_best_adapter_on_validation(world: Path, tmp_path: Path, keep: str, kept: int) -> None:
+    """An iteration that makes the student worse is not what the run returns, unless keep = "last"."""
+    config = RunConfig.model_validate({"keep": keep, "data": {"val": {"path": str(world / "counting_val.jsonl")},
+                                                              "pool": {"path": str(world / "pool.jsonl")}},
+                                       "teacher": "unused"})
+    result = run(world, tmp_path / "run", ForgetfulStudent(), budget=24, config=config)
+    metrics = result.metrics
+    assert metrics.kept == kept and result.adapter == RunDir(result.run_dir).adapter(kept)
+    test = {it.iteration: it.test.accuracy for it in metrics.iterations if it.test is not None}
+    assert test[3] == 0.0 < test[2] and result.test_accuracy == test[kept]
+    assert result.samples_used == 24  # what the run spent, whichever adapter it keeps
+
+
+@pytest.mark.parametrize("keep", ["auto", "best_val"])
+def test_methods_without_validation_validate_only_when_asked(world: Path, tmp_path: Path, keep: str) -> None:
+    """random reads no validation data unless keep = "best_val", which validates every adapter, the last in a
+    validation-only iteration."""
+    config = RunConfig.model_validate({"keep": keep, "method": "random",
+                                       "data": {"val": {"path": str(world / "counting_val.jsonl")},
+                                                "pool": {"path": str(world / "pool.jsonl")}}})
+    metrics = run(world, tmp_path / "run", ForgetfulStudent(), budget=24, config=config, teacher=None).metrics
+    validated = [it.iteration for it in metrics.iterations if it.val is not None]
+    assert validated == ([1, 2, 3, 4] if keep == "best_val" else [])
+    assert metrics.kept == (kept_adapter(metrics.iterations, best_val=True) if keep == "best_val" else 3)
+
+
+def test_kept_adapter_rule() -> None:
+    def it(i: int, val: float | None, trained: bool = True) -> IterationMetrics:
+        stats = TrainStats(steps=1, epochs=1, train_samples=1, replay_samples=0, epoch_losses=[1.0], wall_s=0,
+                           trainable_params=0, target_modules=[]) if trained else None
+        summary = None if val is None else JudgeSummary(correct=round(10 * val), incorrect=10 - round(10 * val),
+                                                        unscored=0, unscored_reasons={}, accuracy=val)
+        return IterationMetrics(iteration=i, val=summary, train=stats)
+
+    # val of iteration i scores adapter i - 1
+    runs = [it(0, None, False), it(1, 0.0), it(2, 0.5), it(3, 0.5), it(4, 0.2, False)]
+    assert kept_adapter(runs, best_val=True) == 2  # adapters 1 and 2 tie at 0.5: the later wins
+    assert kept_adapter(runs, best_val=False) == 3
+    assert kept_adapter([it(0, None, False), it(1, 0.9), it(2, 0.1, False)], best_val=True) == 0  # tuning hurt
+    assert kept_adapter([it(0, None, False), it(1, None)], best_val=True) == 1  # nothing validated: the last
