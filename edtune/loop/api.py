@@ -46,7 +46,9 @@ class AdaptResult(Record):
     pretrained_accuracy: float | None
     """Test accuracy before tuning (None without a test set)."""
     test_accuracy: float | None
-    """Test accuracy with the final adapter (None without a test set)."""
+    """Test accuracy with the final adapter, over every test question (None without a test set)."""
+    test_unscored_share: float | None = None
+    """Share of those test questions the judge failed on, counted as not correct (None without a test set)."""
     samples_used: int
     """Pool samples selected in all."""
     pool_fraction: float
@@ -147,4 +149,5 @@ def _result(run: RunDir, metrics: RunMetrics) -> AdaptResult:
                        adapter=run.adapter(final) if final else None,
                        pretrained_accuracy=first.test.accuracy if first.test else None,
                        test_accuracy=last.test.accuracy if last.test else None,
+                       test_unscored_share=last.test.unscored_share if last.test else None,
                        samples_used=last.samples_used, pool_fraction=last.pool_fraction, metrics=metrics)

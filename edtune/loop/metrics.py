@@ -42,7 +42,8 @@ class IterationMetrics(Record):
     """Test judgments per gold skill (`metadata["skills"]`, the skills of the gold steps); a sample counts
     for each of its skills. Empty when the test set carries no skill tags."""
     errors: int = 0
-    """Validation errors mined (incorrect, plus unanswered with `unanswered_are_errors`)."""
+    """Validation errors mined (judged incorrect; those without a final answer only with
+    `unanswered_are_errors`)."""
     located: int = 0
     """Errors whose first wrong step was found (outcome found: by the teacher, or the one step there was)."""
     localisation: dict[str, int] = Field(default_factory=dict)

@@ -57,7 +57,7 @@ def test_own_task_run_scores_locates_and_splits_by_the_named_family(world: Path,
     judged = read_jsonl(rd.file(0, "test_judgments.jsonl"), Judgment)
     assert {j.judge for j in judged} == {"choice"} and {j.outcome for j in judged} == {"incorrect"}
     # answers naming no option are wrong, not unscored, and are mined as errors
-    assert result.pretrained_accuracy == 0.0
+    assert result.pretrained_accuracy == 0.0 and result.test_unscored_share == 0.0
     first = result.metrics.iterations[1]
     assert first.val is not None and (first.val.unscored, first.val.unparseable, first.errors) == (0, 8, 8)
     # one step: located with its reason, no call; no steps: its own outcome, not a failure
