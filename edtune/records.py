@@ -44,7 +44,8 @@ class Sample(Record):
     required_skills: list[str] | None = None
     """Short phrases naming the skills the sample needs; the text BM25 retrieval indexes."""
     metadata: dict[str, Any] = Field(default_factory=dict)
-    """Anything else the data set carries (source, task name, scene graph ...); JSON-serialisable."""
+    """Anything else the data set carries (source, task name, scene graph ...); JSON-serialisable. The keys
+    edtune reads (a question family, gold-step skills, a scene description) are listed in docs/data.md."""
 
     @field_validator("question", "answer")
     @classmethod
@@ -71,13 +72,14 @@ Outcome = Literal["correct", "incorrect", "unscored"]
 
 
 class Judgment(Record):
-    """A judge's verdict on one student answer. `unscored` never counts as wrong."""
+    """A judge's verdict on one student answer. `unscored` is the judge's failure, never the student's."""
 
     sample_id: str
     """The `Sample.id` judged."""
     outcome: Outcome
-    """correct, incorrect, or unscored (the judge could not decide; see `reason`)."""
+    """correct, incorrect (an unreadable answer too), or unscored (the judge itself failed; see `reason`)."""
     reason: str | None = None
-    """Why: for unscored one of unparseable / refused / error, followed by detail; free text otherwise."""
+    """Why: for unscored one of error / refused / invalid, followed by detail; "unparseable: ..." for an
+    incorrect answer that could not be read; free text otherwise."""
     judge: str
     """Name of the judge that decided, e.g. "exact" or "vllm/Qwen2.5-7B-Instruct"."""

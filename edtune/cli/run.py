@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from edtune.judging.base import JudgeSummary
     from edtune.loop.api import AdaptResult
 
 
@@ -39,11 +40,17 @@ def _summarise(result: AdaptResult) -> None:
     typer.echo(f"{result.method}: stopped ({result.stopped}) after {len(result.metrics.iterations) - 1} "
                f"iteration(s); {result.samples_used} samples used ({result.pool_fraction:.1%} of the pool)")
     for it in result.metrics.iterations:
-        test = f"{it.test.accuracy:.3f}" if it.test and it.test.accuracy is not None else "-"
-        val = f"{it.val.accuracy:.3f}" if it.val and it.val.accuracy is not None else "-"
-        typer.echo(f"  iteration {it.iteration}: test {test}  val {val}  errors {it.errors}  "
-                   f"selected {it.selected}  used {it.samples_used}")
+        typer.echo(f"  iteration {it.iteration}: test {_accuracy(it.test)}  val {_accuracy(it.val)}  "
+                   f"errors {it.errors}  selected {it.selected}  used {it.samples_used}")
     typer.echo(f"adapter: {result.adapter or 'none'}\nrun directory: {result.run_dir}")
+
+
+def _accuracy(summary: JudgeSummary | None) -> str:
+    """Accuracy over every question, with the share the judge left unscored beside it when there is one."""
+    if summary is None or summary.accuracy is None:
+        return "-"
+    share = summary.unscored_share
+    return f"{summary.accuracy:.3f}" + (f" ({share:.1%} unscored)" if share else "")
 
 
 def register(app: typer.Typer) -> None:

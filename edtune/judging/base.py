@@ -1,11 +1,16 @@
-"""The Judge protocol, the three outcomes, and accuracy that never counts unscored as wrong.
+"""The Judge protocol, the three outcomes, and accuracy over every question.
 
 A judge decides, for each (sample, student output) pair, whether the student's answer matches the
-reference: `correct`, `incorrect`, or `unscored` when it cannot decide. An unscored judgment carries a
-reason that starts with one of `unparseable` (no usable answer could be read), `refused` (a model judge
-declined) or `error` (the judge's backend failed), then detail after ": ". Accuracy is computed over the
-scored judgments only, and the unscored count is reported beside it, so a flaky judge shows up as
-missing evidence rather than as a worse student.
+reference: `correct`, `incorrect`, or `unscored` when the judge itself failed. The student's side never
+makes a judgment unscored: an answer no option, number or text can be read from is `incorrect`, with a
+reason starting `unparseable: ` (see `unreadable`). An unscored judgment carries a reason that starts with
+one of `error` (the judge's backend failed), `refused` (a model judge declined) or `invalid` (a model
+judge never gave a valid verdict), then detail after ": ".
+
+Accuracy counts every question: correct / all judgments, so a student that stops writing readable answers
+loses accuracy. Unscored judgments are judged again (`judge_sync`'s retries); those still unscored count
+as not correct and their share is reported beside accuracy, so a flaky judge shows up as missing evidence
+rather than being hidden.
 """
 
 from __future__ import annotations
@@ -19,7 +24,12 @@ from edtune.errors import DataError
 from edtune.llm.concurrency import run_sync
 from edtune.records import Judgment, Record, Sample, StudentOutput
 
-UnscoredReason = Literal["unparseable", "refused", "error"]
+UnscoredReason = Literal["error", "refused", "invalid"]
+"""Why a judge could not decide: its backend failed, it declined, or it never gave a valid verdict."""
+UNPARSEABLE = "unparseable"
+"""Reason prefix of an incorrect judgment whose student answer could not be read."""
+JUDGE_RETRIES = 1
+"""Times `judge_sync` judges an unscored pair again before leaving it unscored."""
 
 
 @runtime_checkable
@@ -40,13 +50,30 @@ class Judge(Protocol):
         ...
 
 
-def judge_sync(judge: Judge, samples: Sequence[Sample], outputs: Sequence[StudentOutput]) -> list[Judgment]:
-    """Blocking form of `judge.judge` for synchronous callers (scripts, notebooks).
+def judge_sync(judge: Judge, samples: Sequence[Sample], outputs: Sequence[StudentOutput], *,
+               retries: int = JUDGE_RETRIES) -> list[Judgment]:
+    """Blocking form of `judge.judge` for synchronous callers (scripts, notebooks, the loop), where a pair
+    left unscored (the judge failed) is judged again, up to `retries` more times.
 
     Runs on edtune's shared background event loop rather than a fresh one per call, so an LLM judge's
     HTTP connection pool survives from one batch to the next.
     """
-    return run_sync(judge.judge(samples, outputs))
+    return run_sync(judge_with_retries(judge, samples, outputs, retries=retries))
+
+
+async def judge_with_retries(judge: Judge, samples: Sequence[Sample], outputs: Sequence[StudentOutput], *,
+                             retries: int = JUDGE_RETRIES) -> list[Judgment]:
+    """`judge.judge`, then the unscored pairs judged again (as one batch) up to `retries` times; a retry's
+    judgment replaces the earlier one. Order and length are those of `samples`."""
+    judged = list(await judge.judge(samples, outputs))
+    for _ in range(retries):
+        again = [i for i, j in enumerate(judged) if j.outcome == "unscored"]
+        if not again:
+            break
+        redone = await judge.judge([samples[i] for i in again], [outputs[i] for i in again])
+        for i, judgment in zip(again, redone, strict=True):
+            judged[i] = judgment
+    return judged
 
 
 def check_pairs(samples: Sequence[Sample], outputs: Sequence[StudentOutput]) -> None:
@@ -65,8 +92,18 @@ def answer_text(output: StudentOutput) -> str:
 
 
 def unscored(sample_id: str, judge: str, reason: UnscoredReason, detail: str) -> Judgment:
-    """An unscored judgment whose reason is "<reason>: <detail>"."""
+    """An unscored judgment (the judge failed) whose reason is "<reason>: <detail>"."""
     return Judgment(sample_id=sample_id, outcome="unscored", reason=f"{reason}: {detail}", judge=judge)
+
+
+def unreadable(sample_id: str, judge: str, detail: str) -> Judgment:
+    """An incorrect judgment for a student answer that could not be read, reason "unparseable: <detail>"."""
+    return Judgment(sample_id=sample_id, outcome="incorrect", reason=f"{UNPARSEABLE}: {detail}", judge=judge)
+
+
+def is_unreadable(judgment: Judgment) -> bool:
+    """Whether `judgment` is incorrect because the student's answer could not be read."""
+    return judgment.outcome == "incorrect" and (judgment.reason or "").startswith(f"{UNPARSEABLE}:")
 
 
 def scored(sample_id: str, judge: str, correct: bool, reason: str | None = None) -> Judgment:
@@ -78,41 +115,53 @@ def unscored_reason(judgment: Judgment) -> str | None:
     """The reason category of an unscored judgment (text before the first ":"), None when it is scored."""
     if judgment.outcome != "unscored":
         return None
-    return (judgment.reason or "unparseable").split(":", 1)[0].strip()
+    return (judgment.reason or "error").split(":", 1)[0].strip()
 
 
 class JudgeSummary(Record):
-    """Counts over a batch of judgments, with accuracy over the scored ones only."""
+    """Counts over a batch of judgments, with accuracy over all of them."""
 
     correct: int
     """Judgments with outcome correct."""
     incorrect: int
-    """Judgments with outcome incorrect."""
+    """Judgments with outcome incorrect, unreadable student answers included."""
     unscored: int
-    """Judgments the judge could not decide; left out of `accuracy`."""
+    """Judgments the judge failed on (after its retries); they count as not correct in `accuracy`."""
     unscored_reasons: dict[str, int]
-    """Unscored count per reason category (unparseable, refused, error)."""
+    """Unscored count per reason category (error, refused, invalid)."""
     accuracy: float | None
-    """correct / (correct + incorrect); None when nothing was scored."""
+    """correct / every judgment (unscored included); None when there was no judgment."""
+    unparseable: int = 0
+    """Of `incorrect`, the student answers that could not be read (reason "unparseable: ...")."""
+
+    @property
+    def total(self) -> int:
+        """Every judgment: the denominator of `accuracy`."""
+        return self.correct + self.incorrect + self.unscored
 
     @property
     def scored(self) -> int:
-        """How many judgments count towards accuracy."""
+        """How many judgments the judge decided."""
         return self.correct + self.incorrect
+
+    @property
+    def unscored_share(self) -> float | None:
+        """unscored / every judgment: the part of `accuracy` the judge left undecided; None without one."""
+        return self.unscored / self.total if self.total else None
 
 
 def summarize(judgments: Sequence[Judgment]) -> JudgeSummary:
-    """Count outcomes; accuracy excludes unscored judgments (they are never counted as wrong)."""
+    """Count outcomes; accuracy is correct over every judgment (see the module docstring)."""
     outcomes = Counter(j.outcome for j in judgments)
     reasons = Counter(r for j in judgments if (r := unscored_reason(j)) is not None)
-    n_scored = outcomes["correct"] + outcomes["incorrect"]
     return JudgeSummary(correct=outcomes["correct"], incorrect=outcomes["incorrect"],
                         unscored=outcomes["unscored"], unscored_reasons=dict(sorted(reasons.items())),
-                        accuracy=outcomes["correct"] / n_scored if n_scored else None)
+                        accuracy=outcomes["correct"] / len(judgments) if judgments else None,
+                        unparseable=sum(is_unreadable(j) for j in judgments))
 
 
 def accuracy(judgments: Sequence[Judgment]) -> float | None:
-    """Fraction correct among scored judgments; None when none was scored. See `summarize` for counts."""
+    """Fraction correct among every judgment; None when there is none. See `summarize` for counts."""
     return summarize(judgments).accuracy
 
 

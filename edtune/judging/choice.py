@@ -8,8 +8,9 @@ The chosen option is looked for in three tiers; the first tier that finds anythi
 3. the text of an option as whole words ("blue"), where an option whose match lies inside a longer
    matching option ("red" inside "dark red") does not count.
 
-A tier that names two different options is ambiguous and the judgment is unscored; a text naming no
-option is unscored (unparseable). Letters beyond the number of options are ignored.
+A tier that names two different options is ambiguous, and a text naming no option (say "7" to "even or
+odd?") names nothing: either way the student's answer is incorrect, with a reason starting
+"unparseable: ". Letters beyond the number of options are ignored.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from edtune.errors import DataError
-from edtune.judging.base import RuleJudge, answer_text, scored, unscored
+from edtune.judging.base import RuleJudge, answer_text, scored, unreadable
 from edtune.judging.normalize import normalize_answer
 from edtune.records import Judgment, Sample, StudentOutput
 
@@ -106,7 +107,8 @@ def gold_index(sample: Sample) -> int:
 
 
 class ChoiceJudge(RuleJudge):
-    """Correct when the option read from the student's answer is the gold option. Needs `Sample.choices`."""
+    """Correct when the option read from the student's answer is the gold option; incorrect when it names
+    another option, several, or none. Needs `Sample.choices`."""
 
     name = "choice"
 
@@ -114,6 +116,6 @@ class ChoiceJudge(RuleJudge):
         gold = gold_index(sample)
         chosen = extract_choice(answer_text(output), list(sample.choices or []))
         if chosen.index is None:
-            return unscored(sample.id, self.name, "unparseable", chosen.problem or "no option found")
+            return unreadable(sample.id, self.name, chosen.problem or "no option found")
         return scored(sample.id, self.name, chosen.index == gold,
                       f"chose {letter(chosen.index)}, gold {letter(gold)}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edtune.judging.base import RuleJudge, answer_text, scored, unscored
+from edtune.judging.base import RuleJudge, answer_text, scored, unreadable
 from edtune.judging.normalize import normalize_answer
 from edtune.records import Judgment, Sample, StudentOutput
 
@@ -11,7 +11,7 @@ class ExactJudge(RuleJudge):
     """Correct when the normalised student answer equals the normalised reference.
 
     Strict on purpose: "answer is 2" does not match "2" (the student's parsed `Answer:` line is what is
-    compared when there is one). A student answer that normalises to nothing is unscored (unparseable).
+    compared when there is one). A student answer that normalises to nothing is incorrect ("unparseable: ...").
     """
 
     name = "exact"
@@ -19,6 +19,6 @@ class ExactJudge(RuleJudge):
     def judge_one(self, sample: Sample, output: StudentOutput) -> Judgment:
         predicted = normalize_answer(answer_text(output))
         if not predicted:
-            return unscored(sample.id, self.name, "unparseable", "no answer text after normalisation")
+            return unreadable(sample.id, self.name, "no answer text after normalisation")
         reference = normalize_answer(sample.answer)
         return scored(sample.id, self.name, predicted == reference, f"normalised {predicted!r} vs {reference!r}")

@@ -6,9 +6,9 @@ template whose front matter says `task = "judge_equivalence"`). The judge sees t
 
 Nothing the model or its server does can turn into a wrong answer for the student:
 - the client failing after its retries (ProviderError) -> unscored, reason "error: ...";
-- the model never producing a valid verdict after the client's re-asks -> unscored "unparseable: ...",
-  or "refused: ..." when its last reply reads as a refusal;
-- a student output with no text -> unscored "unparseable", without a call.
+- the model never producing a valid verdict after the client's re-asks -> unscored "invalid: ...",
+  or "refused: ..." when its last reply reads as a refusal.
+A student output with no text is the student's failure: incorrect, "unparseable: ...", without a call.
 A budget stop (BudgetExceeded) and template errors are the user's settings at work and are raised.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from edtune.errors import ConfigError, ProviderError, TemplateError, UnexpectedModelBehavior
-from edtune.judging.base import UnscoredReason, answer_text, check_pairs, scored, unscored
+from edtune.judging.base import UnscoredReason, answer_text, check_pairs, scored, unreadable, unscored
 from edtune.llm.base import ChatRequest, LLMClient, StructuredMode
 from edtune.llm.concurrency import map_bounded
 from edtune.records import Judgment, Record, Sample, StudentOutput
@@ -100,7 +100,7 @@ class LLMJudge:
         """The judgment for one pair (see the module docstring for the unscored cases)."""
         answer = answer_text(output).strip()
         if not answer:
-            return unscored(sample.id, self.name, "unparseable", "the student output is empty")
+            return unreadable(sample.id, self.name, "the student output is empty")
         try:
             result = await self.client.structured(self.request_for(sample, answer), JudgeVerdict, mode=self.mode)
         except ProviderError as exc:
@@ -108,7 +108,7 @@ class LLMJudge:
             return unscored(sample.id, self.name, "error", f"{exc}{status}")
         except UnexpectedModelBehavior as exc:
             raw = (exc.raw_output or "")[:300]
-            kind: UnscoredReason = "refused" if looks_like_refusal(exc.raw_output) else "unparseable"
+            kind: UnscoredReason = "refused" if looks_like_refusal(exc.raw_output) else "invalid"
             return unscored(sample.id, self.name, kind, f"{exc}; last output {raw!r}")
         verdict = result.value
         return scored(sample.id, self.name, verdict.verdict == "correct", verdict.reason)

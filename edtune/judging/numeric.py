@@ -3,8 +3,8 @@
 The number is read after number words become digits ("two" -> 2) and thousands separators are dropped.
 When the text has an answer statement ("answer: 4", "the answer is 4"), the first number after the last
 such statement is the answer. Otherwise the text must contain exactly one distinct number; several
-different numbers are ambiguous (unscored), none is unparseable (unscored). Fractions "3/4" and percent
-signs are read ("50%" is 50, as is the reference "50%", so both sides agree).
+different numbers are ambiguous and none is unparseable: either way the student's answer is incorrect.
+Fractions "3/4" and percent signs are read ("50%" is 50, as is the reference "50%", so both sides agree).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import math
 import re
 
 from edtune.errors import ConfigError, DataError
-from edtune.judging.base import RuleJudge, answer_text, scored, unscored
+from edtune.judging.base import RuleJudge, answer_text, scored, unreadable
 from edtune.judging.normalize import replace_number_words
 from edtune.records import Judgment, Sample, StudentOutput
 
@@ -63,6 +63,6 @@ class NumericJudge(RuleJudge):
                             field="answer")
         predicted, problem = extract_number(answer_text(output))
         if predicted is None:
-            return unscored(sample.id, self.name, "unparseable", problem or "no number found")
+            return unreadable(sample.id, self.name, problem or "no number found")
         close = math.isclose(predicted, reference, rel_tol=self.rel_tol, abs_tol=self.abs_tol)
         return scored(sample.id, self.name, close, f"read {predicted:g}, reference {reference:g}")

@@ -48,7 +48,9 @@ class AdaptResult(Record):
     pretrained_accuracy: float | None
     """Test accuracy before tuning (None without a test set)."""
     test_accuracy: float | None
-    """Test accuracy with the kept adapter (None without a test set)."""
+    """Test accuracy with the kept adapter, over every test question (None without a test set)."""
+    test_unscored_share: float | None = None
+    """Share of those test questions the judge failed on, counted as not correct (None without a test set)."""
     samples_used: int
     """Pool samples selected in all (also those only adapters the run did not keep trained on)."""
     pool_fraction: float
@@ -59,34 +61,45 @@ class AdaptResult(Record):
 
 def _data_file(value: DataLike) -> dict[str, Any]:
     if isinstance(value, DataFile):
-        return value.model_dump(mode="json", exclude_none=True)
+        return value.model_dump(mode="json")
     return {"path": str(Path(value).resolve())}
 
 
-def _run_config(config: RunConfig | None, overrides: dict[str, Any], data: dict[str, DataLike | None]) -> RunConfig:
-    base = config.model_dump(mode="json", exclude_none=True) if config is not None else {}
+def merged_config(config: RunConfig | None, overrides: dict[str, Any], data: dict[str, DataLike | None]) -> RunConfig:
+    """`config` (RunConfig's defaults when None) with the fields named in `overrides` and the data sets in
+    `data` replaced; a None value leaves the config's field as it is. A data set given replaces the
+    config's whole entry for it (path, image root, format and family field)."""
+    # Every field is dumped, None included: dropping None would reset fields whose None means something
+    # (no gradient clipping, all CPU threads) to their defaults.
+    base = config.model_dump(mode="json") if config is not None else {}
     base["data"] = {**base.get("data", {}), **{k: _data_file(v) for k, v in data.items() if v is not None}}
     base.update({k: v for k, v in overrides.items() if v is not None})
     return validate_config(base, "adapt() arguments")
 
 
-def adapt(student: Student | str | Path, val: DataLike, pool: DataLike, *, teacher: LLMClient | str | None,
-          judge: Judge | str = "exact", test: DataLike | None = None, budget: int | None = None,
+def _spec(value: LLMClient | Judge | str | None) -> str | None:
+    """The config value of a teacher or judge argument: a spec string as given, an object's name."""
+    return value if isinstance(value, str) or value is None else value.name
+
+
+def adapt(student: Student | str | Path, val: DataLike, pool: DataLike, *, teacher: LLMClient | str | None = None,
+          judge: Judge | str | None = None, test: DataLike | None = None, budget: int | None = None,
           iterations: int | None = None, run_dir: str | Path, config: RunConfig | None = None,
           method: str | None = None, replay: DataLike | None = None, progress: bool = True) -> AdaptResult:
     """Run (or continue) an adaptation; see the module docstring.
 
     `student` is a checkpoint folder, "bundled", or a `Student` object; `teacher` and `judge` are spec
-    strings (their calls are cached in the run directory) or objects. Arguments given here override the
-    same fields of `config`; `method` picks a baseline or ablation instead of "error_driven".
+    strings (their calls are cached in the run directory) or objects. An argument given here replaces the
+    same field of `config`; an argument left out (None) keeps `config`'s value, or RunConfig's default
+    without a config (judge "exact", no teacher, method "error_driven"). `student` always replaces
+    `config.student.path` and keeps its other settings.
     """
     student_obj = student if not isinstance(student, str | Path) else None
     student_path = OBJECT_PREFIX + type(student).__name__ if student_obj is not None else str(student)
     settings = (config.student.model_dump(mode="json") if config is not None else {}) | {"path": student_path}
     overrides = {"student": settings, "budget": budget, "iterations": iterations, "method": method,
-                 "teacher": teacher if isinstance(teacher, str) or teacher is None else teacher.name,
-                 "judge": judge if isinstance(judge, str) else judge.name}
-    cfg = _run_config(config, overrides, {"val": val, "pool": pool, "test": test, "replay": replay})
+                 "teacher": _spec(teacher), "judge": _spec(judge)}
+    cfg = merged_config(config, overrides, {"val": val, "pool": pool, "test": test, "replay": replay})
     run = RunDir(run_dir)
     run.write_config(cfg)
     return _run(cfg, run, progress=progress, student=student_obj,
@@ -139,4 +152,5 @@ def _result(run: RunDir, metrics: RunMetrics) -> AdaptResult:
                        adapter=run.adapter(final) if final else None,
                        pretrained_accuracy=first.test.accuracy if first.test else None,
                        test_accuracy=kept.test.accuracy if kept.test else None,
+                       test_unscored_share=kept.test.unscored_share if kept.test else None,
                        samples_used=spent.samples_used, pool_fraction=spent.pool_fraction, metrics=metrics)

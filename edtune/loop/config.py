@@ -40,6 +40,9 @@ class DataFile(Record):
     """Folder that `Sample.images` are relative to; None: the data file's folder (as the loaders default)."""
     format: Literal["auto", "jsonl", "llava", "hf"] = "auto"
     """Data format; auto picks it from the file name."""
+    family_field: str = Field(default="skill", min_length=1, pattern=r"^\S(.*\S)?$")
+    """The `Sample.metadata` key holding a sample's question family (test accuracy per family, selected
+    samples per family); see docs/data.md. A data set without it is reported as having no families."""
 
     @property
     def root(self) -> Path:
@@ -174,9 +177,10 @@ class RunConfig(Record):
     judge: str = "exact"
     """Judge spec: a rule judge name (exact, choice, numeric), a model spec string, or a spec file."""
     unanswered_are_errors: bool = True
-    """Treat a validation sample the student gave no final answer for (the judge leaves it unscored) as an
-    error to learn from: a student that writes no answer at all is exactly what needs tuning. Accuracy is
-    unaffected (unscored never counts); unscored verdicts on real answers (a judge failure) are never errors."""
+    """Mine a validation sample the student gave no final answer for (judged incorrect, like any answer
+    that cannot be read) as an error to learn from: a student that writes no answer at all is exactly what
+    needs tuning. False mines only errors with a final answer. Accuracy is unaffected (it counts every
+    question); unscored verdicts (a judge failure) are never errors."""
     keep: Literal["auto", "best_val", "last"] = "auto"
     """Which adapter is the run's result. best_val: the one (the pretrained student included) whose
     validation accuracy is highest, later adapters winning ties, so an iteration that made the student worse

@@ -1,7 +1,7 @@
 """Metrics of a run, computed from the run directory's files alone (so a report needs nothing else).
 
-Per iteration: validation and test accuracy (unscored never counts as wrong), test accuracy per question
-family (`metadata["skill"]`, the bundled world's family; "all" when a data set has none), errors found,
+Per iteration: validation and test accuracy (over every question), test accuracy per question family
+(the metadata key `DataFile.family_field` names, "skill" by default; none when no sample has it), errors found,
 missing-skill and retrieved-sample histograms, samples used and the share of the pool, teacher usage.
 Usage per stage comes from the run's call log when this process built the teacher or judge from a spec
 (the log covers every request, re-asks and cache hits), else from the teacher result records.
@@ -36,20 +36,26 @@ class IterationMetrics(Record):
     test: JudgeSummary | None = None
     """Test judgments of the student after this iteration's training."""
     test_by_family: dict[str, JudgeSummary] = Field(default_factory=dict)
-    """Test judgments per question family."""
+    """Test judgments per question family (`RunMetrics.family_field`; samples without one under
+    NO_FAMILY). Empty when no test sample has a family."""
     test_by_skill: dict[str, JudgeSummary] = Field(default_factory=dict)
     """Test judgments per gold skill (`metadata["skills"]`, the skills of the gold steps); a sample counts
     for each of its skills. Empty when the test set carries no skill tags."""
     errors: int = 0
-    """Validation errors mined (incorrect, plus unanswered with `unanswered_are_errors`)."""
+    """Validation errors mined (judged incorrect; those without a final answer only with
+    `unanswered_are_errors`)."""
     located: int = 0
-    """Errors whose first wrong step the teacher found (outcome found)."""
+    """Errors whose first wrong step was found (outcome found: by the teacher, or the one step there was)."""
+    localisation: dict[str, int] = Field(default_factory=dict)
+    """Errors per localisation outcome: found, fallback (the method did not decide), failed (the teacher
+    gave no usable reply) and no_steps (the output has no steps: the error lies in its answer)."""
     missing_skills: dict[str, int] = Field(default_factory=dict)
     """Missing-skill phrase -> how many errors named it."""
     matched_skills: dict[str, int] = Field(default_factory=dict)
     """Selected samples per query (skill) that retrieved them; "random" for random picks."""
     selected_families: dict[str, int] = Field(default_factory=dict)
-    """Selected samples per question family of the pool sample."""
+    """Selected samples per question family of the pool sample (the pool's `family_field`; samples without
+    one are not counted)."""
     selected: int = 0
     """Pool samples this iteration selected."""
     samples_used: int = 0
@@ -80,10 +86,26 @@ class RunMetrics(Record):
     kept: int | None = None
     """The adapter the run returns (0: the pretrained student), by `RunConfig.keep`; None in metrics written
     before it was recorded (readers then take the last trained adapter)."""
+    family_field: str | None = None
+    """The metadata key the test set's families were read from (its `DataFile.family_field`); None
+    without a test set."""
 
 
-def family(sample: Sample) -> str:
-    return str(sample.metadata.get("skill", "all"))
+NO_FAMILY = "(no family)"
+"""`test_by_family` group of the test samples whose metadata lacks the family field."""
+
+
+def family(sample: Sample, field: str) -> str | None:
+    """The sample's question family: `metadata[field]` as text; None when it has none."""
+    value = sample.metadata.get(field)
+    return None if value is None else str(value)
+
+
+def _families(samples: Sequence[Sample], judged: Sequence[Judgment], field: str) -> dict[str, JudgeSummary]:
+    """Test judgments per family; empty when no sample has one, so no family is made up."""
+    if all(family(s, field) is None for s in samples):
+        return {}
+    return _grouped(samples, judged, lambda s: [family(s, field) or NO_FAMILY])
 
 
 def gold_skills(sample: Sample) -> list[str]:
@@ -110,7 +132,8 @@ def _teacher_usage(results: Iterable[TeacherResult], stage: str, into: dict[str,
 
 
 def _selection_metrics(ctx: RunContext, chosen: list[ChosenSample], used: int) -> dict[str, object]:
-    families = Counter(family(ctx.pool_sample(c.sample_id)) for c in chosen)
+    field = ctx.config.data.pool.family_field
+    families = Counter(name for c in chosen if (name := family(ctx.pool_sample(c.sample_id), field)) is not None)
     pool = len(ctx.samples("pool"))
     return {"matched_skills": dict(Counter(c.skill for c in chosen).most_common()),
             "selected_families": dict(families.most_common()), "selected": len(chosen),
@@ -121,9 +144,9 @@ def iteration_metrics(ctx: RunContext, i: int) -> IterationMetrics:
     """Metrics of iteration `i` from whatever of its files exist."""
     run, fields = ctx.run, dict[str, object]()
     test = judgments(ctx, i, "test") if ctx.config.data.test is not None else []
-    if test:
-        samples = ctx.samples("test")
-        fields |= {"test": summarize(test), "test_by_family": _grouped(samples, test, lambda s: [family(s)]),
+    if test and ctx.config.data.test is not None:
+        samples, field = ctx.samples("test"), ctx.config.data.test.family_field
+        fields |= {"test": summarize(test), "test_by_family": _families(samples, test, field),
                    "test_by_skill": _grouped(samples, test, gold_skills)}
     if val := judgments(ctx, i, "val"):
         fields |= {"val": summarize(val), "errors": len(errors(ctx, i))}
@@ -136,6 +159,7 @@ def iteration_metrics(ctx: RunContext, i: int) -> IterationMetrics:
         _teacher_usage(analyses, "teacher.skills", teacher)
     missing = Counter(s for a in analyses if a.outcome == "found" for s in a.missing_skills)
     fields |= {"located": sum(loc.outcome == "found" for loc in locations),
+               "localisation": dict(sorted(Counter(loc.outcome for loc in locations).items())),
                "missing_skills": dict(missing.most_common()), "teacher": teacher}
     if i > 0:
         used = len(ctx.used_before(i)) + len(chosen := read_selection(run, i))
@@ -185,9 +209,11 @@ def write_metrics(ctx: RunContext, last: int, stopped: str | None, *, best_val: 
     its = [iteration_metrics(ctx, i) for i in range(last + 1)]
     for it in its:
         atomic_write_json(ctx.run.file(it.iteration, "metrics.json"), it)
+    test = ctx.config.data.test
     metrics = RunMetrics(method=ctx.config.method, seed=ctx.config.seed, pool_size=len(ctx.samples("pool")),
                          budget=ctx.budget, iterations=its, stopped=stopped,
-                         kept=kept_adapter(its, best_val=best_val))
+                         kept=kept_adapter(its, best_val=best_val),
+                         family_field=test.family_field if test is not None else None)
     atomic_write_json(ctx.run.metrics_path, metrics)
     atomic_write_json(ctx.run.usage_path, usage_report(ctx, its))
     return metrics

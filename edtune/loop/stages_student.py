@@ -61,13 +61,13 @@ def judge(ctx: RunContext, iteration: int, split: Scored) -> None:
 
 
 def errors(ctx: RunContext, iteration: int) -> list[tuple[Sample, StudentOutput]]:
-    """Validation samples judged incorrect, in validation-set order. Unscored ones are not errors, except
-    (with `unanswered_are_errors`) when the student gave no final answer at all."""
+    """Validation samples judged incorrect (an answer naming no option or number included), in
+    validation-set order; one the student gave no final answer for only with `unanswered_are_errors`.
+    Unscored ones (the judge failed) are never errors."""
     outputs = outputs_by_id(ctx, iteration, "val")
     keep_unanswered = ctx.config.unanswered_are_errors
     wrong = {j.sample_id for j in judgments(ctx, iteration, "val")
-             if j.outcome == "incorrect" or (j.outcome == "unscored" and keep_unanswered
-                                             and not (outputs[j.sample_id].answer or "").strip())}
+             if j.outcome == "incorrect" and (keep_unanswered or (outputs[j.sample_id].answer or "").strip())}
     return [(s, outputs[s.id]) for s in ctx.samples("val") if s.id in wrong]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from edtune.jsonl import atomic_write_json, atomic_write_text
 from edtune.report import plots
 from edtune.report.records import ReportResults
-from edtune.report.results import compare, format_table
+from edtune.report.results import ACCURACY_RULE, compare, format_table
 from edtune.report.runs import LoadedRun, find_runs
 
 REPORT = "report.md"
@@ -45,15 +45,48 @@ def _usage_section(runs: list[LoadedRun]) -> list[str]:
     return lines if len(lines) > 2 else ["No teacher or judge calls were made."]
 
 
+def _family_note(runs: list[LoadedRun]) -> list[str]:
+    """In words, the runs whose test set has no question family (so no per-family plot shows them)."""
+    missing = [run for run in runs if run.final.test is not None and not run.final.test_by_family]
+    if not missing:
+        return []
+    keys = ", ".join(sorted({f'"{run.metrics.family_field or "skill"}"' for run in missing}))
+    return ["## Test accuracy per question family", "",
+            f"The test set of {len(missing)} of {len(runs)} run(s) has no question family: no test sample's metadata "
+            f"holds the key {keys}, so their test accuracy is not split by family. To split it, name the metadata "
+            "key that holds a sample's family with `family_field` on the test data file (docs/data.md).", ""]
+
+
+_OUTCOMES = ("found", "fallback", "failed", "no_steps")
+
+
+def _localisation_section(runs: list[LoadedRun]) -> list[str]:
+    """Errors per localisation outcome, per run and iteration (runs that asked the teacher only)."""
+    lines = ["| method | seed | iteration | errors | found | fallback | failed | no steps |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for run in runs:
+        for it in run.metrics.iterations:
+            if it.localisation:
+                counts = " | ".join(str(it.localisation.get(outcome, 0)) for outcome in _OUTCOMES)
+                lines.append(f"| {run.method} | {run.metrics.seed} | {it.iteration} | {it.errors} | {counts} |")
+    if len(lines) == 2:
+        return []
+    return ["## Localisation of errors", "", "found: the first wrong step was found (a one-step rationale's step "
+            "is); fallback: the method did not decide; failed: the teacher gave no usable reply; no steps: the "
+            "output had no steps, so the error lies in its answer.", "", *lines, ""]
+
+
 def render_markdown(runs: list[LoadedRun], results: ReportResults, figures: Sequence[tuple[str, Path]]) -> str:
-    """report.md's text: the table, the plots (relative links), the runs and their usage."""
+    """report.md's text: the table, the plots (relative links), what has no plot said in words, the
+    localisation outcomes, the runs and their usage."""
     out_of = f"pool of {results.pool_size:,} samples"
     lines = ["# edtune report", "", f"{len(runs)} run(s), {out_of}. Accuracy is the final adapter's test accuracy, "
-             "mean ± standard deviation over seeds; % of full divides by the full-pool mean.", "",
+             "mean ± standard deviation over seeds; % of full divides by the full-pool mean. " + ACCURACY_RULE, "",
              format_table(results), ""]
     for title, path in figures:
         lines += [f"## {title}", "", f"![{title}]({PLOT_DIR}/{path.name})", ""]
-    lines += [*_runs_section(runs), "", "## Teacher usage per stage", "", *_usage_section(runs), ""]
+    lines += [*_family_note(runs), *_localisation_section(runs), *_runs_section(runs), "",
+              "## Teacher usage per stage", "", *_usage_section(runs), ""]
     return "\n".join(lines)
 
 

@@ -19,7 +19,9 @@ class SeedResult(Record):
     pretrained_accuracy: float | None
     """Test accuracy of the student before any tuning (None without a test set)."""
     accuracy: float | None
-    """Test accuracy with the run's final adapter (None without a test set)."""
+    """Test accuracy with the run's final adapter, over every test question (None without a test set)."""
+    unscored_share: float | None = None
+    """Share of those test questions the judge failed on (counted as not correct in `accuracy`)."""
     samples_used: int
     """Pool samples the run selected in all."""
     iterations: int
@@ -41,6 +43,8 @@ class MethodResult(Record):
     """Mean final test accuracy over the seeds (None when no run has a test set)."""
     accuracy_std: float | None
     """Population standard deviation of the final test accuracy over the seeds (0 for one seed)."""
+    unscored_share: float | None = None
+    """Mean share of test questions the judge failed on over the seeds (part of what `accuracy` misses)."""
     samples_used: float
     """Mean pool samples selected."""
     pool_size: int

@@ -32,8 +32,9 @@ def seed_result(run: LoadedRun) -> SeedResult:
     final = run.final
     return SeedResult(run_dir=run.root, seed=run.metrics.seed,
                       pretrained_accuracy=run.pretrained.test.accuracy if run.pretrained.test else None,
-                      accuracy=final.test.accuracy if final.test else None, samples_used=run.samples_used,
-                      iterations=len(run.finished), stopped=run.metrics.stopped)
+                      accuracy=final.test.accuracy if final.test else None,
+                      unscored_share=final.test.unscored_share if final.test else None,
+                      samples_used=run.samples_used, iterations=len(run.finished), stopped=run.metrics.stopped)
 
 
 def _method_result(method: str, seeds: list[SeedResult], pool_size: int) -> MethodResult:
@@ -43,7 +44,7 @@ def _method_result(method: str, seeds: list[SeedResult], pool_size: int) -> Meth
                         pretrained_accuracy=_mean([s.pretrained_accuracy for s in seeds]),
                         accuracy=statistics.fmean(accuracies) if accuracies else None,
                         accuracy_std=statistics.pstdev(accuracies) if accuracies else None,
-                        samples_used=used, pool_size=pool_size,
+                        unscored_share=_mean([s.unscored_share for s in seeds]), samples_used=used, pool_size=pool_size,
                         pool_percent=100 * used / pool_size if pool_size else 0.0,
                         percent_of_full=None, runs=sorted(seeds, key=lambda s: s.seed))
 
@@ -53,10 +54,11 @@ def _pretrained_row(runs: list[LoadedRun], pool_size: int) -> MethodResult:
     by_seed: dict[int, SeedResult] = {}
     for run in runs:
         if run.metrics.seed not in by_seed and run.pretrained.test is not None:
-            accuracy = run.pretrained.test.accuracy
+            test = run.pretrained.test
             by_seed[run.metrics.seed] = SeedResult(run_dir=run.root, seed=run.metrics.seed,
-                                                   pretrained_accuracy=accuracy, accuracy=accuracy,
-                                                   samples_used=0, iterations=0, stopped=None)
+                                                   pretrained_accuracy=test.accuracy, accuracy=test.accuracy,
+                                                   unscored_share=test.unscored_share, samples_used=0,
+                                                   iterations=0, stopped=None)
     return _method_result(PRETRAINED, list(by_seed.values()), pool_size)
 
 
@@ -77,15 +79,22 @@ def compare(runs: list[LoadedRun]) -> ReportResults:
     return ReportResults(methods=rows, full_accuracy=full, pool_size=pool_size)
 
 
+ACCURACY_RULE = ("Test accuracy counts every test question: an answer that cannot be read counts as wrong, and a "
+                 "question the judge failed on (after a retry) counts as not correct; `unscored` is that share.")
+"""How the table's accuracy is counted, said in the report's header."""
+
+
 def format_table(results: ReportResults) -> str:
-    """The paper-style table as Markdown (one row per method; accuracy as mean ± std over seeds)."""
-    lines = ["| method | seeds | samples used | % of pool | test accuracy | % of full |",
-             "|---|---:|---:|---:|---:|---:|"]
+    """The paper-style table as Markdown (one row per method; accuracy as mean ± std over seeds, the share
+    of test questions the judge left unscored beside it)."""
+    lines = ["| method | seeds | samples used | % of pool | test accuracy | unscored | % of full |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for row in results.methods:
         accuracy = "-" if row.accuracy is None else f"{row.accuracy:.3f}"
         if row.accuracy_std and len(row.seeds) > 1:
             accuracy += f" ± {row.accuracy_std:.3f}"
+        unscored = "-" if row.unscored_share is None else f"{row.unscored_share:.1%}"
         of_full = "-" if row.percent_of_full is None else f"{row.percent_of_full:.1f}%"
         lines.append(f"| {row.method} | {len(row.seeds)} | {row.samples_used:,.0f} | {row.pool_percent:.1f}% | "
-                     f"{accuracy} | {of_full} |")
+                     f"{accuracy} | {unscored} | {of_full} |")
     return "\n".join(lines)

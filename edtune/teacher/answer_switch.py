@@ -15,6 +15,10 @@ cut short by the end of the rationale does not count). Outcomes (recorded in the
 - prior_not_held: the run starts at k = 0, i.e. the teacher prefers the student's option before seeing
   any step, so no step can be blamed; the fallback is reported.
 
+A rationale of one step is decided without asking: the answer is wrong, so its one step is the first
+wrong one (outcome `found`, with that reason); the rule could not say so, as a run starting at k = 1, the
+last prefix, is cut short for any `lam` > 1. A rationale without steps is `no_steps` (no call either).
+
 When the student's answer matches no option, m_k uses the most probable non-gold option instead.
 
 Defaults (project choices, tuned for robustness rather than taken from the paper): delta = 0.1 (the
@@ -35,7 +39,7 @@ from edtune.errors import DataError, RequestRejected
 from edtune.llm.base import ChatResponse
 from edtune.records import Sample, StudentOutput
 from edtune.teacher.inputs import option_letter, option_letters, sample_variables
-from edtune.teacher.locate import Fallback, fallback_step, no_steps
+from edtune.teacher.locate import Fallback, fallback_step, no_steps, one_step
 from edtune.teacher.records import AnswerSwitchEvidence, FailedAttempt, Failure, StepLocation, SwitchRule
 from edtune.teacher.task import Tally, TaskOptions, TeacherTask, failure_of
 
@@ -109,12 +113,15 @@ class AnswerSwitchLocator(TeacherTask[AnswerSwitchOptions]):
         return AnswerSwitchOptions()
 
     async def locate(self, sample: Sample, student: StudentOutput) -> StepLocation:
-        """Ask once per prefix (concurrently), then apply the rule. A sample that is not multiple choice,
-        or whose gold answer is not one of its options, is a DataError."""
+        """Ask once per prefix (concurrently), then apply the rule; a rationale of at most one step is
+        decided without a call. A sample that is not multiple choice, or whose gold answer is not one of its
+        options, is a DataError."""
         n_steps = len(student.steps)
         if n_steps == 0:
             return no_steps(self, self.method, sample)
         letters, gold = self._letters(sample)
+        if n_steps == 1:
+            return one_step(self, self.method, sample)
         wrong = option_letter(sample, student.answer)
         tally = Tally()
         try:

@@ -209,10 +209,11 @@ class StepLocation(TeacherResult):
     n_steps: int
     """Number of steps in the student's rationale."""
     step: int | None
-    """1-based index of the first wrong step; None when failed or when the fallback is `none`."""
-    outcome: Literal["found", "fallback", "failed"]
-    """found: the method decided; fallback: it did not and the configured fallback gave `step`;
-    failed: the teacher gave no usable reply (see `failure`)."""
+    """1-based index of the first wrong step; None when failed, without steps, or when the fallback is `none`."""
+    outcome: Literal["found", "fallback", "failed", "no_steps"]
+    """found: the method decided (or the rationale has one step, which is then the wrong one); fallback: it
+    did not and the configured fallback gave `step`; failed: the teacher gave no usable reply (see
+    `failure`); no_steps: the output has no steps, so the error lies in its final answer itself (no call)."""
     reason: str | None = None
     """The teacher's explanation, where the method asks for one."""
     evidence: Evidence | None = None

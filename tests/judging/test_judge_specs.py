@@ -180,10 +180,11 @@ def test_a_server_failure_through_a_spec_file_is_unscored_error(tmp_path: Path) 
                             "max_retries = 0\n")
     bodies: list[dict[str, object]] = []
     failure = httpx2.Response(500, json={"error": {"message": "boom", "type": "server"}})
-    (judgment,) = judge_sync(build_judge(str(path), http_client=_server([failure], bodies)), [SAMPLE], [OUTPUT])
+    judge = build_judge(str(path), http_client=_server([failure, failure], bodies))
+    (judgment,) = judge_sync(judge, [SAMPLE], [OUTPUT])
     assert judgment.outcome == "unscored"
     assert judgment.reason is not None and judgment.reason.startswith("error:") and "500" in judgment.reason
-    assert len(bodies) == 1
+    assert len(bodies) == 2  # judged once more after the failure (judge_sync's retry)
 
 
 def test_spec_names_resolve_in_the_given_project_dir(tmp_path: Path) -> None:

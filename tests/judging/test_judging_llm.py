@@ -1,4 +1,5 @@
-"""The LLM judge on the scripted client: verdicts, and every failure path ending unscored, never wrong."""
+"""The LLM judge on the scripted client: verdicts, every failure of the judge ending unscored (never wrong)
+and retried, and an empty student answer counted wrong."""
 
 from __future__ import annotations
 
@@ -54,19 +55,20 @@ def test_choices_are_shown_to_the_judge_with_letters() -> None:
     assert "(A) red\n(B) blue" in str(client.requests[0].messages[-1].content)
 
 
-def test_garbage_is_unscored_unparseable_after_reasks_never_incorrect() -> None:
+def test_garbage_is_unscored_invalid_after_reasks_never_incorrect() -> None:
     client = ScriptedClient(["looks right to me", '{"verdict": "maybe"}', "```correct```"], max_reasks=2)
-    (judgment,) = judge_sync(LLMJudge(client), [SAMPLE], [ANSWER])
+    (judgment,) = judge_sync(LLMJudge(client), [SAMPLE], [ANSWER], retries=0)
     assert judgment.outcome == "unscored"
-    assert judgment.reason is not None and judgment.reason.startswith("unparseable:")
+    assert judgment.reason is not None and judgment.reason.startswith("invalid:")
     assert "```correct```" in judgment.reason  # the last raw output is kept as evidence
     assert len(client.requests) == 3
-    assert summarize([judgment]).accuracy is None
+    summary = summarize([judgment])
+    assert (summary.incorrect, summary.unscored, summary.unscored_reasons) == (0, 1, {"invalid": 1})
 
 
 def test_refusal_is_unscored_refused() -> None:
     refusal = "I'm sorry, but I can't help with grading this."
-    (judgment,) = judge_sync(LLMJudge(ScriptedClient([refusal] * 3)), [SAMPLE], [ANSWER])
+    (judgment,) = judge_sync(LLMJudge(ScriptedClient([refusal] * 3)), [SAMPLE], [ANSWER], retries=0)
     assert judgment.outcome == "unscored"
     assert judgment.reason is not None and judgment.reason.startswith("refused:")
     for text in ("  I cannot assess that.", "As an AI, I won't", "I'm unable to grade this", "Sorry, no.",
@@ -85,12 +87,35 @@ def test_client_failure_is_unscored_error() -> None:
     assert judgment.reason == "error: server error after retries (HTTP 503, 6 tries)"
 
 
-def test_empty_student_output_is_unscored_without_a_call() -> None:
+def test_empty_student_output_is_incorrect_without_a_call() -> None:
     client = ScriptedClient([])
     empty = StudentOutput(sample_id="q1", raw_text="   ")
     (judgment,) = judge_sync(LLMJudge(client), [SAMPLE], [empty])
-    assert (judgment.outcome, client.requests) == ("unscored", [])
+    assert (judgment.outcome, client.requests) == ("incorrect", [])
     assert judgment.reason is not None and judgment.reason.startswith("unparseable:")
+
+
+def test_a_judge_failure_is_retried_and_stays_unscored_only_if_it_fails_again() -> None:
+    calls: list[str] = []
+
+    def flaky(request: ChatRequest) -> str:
+        calls.append(str(request.messages[-1].content))
+        if len(calls) == 1:
+            raise ProviderError("server error after retries", status=503, body="overloaded", tries=6)
+        return verdict("correct")
+
+    (judgment,) = judge_sync(LLMJudge(ScriptedClient(flaky)), [SAMPLE], [ANSWER])
+    assert (judgment.outcome, len(calls)) == ("correct", 2)
+
+    def down(request: ChatRequest) -> str:
+        calls.append("down")
+        raise ProviderError("server error after retries", status=503, body="overloaded", tries=6)
+
+    other = SAMPLE.model_copy(update={"id": "q2"})
+    answered = StudentOutput(sample_id="q2", raw_text="Answer: 2", answer="2")
+    judged = judge_sync(LLMJudge(ScriptedClient(down)), [SAMPLE, other], [ANSWER, answered], retries=2)
+    assert [j.outcome for j in judged] == ["unscored", "unscored"] and calls.count("down") == 6
+    assert [j.sample_id for j in judged] == ["q1", "q2"]
 
 
 class GatedClient:

@@ -1,4 +1,5 @@
-"""Rule judges on tricky free text, normalisation, and accuracy that leaves unscored out."""
+"""Rule judges on tricky free text, normalisation, unreadable answers counted wrong, and accuracy over
+every question."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import pytest
 
 from edtune.errors import ConfigError, DataError
-from edtune.judging import accuracy, judge_sync, judges, summarize
+from edtune.judging import RuleJudge, accuracy, judge_sync, judges, summarize
 from edtune.judging.choice import ChoiceJudge, extract_choice
 from edtune.judging.exact import ExactJudge
 from edtune.judging.normalize import normalize_answer
@@ -57,7 +58,7 @@ def test_normalize_answer(text: str, expected: str) -> None:
     ("2", "Answer: 3", "incorrect"),
     ("red circle", "Answer: red square", "incorrect"),
     ("2", "the answer is 2", "incorrect"),
-    ("2", "Answer: ?!", "unscored"),
+    ("2", "Answer: ?!", "incorrect"),
 ])
 def test_exact_judge(reference: str, text: str, outcome: str) -> None:
     judgment = one(ExactJudge(), sample(reference), text)
@@ -99,10 +100,10 @@ def test_choice_judge_outcomes_and_reasons() -> None:
     wrong = one(judge, gold_blue, "Answer: dark red")
     assert (wrong.outcome, wrong.reason) == ("incorrect", "chose B, gold C")
     ambiguous = one(judge, gold_blue, "red or blue")
-    assert ambiguous.outcome == "unscored" and ambiguous.reason is not None
+    assert ambiguous.outcome == "incorrect" and ambiguous.reason is not None
     assert ambiguous.reason.startswith("unparseable: ambiguous")
     missing = one(judge, gold_blue, "no idea")
-    assert missing.outcome == "unscored" and missing.reason is not None
+    assert missing.outcome == "incorrect" and missing.reason is not None
     assert missing.reason.startswith("unparseable: no option")
     assert one(judge, sample("c", COLOURS), "blue").outcome == "correct"  # gold given as a letter
 
@@ -143,7 +144,7 @@ def test_numeric_judge_tolerance() -> None:
     assert one(relative, sample("1000"), "1,009").outcome == "correct"
     assert one(relative, sample("1000"), "1,011").outcome == "incorrect"
     nothing = one(strict, ref, "Answer: I cannot tell")
-    assert (nothing.outcome, nothing.reason) == ("unscored", "unparseable: no number found")
+    assert (nothing.outcome, nothing.reason) == ("incorrect", "unparseable: no number found")
 
 
 def test_numeric_judge_rejects_bad_reference_and_tolerance() -> None:
@@ -158,17 +159,38 @@ def _judgment(outcome: str, reason: str | None = None) -> Judgment:
     return Judgment.model_validate({"sample_id": "x", "outcome": outcome, "reason": reason, "judge": "t"})
 
 
-def test_accuracy_never_counts_unscored_as_wrong() -> None:
+def test_accuracy_counts_every_question_and_reports_unscored_apart() -> None:
     batch = [_judgment("correct"), _judgment("incorrect"), _judgment("correct"),
+             _judgment("incorrect", "unparseable: no option letter or option text found"),
              _judgment("unscored", "error: HTTP 500"), _judgment("unscored", "refused: sorry"),
-             _judgment("unscored", "error: timeout")]
+             _judgment("unscored", "error: timeout"), _judgment("incorrect", "chose A, gold B")]
     summary = summarize(batch)
-    assert (summary.correct, summary.incorrect, summary.unscored, summary.scored) == (2, 1, 3, 3)
+    assert (summary.correct, summary.incorrect, summary.unscored, summary.scored) == (2, 3, 3, 5)
+    assert (summary.total, summary.unparseable) == (8, 1)
     assert summary.unscored_reasons == {"error": 2, "refused": 1}
-    assert summary.accuracy == pytest.approx(2 / 3)
-    assert accuracy(batch) == pytest.approx(2 / 3)
-    assert accuracy([_judgment("unscored", "unparseable: x")]) is None
-    assert accuracy([]) is None
+    assert summary.accuracy == pytest.approx(2 / 8) and accuracy(batch) == pytest.approx(2 / 8)
+    assert summary.unscored_share == pytest.approx(3 / 8)
+    assert accuracy([_judgment("unscored", "error: x")]) == 0.0
+    assert accuracy([]) is None and summarize([]).unscored_share is None
+
+
+@pytest.mark.parametrize("judge", [ExactJudge(), ChoiceJudge(), NumericJudge()], ids=lambda j: j.name)
+def test_a_student_that_stops_writing_readable_answers_loses_accuracy(judge: RuleJudge) -> None:
+    samples = [sample("2", ["1", "2", "3"], sid=f"s{i}") for i in range(4)]
+    readable = [to_student_output(s.id, "Step 1: I count.\nAnswer: 2") for s in samples]
+    unreadable = [*readable[:2], *(to_student_output(s.id, "Step 1: I look.\nAnswer: ...") for s in samples[2:])]
+    assert accuracy(judge_sync(judge, samples, readable)) == 1.0
+    judged = judge_sync(judge, samples, unreadable)
+    assert [j.outcome for j in judged] == ["correct", "correct", "incorrect", "incorrect"]
+    assert accuracy(judged) == 0.5 and summarize(judged).unparseable == 2
+
+
+def test_choice_judge_counts_an_answer_naming_no_option_as_wrong() -> None:
+    parity = sample("even", ["even", "odd"])
+    judged = one(ChoiceJudge(), parity, "Step 1: The digit is seven.\nAnswer: 7")
+    assert judged.outcome == "incorrect" and judged.reason is not None
+    assert judged.reason.startswith("unparseable: no option")
+    assert summarize([judged]).accuracy == 0.0 and summarize([judged]).unscored == 0
 
 
 def test_batch_judging_checks_pairs_and_keeps_order() -> None:

@@ -53,15 +53,18 @@ class FamilyStudent:
     """Answers a sample correctly iff it was trained on two samples of its question family (so a small
     budget leaves some families for later iterations).
 
-    Wrong answers repeat the gold steps but the last, then give "99", so the first wrong step is the last.
-    The "adapter" is the set of known families, saved as JSON; every `train` call's ids are recorded in
-    `trained`, its settings in `configs`.
+    Wrong answers repeat the gold steps but the last, then give "99", so the first wrong step is the last;
+    families in `short_wrong` get a wrong answer of `short_wrong[family]` steps instead (0 or 1). The
+    family is `metadata[family_key]`. The "adapter" is the set of known families, saved as JSON; every
+    `train` call's ids are recorded in `trained`, its settings in `configs`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, family_key: str = "skill", short_wrong: dict[str, int] | None = None) -> None:
         self.known: set[str] | None = None
         self.trained: list[list[str]] = []
         self.configs: list[LoraTrainConfig] = []
+        self.family_key = family_key
+        self.short_wrong = short_wrong or {}
 
     @property
     def has_adapter(self) -> bool:
@@ -69,20 +72,22 @@ class FamilyStudent:
 
     def answer(self, samples: Sequence[Sample], image_root: Path, *, batch_size: int = 64) -> list[StudentOutput]:
         known = self.known or set()
-        return [to_student_output(s.id, self._text(s, s.metadata["skill"] in known)) for s in samples]
+        return [to_student_output(s.id, self._text(s, s.metadata[self.family_key] in known)) for s in samples]
 
-    @staticmethod
-    def _text(sample: Sample, right: bool) -> str:
+    def _text(self, sample: Sample, right: bool) -> str:
         steps = [step.text for step in sample.rationale or []]
         if right:
             return format_rationale(steps, sample.answer)
+        short = self.short_wrong.get(str(sample.metadata[self.family_key]))
+        if short is not None:
+            return format_rationale(["That makes 99."][:short], "99")
         return format_rationale([*steps[:-1], "That makes 99."], "99")
 
     def train(self, samples: Sequence[Sample], image_root: Path, config: LoraTrainConfig, *, seed: int,
               replay: Sequence[Sample] = (), replay_root: Path | None = None) -> TrainStats:
         self.trained.append([s.id for s in samples])
         self.configs.append(config)
-        counts = Counter(str(s.metadata["skill"]) for s in samples)
+        counts = Counter(str(s.metadata[self.family_key]) for s in samples)
         self.known = (self.known or set()) | {family for family, n in counts.items() if n >= 2}
         return TrainStats(steps=1, epochs=1, train_samples=len(samples), replay_samples=len(replay),
                           epoch_losses=[1.0], wall_s=0.0, trainable_params=0, target_modules=[])

@@ -49,8 +49,9 @@ def test_tiny_hf_student_trains_saves_and_resumes(world: Path, checkpoint: Path,
     assert record.stats.trainable_params > 0 and all("language_model" in m for m in record.stats.target_modules)
     assert json.loads(rd.config_path.read_text())["student"]["path"] == str(checkpoint)
     first = json.loads(rd.file(1, "metrics.json").read_text())
-    # The untrained student writes no answer: unscored for accuracy, but still errors to learn from.
-    assert first["errors"] == 8 and first["val"]["accuracy"] is None and first["val"]["unscored"] == 8
+    # The untrained student writes no answer: wrong for accuracy, and errors to learn from.
+    assert first["errors"] == 8 and first["val"]["accuracy"] == 0.0 and first["val"]["unscored"] == 0
+    assert first["val"]["unparseable"] == 8
     assert not list((straight / "adapters").glob(".*")), "no scratch folder may be left behind"
 
     original = RunDir.mark_done

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from edtune.errors import DataError
+from edtune.judging.base import JudgeSummary
 from edtune.report import ReportResults, build_report, find_runs
 from edtune.report.plots import retrieved_skill_counts
 from report.helpers import iteration, write_comparison, write_run
@@ -47,12 +48,23 @@ def test_report_markdown_and_plots(runs: Path) -> None:
     report = build_report(runs)
     text = report.read_text()
     assert report == runs / "report.md"
-    assert "| error_driven | 2 | 100 | 10.0% | 0.750 ± 0.050 | 93.8% |" in text
+    assert "| error_driven | 2 | 100 | 10.0% | 0.750 ± 0.050 | 0.0% | 93.8% |" in text
+    assert "counts every test question" in text.split("| method |")[0]  # the header says how
     for name in ("accuracy_vs_samples", "family_accuracy", "missing_skills", "retrieved_skills", "usage"):
         png = runs / "plots" / f"{name}.png"
         assert png.read_bytes()[:8] == PNG_MAGIC and png.stat().st_size > 2_000
         assert f"(plots/{name}.png)" in text
     assert "| error_driven | 0 | teacher.localise | 8 | 2 | 800 | 80 |" in text
+
+
+def test_unscored_share_is_printed_beside_accuracy(tmp_path: Path) -> None:
+    judge_failed = iteration(1, 40, 100).model_copy(update={"test": JudgeSummary(
+        correct=40, incorrect=50, unscored=10, unscored_reasons={"error": 10}, accuracy=0.40)})
+    root = write_run(tmp_path / "r", "random", 3, [iteration(0, 20, 0), judge_failed])
+    text = build_report(root).read_text()
+    assert "| random | 1 | 100 | 10.0% | 0.400 | 10.0% | - |" in text
+    assert "| pretrained | 1 | 0 | 0.0% | 0.200 | 0.0% | - |" in text
+    assert _rows(root)["random"]["unscored_share"] == pytest.approx(0.10)
 
 
 def test_random_only_report_skips_empty_plots(tmp_path: Path) -> None:
@@ -96,5 +108,5 @@ def test_cli_report(runs: Path, tmp_path: Path) -> None:
     out = tmp_path / "elsewhere"
     result = CliRunner().invoke(app, ["report", str(runs / "seed0"), str(runs / "seed1"), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "| full | 1 | 1,000 | 100.0% | 0.800 | 100.0% |" in result.output
+    assert "| full | 1 | 1,000 | 100.0% | 0.800 | 0.0% | 100.0% |" in result.output
     assert (out / "report.md").is_file() and (out / "results.json").is_file()

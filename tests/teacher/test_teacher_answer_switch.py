@@ -118,3 +118,25 @@ def test_open_question_is_a_data_error(student: StudentOutput) -> None:
     with pytest.raises(DataError, match="multiple-choice") as info:
         asyncio.run(AnswerSwitchLocator(LogprobClient([])).locate(sample, student))
     assert info.value.field == "choices"
+
+
+@pytest.mark.parametrize("fallback", ["last", "none"])
+def test_one_step_is_located_with_its_reason_without_a_call(sample: Sample, fallback: str) -> None:
+    one = StudentOutput(sample_id="s1", raw_text="", steps=["I see 1 red circle."], answer="1")
+    client = LogprobClient([])
+    location = asyncio.run(AnswerSwitchLocator(client, AnswerSwitchOptions(fallback=fallback)).locate(sample, one))
+    assert (location.step, location.outcome, location.n_steps, location.calls) == (1, "found", 1, 0)
+    assert location.reason and "step" in location.reason and client.requests == []
+
+
+def test_no_steps_is_its_own_outcome_not_a_failed_call(sample: Sample) -> None:
+    bare = StudentOutput(sample_id="s1", raw_text="Answer: 1", steps=[], answer="1")
+    location = asyncio.run(AnswerSwitchLocator(LogprobClient([])).locate(sample, bare))
+    assert (location.step, location.outcome, location.calls, location.failure) == (None, "no_steps", 0, None)
+
+
+def test_one_step_of_an_open_question_is_still_a_data_error() -> None:
+    one = StudentOutput(sample_id="open", raw_text="", steps=["I count 2."], answer="2")
+    with pytest.raises(DataError, match="multiple-choice"):
+        asyncio.run(AnswerSwitchLocator(LogprobClient([])).locate(Sample(id="open", question="How many?", answer="3"),
+                                                                  one))

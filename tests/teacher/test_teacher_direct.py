@@ -61,7 +61,8 @@ def test_no_steps_means_no_call(sample: Sample) -> None:
     client = ScriptedClient([])
     empty = StudentOutput(sample_id="s1", raw_text="1", steps=[], answer="1")
     location = asyncio.run(DirectLocator(client).locate(sample, empty))
-    assert location.outcome == "failed" and location.calls == 0 and client.requests == []
+    assert (location.outcome, location.failure) == ("no_steps", None)
+    assert location.calls == 0 and client.requests == []
 
 
 def test_images_sent_to_a_vlm_teacher_only(tmp_path: Path, student: StudentOutput) -> None:
