@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from edtune.environment import read_environments
 from edtune.jsonl import atomic_write_json, atomic_write_text
 from edtune.report import plots
 from edtune.report.records import ReportResults
@@ -33,6 +34,23 @@ def _runs_section(runs: list[LoadedRun]) -> list[str]:
         lines.append(f"| {run.method} | {run.metrics.seed} | {len(run.finished)} | {run.metrics.stopped or 'running'} "
                      f"| {run.final.iteration} | {run.samples_used:,} | `{run.root}` |")
     return lines
+
+
+def _environment_section(runs: list[LoadedRun]) -> list[str]:
+    """The versions the runs executed with (env.json); several lines when they differ, which makes their
+    numbers not comparable."""
+    seen: dict[str, list[str]] = {}
+    for run in runs:
+        for env in read_environments(run.root):
+            versions = ", ".join(f"{name} {version}" for name, version in env.packages.items() if version)
+            line = f"{versions}; CPU kernels {env.torch_cpu_capability}; CUDA {env.cuda or 'none'}"
+            seen.setdefault(line, []).append(f"{run.method}/seed {run.metrics.seed}")
+    if not seen:
+        return []
+    lines = ["## Environment", ""]
+    if len(seen) > 1:
+        lines += ["The runs did not all execute on one environment; compare their numbers with care.", ""]
+    return lines + [f"- {line} ({len(who)} run(s))" for line, who in seen.items()] + [""]
 
 
 def _usage_section(runs: list[LoadedRun]) -> list[str]:
@@ -80,12 +98,14 @@ def render_markdown(runs: list[LoadedRun], results: ReportResults, figures: Sequ
     """report.md's text: the table, the plots (relative links), what has no plot said in words, the
     localisation outcomes, the runs and their usage."""
     out_of = f"pool of {results.pool_size:,} samples"
-    lines = ["# edtune report", "", f"{len(runs)} run(s), {out_of}. Accuracy is the final adapter's test accuracy, "
-             "mean ± standard deviation over seeds; % of full divides by the full-pool mean. " + ACCURACY_RULE, "",
+    lines = ["# edtune report", "", f"{len(runs)} run(s), {out_of}. Accuracy is the test accuracy of the adapter "
+             "each run keeps, mean ± standard deviation over seeds; % of full divides by the full-pool mean. "
+             + ACCURACY_RULE, "",
              format_table(results), ""]
     for title, path in figures:
         lines += [f"## {title}", "", f"![{title}]({PLOT_DIR}/{path.name})", ""]
     lines += [*_family_note(runs), *_localisation_section(runs), *_runs_section(runs), "",
+              *_environment_section(runs),
               "## Teacher usage per stage", "", *_usage_section(runs), ""]
     return "\n".join(lines)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from edtune.environment import Environment
 from edtune.records import Record
 
 
@@ -19,7 +20,7 @@ class SeedResult(Record):
     pretrained_accuracy: float | None
     """Test accuracy of the student before any tuning (None without a test set)."""
     accuracy: float | None
-    """Test accuracy with the run's final adapter, over every test question (None without a test set)."""
+    """Test accuracy with the adapter the run keeps, over every test question (None without a test set)."""
     unscored_share: float | None = None
     """Share of those test questions the judge failed on (counted as not correct in `accuracy`)."""
     samples_used: int
@@ -28,6 +29,8 @@ class SeedResult(Record):
     """Iterations the run finished (the pretrained evaluation not counted)."""
     stopped: str | None
     """Why the loop ended; None for a run that has not finished."""
+    environments: list[Environment] = Field(default_factory=list)
+    """The run's env.json: versions and machine of each process that ran it (empty for older runs)."""
 
 
 class MethodResult(Record):

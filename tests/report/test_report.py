@@ -110,3 +110,20 @@ def test_cli_report(runs: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "| full | 1 | 1,000 | 100.0% | 0.800 | 0.0% | 100.0% |" in result.output
     assert (out / "report.md").is_file() and (out / "results.json").is_file()
+
+
+def test_versions_reach_results_and_report(tmp_path: Path) -> None:
+    """Each run's env.json is carried into results.json and listed in report.md; unlike ones are flagged."""
+    from edtune.environment import current, record_environment
+
+    runs = write_comparison(tmp_path / "runs")
+    roots = sorted(p.parent for p in runs.rglob("metrics.json") if p.parent.name != "iterations")
+    env = current()
+    for root in roots:
+        record_environment(root, env)
+    text = build_report(runs).read_text()
+    results = ReportResults.model_validate_json((runs / "results.json").read_text())
+    assert all(r.environments == [env] for row in results.methods if row.method != "pretrained" for r in row.runs)
+    assert f"transformers {env.packages['transformers']}" in text and "not all execute" not in text
+    record_environment(roots[0], env.model_copy(update={"torch_cpu_capability": "AVX2"}))
+    assert "not all execute on one environment" in build_report(runs).read_text()
