@@ -34,6 +34,7 @@ from pydantic import Field, field_validator
 
 from edtune.bench.shapes import TASKS, ShapesConfig
 from edtune.bench.shapes.io import ensure_world
+from edtune.bench.shapes.world import Listing
 from edtune.errors import ConfigError
 from edtune.loop.api import OBJECT_PREFIX, adapt
 from edtune.loop.config import BUNDLED, DataFile, DataSettings, MethodName, RunConfig, StudentSettings, TrainingSettings
@@ -42,6 +43,7 @@ from edtune.loop.watch import StageWatcher
 from edtune.records import Record
 from edtune.report import ReportResults, format_table, write_report
 from edtune.student.base import LoraTrainConfig, Student
+from edtune.student.bundled import CHECKPOINT_FOR_LISTING
 
 DEFAULT_METHODS: tuple[MethodName, ...] = ("random", "error_driven", "full")
 """The paper's table: random at equal budget, error-driven, full pool (pretrained comes from iteration 0)."""
@@ -78,8 +80,13 @@ class DemoConfig(Record):
     """Methods run per seed; add ablation_random_step, ablation_step_text or ablation_random_samples."""
     teacher_error_rate: float = Field(default=0.0, ge=0, le=1)
     """Share of reference-teacher replies made wrong on purpose (0: a perfect teacher)."""
+    listing: Listing = "names"
+    """The world's listing style (its rationales' opening step): "names", or "attributes" (each object's size
+    and cell, which the size and spatial families read). With "attributes" and `student = "bundled"`, the
+    shipped student pretrained to write that listing (`tiny_checkpoint_attributes`) is adapted instead."""
     student: str = BUNDLED
-    """The student checkpoint: "bundled" for the shipped tiny student, or a tiny-student folder."""
+    """The student checkpoint: "bundled" for the shipped tiny student of the world's listing, or a
+    tiny-student folder."""
     min_steps: int = Field(default=600, ge=0)
     """Floor on LoRA optimiser steps per training call (`LoraTrainConfig.min_steps`). The loop's 10 epochs
     give a 100-sample selection 50 steps, after which the tiny student still scored ~1% on counting; with
@@ -120,7 +127,8 @@ class DemoOutcome:
 def world_config(config: DemoConfig, seed: int) -> ShapesConfig:
     """The shapes world of one seed: only the target task's val/test sets are generated."""
     return ShapesConfig(seed=seed, pool_size=config.pool_size, val_size=config.val_size,
-                        test_size=config.test_size, base_size=config.base_size, tasks=[config.task])
+                        test_size=config.test_size, base_size=config.base_size, tasks=[config.task],
+                        listing=config.listing)
 
 
 def prepare_world(config: DemoConfig, seed: int, out: Path) -> Path:
@@ -132,7 +140,9 @@ def _student_path(config: DemoConfig, student: Student | None) -> str:
     """The student path the run's config snapshot records (an object is recorded by its type name)."""
     if student is not None:
         return OBJECT_PREFIX + type(student).__name__
-    return config.student if config.student == BUNDLED else str(Path(config.student).resolve())
+    if config.student == BUNDLED:
+        return BUNDLED if config.listing == "names" else str(CHECKPOINT_FOR_LISTING[config.listing])
+    return str(Path(config.student).resolve())
 
 
 def training_settings(method: MethodName, min_steps: int, full_epochs: int) -> TrainingSettings:

@@ -34,18 +34,22 @@ def demo_command(
                                             "same budget.")] = False,
     teacher_error_rate: Annotated[float, typer.Option("--teacher-error-rate", min=0, max=1, help="Share of "
                                                       "reference-teacher replies made wrong on purpose.")] = 0.0,
+    listing: Annotated[str, typer.Option("--listing", help="The world's listing style: names, or attributes "
+                                         "(adapts the shipped student that writes it).")] = "names",
     student: Annotated[str, typer.Option("--student", help="\"bundled\" or another tiny-student checkpoint "
                                          "folder (e.g. one made by `edtune student pretrain`).")] = "bundled",
+    also: Annotated[list[str] | None, typer.Option("--also", help="Another method to run beside random, "
+                                                   "error_driven and full (e.g. skill_progress); repeatable.")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
 ) -> None:
     """Adapt the bundled tiny student with the reference teacher: pretrained / random / error-driven / full."""
     from edtune.demo import ABLATIONS, DEFAULT_METHODS, QUICK, DemoConfig, run_demo
 
     base = QUICK if quick else DemoConfig()
-    methods = [*DEFAULT_METHODS[:-1], *(ABLATIONS if ablations else ()), DEFAULT_METHODS[-1]]
-    config = DemoConfig.model_validate(base.model_dump() | {"seeds": list(range(seeds)), "task": task,
-                                                            "methods": methods, "student": student,
-                                                            "teacher_error_rate": teacher_error_rate})
+    methods = [*DEFAULT_METHODS[:-1], *(ABLATIONS if ablations else ()), *(also or ()), DEFAULT_METHODS[-1]]
+    chosen = {"seeds": list(range(seeds)), "task": task, "methods": methods, "student": student, "listing": listing,
+              "teacher_error_rate": teacher_error_rate}
+    config = DemoConfig.model_validate(base.model_dump() | chosen)
     started = time.perf_counter()
 
     def notify(line: str) -> None:

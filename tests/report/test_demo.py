@@ -13,10 +13,11 @@ from types import ModuleType
 import pytest
 from loop.fakes import FamilyStudent
 
-from edtune.demo import QUICK, DemoConfig, DemoOutcome, run_config, run_demo, same_but_address
+from edtune.demo import QUICK, DemoConfig, DemoOutcome, run_config, run_demo, same_but_address, world_config
 from edtune.errors import ConfigError
 from edtune.loop import load_config
 from edtune.retrieval.base import TinyCorpusWarning
+from edtune.student.bundled import ATTRIBUTES_CHECKPOINT
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TINY = DemoConfig(pool_size=120, val_size=8, test_size=8, base_size=10, budget=12, iterations=2)
@@ -87,6 +88,10 @@ def test_demo_configs() -> None:
     assert settings.training.replay_ratio == 0.5
     full = run_config(DemoConfig(), "full", 3, Path("/w"), "openai-compatible/t@http://127.0.0.1:1/v1")
     assert (full.training.lora.epochs, full.training.lora.min_steps, full.training.replay_ratio) == (30, 600, 0.0)
+    attributes = DemoConfig(listing="attributes", task="size")
+    assert world_config(attributes, 1).listing == "attributes"
+    chosen = run_config(attributes, "error_driven", 1, Path("/w"), "openai-compatible/t@http://127.0.0.1:1/v1")
+    assert Path(chosen.student.path) == ATTRIBUTES_CHECKPOINT  # the shipped student that writes that listing
 
 
 def _load(name: str) -> ModuleType:
