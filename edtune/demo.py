@@ -40,6 +40,7 @@ from edtune.loop.api import OBJECT_PREFIX, adapt
 from edtune.loop.config import BUNDLED, DataFile, DataSettings, MethodName, RunConfig, StudentSettings, TrainingSettings
 from edtune.loop.rundir import RunDir
 from edtune.loop.watch import StageWatcher
+from edtune.quiet import quiet_libraries
 from edtune.records import Record
 from edtune.report import ReportResults, format_table, write_report
 from edtune.student.base import LoraTrainConfig, Student
@@ -200,6 +201,7 @@ class DemoJob:
 
 def run_job(job: DemoJob, *, progress: bool = False, student: Student | None = None) -> tuple[float | None, int]:
     """Run one demo job to the end; returns (test accuracy, samples used). Top-level so workers can call it."""
+    quiet_libraries(progress_bars=progress)
     data = job.settings.data
     result = adapt(student if student is not None else job.settings.student.path, data.val, data.pool,
                    teacher=job.settings.teacher, test=data.test, replay=data.replay, config=job.settings,

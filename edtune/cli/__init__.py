@@ -11,6 +11,7 @@ import sys
 import typer
 
 from edtune.errors import DataError, EdtuneError, MissingDependency, UnexpectedModelBehavior, UserError
+from edtune.quiet import quiet_libraries
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Error-driven tuning of multimodal models.")
 
@@ -50,6 +51,7 @@ def format_error(exc: EdtuneError) -> str:
 def main() -> None:
     """Entry point: run the app; known errors become one clear line and exit code 2."""
     _register_all()
+    quiet_libraries()
     try:
         app(standalone_mode=False)
     except EdtuneError as exc:
