@@ -4,8 +4,7 @@ Training: the processor runs once on the whole text (prompt + target + end-of-tu
 every row, so every per-token extra it returns (`mm_token_type_ids`, `token_type_ids`,
 `cross_attention_mask`) and every image tensor (variable tile counts included) has the shape the model
 expects. Labels are then the input ids with everything but the target and the end-of-turn token set to
--100: the last `len(target ids) + 1` real tokens of each row, checked to be exactly those ids. A
-processor's own `labels` (PaliGemma's, from `suffix`) are dropped.
+-100 (see `Encoder._labels`). A processor's own `labels` (PaliGemma's, from `suffix`) are dropped.
 
 Answering: the prompts alone, left-padded, images nested one list per sample.
 """
@@ -75,7 +74,7 @@ class Encoder:
             texts = {"text": [e.prompt + e.target + self.end_of_turn for e in examples]}
         batch = self._encode(texts, [e.images for e in examples], "right", [e.row for e in examples])
         batch.pop("labels", None)
-        batch["labels"] = self._labels(batch, [e.target for e in examples], [e.row for e in examples])
+        batch["labels"] = self._labels(batch, examples)
         return batch
 
     def generation_batch(self, samples: Sequence[Sample], image_root: Path, *,
@@ -94,29 +93,44 @@ class Encoder:
             # The chat template already wrote BOS and other special tokens; adding them again would double them.
             extra["add_special_tokens"] = False
         nested = images if any(images) else None
+        # Some processors default to their own side (InternVL: left); both the call and the tokenizer say it.
         with _padding_side(self.processor.tokenizer, side):
             try:
-                out = self.processor(**texts, images=nested, return_tensors="pt", padding=True, **extra)
+                out = self.processor(**texts, images=nested, return_tensors="pt", padding=True, padding_side=side,
+                                     **extra)
             except ValueError as exc:
                 raise DataError(f"the processor refused the batch of rows {rows[0]}-{rows[-1]}: {exc}",
                                 row=rows[0]) from exc
         return dict(out)
 
-    def _labels(self, batch: dict[str, torch.Tensor], targets: list[str], rows: list[int]) -> torch.Tensor:
+    def _labels(self, batch: dict[str, torch.Tensor], examples: Sequence[Example]) -> torch.Tensor:
+        """-100 but on each row's target + end-of-turn tokens: the row's last `len(target ids) + 1` tokens when
+        they are exactly those ids, else (a tokenizer that spells a word differently after the prompt, as
+        SentencePiece's leading space does) every token after the prompt encoded alone."""
         import torch
 
         ids, mask = batch["input_ids"], batch["attention_mask"]
         labels = torch.full_like(ids, IGNORE_INDEX)
         tokenizer = self.processor.tokenizer
-        for i, target in enumerate(targets):
-            want = [*tokenizer(target, add_special_tokens=False)["input_ids"], self.end_of_turn_id]
-            end = int(mask[i].sum())
-            got = ids[i, end - len(want):end].tolist()
-            if got != want:
-                raise ConfigError(f"row {rows[i]}: the encoded text does not end with the target + end-of-turn "
-                                  f"ids {want} (got {got}); the tokenizer merged the target into its prompt")
-            labels[i, end - len(want):end] = ids[i, end - len(want):end]
+        for i, example in enumerate(examples):
+            want = [*tokenizer(example.target, add_special_tokens=False)["input_ids"], self.end_of_turn_id]
+            real = mask[i].nonzero()
+            first, end = int(real[0]), int(real[-1]) + 1  # whichever side was padded
+            start = end - len(want)
+            if ids[i, start:end].tolist() != want:
+                start = first + self._prompt_length(example, ids[i, first:end].tolist())
+            labels[i, start:end] = ids[i, start:end]
         return labels
+
+    def _prompt_length(self, example: Example, row_ids: list[int]) -> int:
+        """Tokens of `example`'s prompt encoded alone; ConfigError when they do not open the full row."""
+        prompt = self._encode({"text": [example.prompt]}, [example.images], "right", [example.row])["input_ids"][0]
+        n = len(prompt)
+        if row_ids[:n] != prompt.tolist() or n >= len(row_ids):
+            raise ConfigError(f"row {example.row}: the prompt's tokens do not open the prompt + target encoding, so "
+                              f"the target cannot be located (prompt ends {prompt.tolist()[-5:]}, row has "
+                              f"{row_ids[max(0, n - 5):n + 5]} there)")
+        return n
 
 
 @contextmanager

@@ -66,10 +66,11 @@ def render_prompt(processor: Any, sample: Sample, config: StudentConfig, family:
     """The prompt ending where the assistant starts writing.
 
     Chat families: the chat template (with BOS prepended when the template omits it and the tokenizer
-    adds one). PaliGemma: the bare question, to which its processor adds image tokens, BOS and newline."""
+    adds one). PaliGemma: one image token per image, then the question; its processor adds BOS after the
+    image tokens and the newline that ends the prefix."""
     text = question_text(processor, sample, config, row=row)
     if family is not None and family.prompt_style == "prefix_suffix":
-        return text
+        return str(processor.image_token) * len(sample.images) + text
     content: list[dict[str, str]] = [{"type": "image"} for _ in sample.images]
     content.append({"type": "text", "text": text})
     if not getattr(processor, "chat_template", None):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from edtune.student.tiny_families import templates
-from edtune.student.tiny_families.vocab import word_tokenizer
+from edtune.student.tiny_families.vocab import token_id, word_tokenizer
 
 SIDE, PATCH = 16, 8
 """Vision input side and patch: a 2x2 patch grid, 4 image tokens per tile."""
@@ -46,7 +46,7 @@ def llava(texts: Sequence[str]) -> tuple[Any, Any]:
                                vision_feature_select_strategy="default", num_additional_image_tokens=1,
                                chat_template=templates.LLAVA)
     config = LlavaConfig(vision_config=vision_config("clip_vision_model"), text_config=text_config("llama", tokenizer),
-                         image_token_index=tokenizer.convert_tokens_to_ids("<image>"), image_seq_length=4,
+                         image_token_index=token_id(tokenizer, "<image>"), image_seq_length=4,
                          vision_feature_select_strategy="default")
     return finish(LlavaForConditionalGeneration(config), tokenizer), processor
 
@@ -68,7 +68,7 @@ def llava_next(texts: Sequence[str]) -> tuple[Any, Any]:
                                    chat_template=templates.LLAVA)
     config = LlavaNextConfig(vision_config=vision_config("clip_vision_model"),
                              text_config=text_config("llama", tokenizer), image_grid_pinpoints=PINPOINTS,
-                             image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+                             image_token_index=token_id(tokenizer, "<image>"),
                              vision_feature_select_strategy="default")
     return finish(LlavaNextForConditionalGeneration(config), tokenizer), processor
 
@@ -93,7 +93,7 @@ def llava_onevision(texts: Sequence[str]) -> tuple[Any, Any]:
                                         chat_template=templates.ONEVISION)
     config = LlavaOnevisionConfig(vision_config=vision_config("siglip_vision_model"),
                                   text_config=text_config("qwen2", tokenizer), image_grid_pinpoints=PINPOINTS,
-                                  image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
-                                  video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
+                                  image_token_index=token_id(tokenizer, "<image>"),
+                                  video_token_index=token_id(tokenizer, "<video>"),
                                   vision_feature_select_strategy="full", vision_feature_layer=-1)
     return finish(LlavaOnevisionForConditionalGeneration(config), tokenizer), processor

@@ -7,7 +7,7 @@ from typing import Any
 
 from edtune.student.tiny_families import templates
 from edtune.student.tiny_families.llava import finish, text_config
-from edtune.student.tiny_families.vocab import word_tokenizer
+from edtune.student.tiny_families.vocab import token_id, word_tokenizer
 
 _NAMED = {"image_token": "<|image_pad|>", "video_token": "<|video_pad|>", "vision_start_token": "<|vision_start|>",
           "vision_end_token": "<|vision_end|>"}
@@ -22,7 +22,7 @@ def _parts(texts: Sequence[str], patch: int) -> tuple[Any, Any, dict[str, Any]]:
     side = 2 * patch
     images = Qwen2VLImageProcessorPil(patch_size=patch, merge_size=2, temporal_patch_size=2,
                                       size={"shortest_edge": side * side, "longest_edge": 4 * side * side})
-    ids = {f"{name}_id": tokenizer.convert_tokens_to_ids(token) for name, token in
+    ids = {f"{name}_id": token_id(tokenizer, token) for name, token in
            (("image_token", "<|image_pad|>"), ("video_token", "<|video_pad|>"),
             ("vision_start_token", "<|vision_start|>"), ("vision_end_token", "<|vision_end|>"))}
     return tokenizer, images, ids

@@ -42,3 +42,11 @@ def word_tokenizer(texts: Iterable[str], *, pad: str, eos: str, bos: str | None,
     core.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in special])
     return PreTrainedTokenizerFast(tokenizer_object=core, pad_token=pad, unk_token="<unk>", bos_token=bos,
                                    eos_token=eos, extra_special_tokens=dict(named))
+
+
+def token_id(tokenizer: PreTrainedTokenizerFast, token: str) -> int:
+    """The id of one token string (which `convert_tokens_to_ids` types as possibly a list)."""
+    found = tokenizer.convert_tokens_to_ids(token)
+    if not isinstance(found, int):
+        raise ValueError(f"{token!r} is not one token of this tokenizer")
+    return found
