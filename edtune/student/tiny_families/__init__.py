@@ -56,9 +56,9 @@ TINY_FAMILIES: list[TinyFamily] = [
 
 def unavailable_reason(family: TinyFamily) -> str | None:
     """Why `family` cannot be built in this environment (a missing package or model class), else None."""
-    missing = [name for name in family.needs if importlib.util.find_spec(name) is None]
-    if missing:
-        return f"needs {' and '.join(missing)} ({VISION_STAGE})"
+    for name in family.needs:  # first missing one only, so the torchvision reason reads the same everywhere
+        if importlib.util.find_spec(name) is None:
+            return f"needs {name} ({VISION_STAGE})"
     if family.model_class:
         import transformers
 
