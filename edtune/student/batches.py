@@ -43,6 +43,9 @@ class Example:
     """The sample's images, RGB."""
     row: int = 1
     """1-based position of the sample in its input, for error messages."""
+    target_ids: list[int] = field(default_factory=list)
+    """The target's token ids encoded alone, then the end-of-turn id (what the labels keep when the target
+    is spelt the same after the prompt)."""
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,10 @@ class Encoder:
         target = target_text(sample)
         if not target:
             raise ConfigError("a training example has an empty target (no rationale or answer tokens)")
+        ids = self.processor.tokenizer(target, add_special_tokens=False)["input_ids"]
         return Example(prompt=render_prompt(self.processor, sample, self.config, self.family, row=row),
-                       target=target, images=load_images(sample, image_root, row=row), row=row)
+                       target=target, images=load_images(sample, image_root, row=row), row=row,
+                       target_ids=[*ids, self.end_of_turn_id])
 
     def training_batch(self, examples: Sequence[Example]) -> dict[str, torch.Tensor]:
         """Right-padded processor outputs for prompt + target + end-of-turn, with edtune's labels."""
@@ -111,9 +116,9 @@ class Encoder:
 
         ids, mask = batch["input_ids"], batch["attention_mask"]
         labels = torch.full_like(ids, IGNORE_INDEX)
-        tokenizer = self.processor.tokenizer
         for i, example in enumerate(examples):
-            want = [*tokenizer(example.target, add_special_tokens=False)["input_ids"], self.end_of_turn_id]
+            want = example.target_ids or [*self.processor.tokenizer(example.target, add_special_tokens=False)[
+                "input_ids"], self.end_of_turn_id]
             real = mask[i].nonzero()
             first, end = int(real[0]), int(real[-1]) + 1  # whichever side was padded
             start = end - len(want)
