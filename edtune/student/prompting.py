@@ -95,16 +95,32 @@ def end_of_turn(processor: Any, family: Family) -> tuple[str, int]:
     template writes nothing after them."""
     tokenizer = processor.tokenizer
     if family.prompt_style == "chat" and getattr(processor, "chat_template", None):
-        messages = [{"role": "user", "content": [{"type": "text", "text": "q"}]},
-                    {"role": "assistant", "content": [{"type": "text", "text": _SENTINEL}]}]
-        rendered = str(processor.apply_chat_template(messages, tokenize=False))
-        after = rendered.split(_SENTINEL, 1)[-1] if _SENTINEL in rendered else ""
-        ids = tokenizer(after, add_special_tokens=False)["input_ids"]
-        if ids and ids[0] in tokenizer.all_special_ids:
+        ids = tokenizer(_after_assistant_words(processor), add_special_tokens=False)["input_ids"]
+        if ids and _is_special(tokenizer, ids[0]):
             return str(tokenizer.convert_ids_to_tokens(ids[0])), int(ids[0])
     if tokenizer.eos_token_id is None:
         raise ConfigError("the checkpoint's tokenizer has no EOS token and its chat template no end-of-turn token")
     return str(tokenizer.eos_token), int(tokenizer.eos_token_id)
+
+
+def _is_special(tokenizer: Any, token_id: int) -> bool:
+    """A named special token, or an added token marked special (turn markers usually are only that)."""
+    added = tokenizer.added_tokens_decoder.get(token_id)
+    return token_id in tokenizer.all_special_ids or bool(added is not None and added.special)
+
+
+def _after_assistant_words(processor: Any) -> str:
+    """What the chat template writes after an assistant message's text ("" when it cannot render one)."""
+    for content in ([{"type": "text", "text": _SENTINEL}], _SENTINEL):  # list parts, else a plain string
+        messages = [{"role": "user", "content": [{"type": "text", "text": "q"}]},
+                    {"role": "assistant", "content": content}]
+        try:
+            rendered = str(processor.apply_chat_template(messages, tokenize=False))
+        except Exception:  # a template that rejects this message shape: try the next, else EOS
+            continue
+        if _SENTINEL in rendered:
+            return rendered.split(_SENTINEL, 1)[1]
+    return ""
 
 
 def load_images(sample: Sample, image_root: Path, *, row: int) -> list[Image.Image]:

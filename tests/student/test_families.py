@@ -25,6 +25,11 @@ from edtune.student.tiny_families import TINY_FAMILIES, TinyFamily, build_checkp
 
 QUESTIONS = ["What colour is the square?", "What colour is the big square in the picture on the left?"]
 CONFIG = StudentConfig(max_new_tokens=8)
+END_OF_TURN = {"llava": "</s>", "llava_next": "</s>", "llava_onevision": "<|im_end|>", "qwen2_vl": "<|im_end|>",
+               "qwen2_5_vl": "<|im_end|>", "qwen3_vl": "<|im_end|>", "idefics3": "<end_of_utterance>",
+               "smolvlm": "<end_of_utterance>", "gemma3": "<end_of_turn>", "paligemma": "<eos>",
+               "mllama": "<|eot_id|>", "internvl": "<|im_end|>"}
+"""The token each tiny family's chat template closes an assistant turn with (PaliGemma: EOS, no template)."""
 TRAIN = LoraTrainConfig(steps=3, batch_size=4, lr=2e-2, include_projector=True, print_targets=False)
 
 
@@ -86,6 +91,7 @@ def test_family_answers_trains_and_round_trips(family: TinyFamily, images: Path,
     samples = family_samples()
     before = student.answer(samples[:4], images, batch_size=4)
     assert [o.sample_id for o in before] == ["s0", "s1", "s2", "s3"]
+    assert student.encoder.end_of_turn == END_OF_TURN[family.model_type]
     _assert_labels_are_target_and_end_of_turn(student, samples[:4], images)
 
     base_loss = _loss(student, samples[:4], images)

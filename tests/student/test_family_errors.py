@@ -78,3 +78,17 @@ def test_a_target_spelt_differently_after_the_prompt_is_located_by_the_prompt_le
     assert labels[len(prompt):end] == ids[len(prompt):end]  # all of the target, as spelt after the prompt
     assert tokenizer.convert_ids_to_tokens(labels[len(prompt)]) == "Step"
     assert labels[end - 1] == tokenizer.eos_token_id == student.encoder.end_of_turn_id
+
+
+def test_end_of_turn_comes_from_the_template_else_eos(checkpoint: Path) -> None:
+    from edtune.student.families import FAMILIES
+    from edtune.student.prompting import end_of_turn
+
+    processor = HFStudent.from_pretrained(checkpoint).processor
+    chat = FAMILIES["llava"]
+    # a template that only takes string content and closes turns with <image> (any special token will do)
+    processor.chat_template = ("{% for m in messages %}"
+                               "{{ (m['content'] if m['content'] is string else 'q') + '<image>' }}{% endfor %}")
+    assert end_of_turn(processor, chat) == ("<image>", processor.tokenizer.convert_tokens_to_ids("<image>"))
+    processor.chat_template = "{% for m in messages %}{{ m['content'][0]['text'] }}\n{% endfor %}"  # no marker
+    assert end_of_turn(processor, chat) == ("</s>", processor.tokenizer.eos_token_id)
