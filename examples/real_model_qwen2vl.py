@@ -6,8 +6,9 @@ each) and the Hugging Face hub. The tests only import it and validate examples/q
 
 What a GPU user runs, from the repository root:
 
-    # 1. install (vLLM in its own environment if its torch pin clashes with yours)
-    pip install -e . vllm
+    # 1. install (vLLM in its own environment if its torch pin clashes with yours); Qwen2-VL's processor
+    #    needs torchvision, so install the torch + torchvision pair of your CUDA build
+    pip install -e . vllm torchvision
     # 2. the student checkpoint, as a local folder (the run config names folders, not hub ids)
     huggingface-cli download Qwen/Qwen2-VL-2B-Instruct --local-dir examples/checkpoints/Qwen2-VL-2B-Instruct
     # 3. the teacher, in another shell (0.45 of the card leaves room for the student's LoRA training)

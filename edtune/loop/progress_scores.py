@@ -2,7 +2,7 @@
 
 `edtune.student` exposes answers and training but no per-sample loss, so this module computes it from an
 `HFStudent`'s public `model`, `processor` and `config`: each sample is encoded exactly as for training
-(`edtune.student.prompting.training_example`: prompt, then the gold rationale and answer, loss on the
+(`edtune.student.batches.Encoder.training_batch`: prompt, then the gold rationale and answer, loss on the
 target tokens only), one forward pass per batch without gradients, and per target token t the model's
 distribution at position t-1 is compared with the gold token:
 - loss = mean over target tokens of -log p(gold token) (PROGRESS's loss variant);
@@ -69,14 +69,10 @@ def token_scores(student: Student, samples: Sequence[Sample], image_root: Path, 
 def _hf_batch(student: Any, samples: Sequence[Sample], image_root: Path, *, first_row: int) -> list[TokenScores]:
     import torch
 
-    from edtune.student.lora import IGNORE_INDEX, collate
-    from edtune.student.prompting import training_example
+    from edtune.student.batches import IGNORE_INDEX
 
-    tokenizer = student.processor.tokenizer
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    examples = [training_example(student.processor, s, image_root, student.config, row=first_row + i)
-                for i, s in enumerate(samples)]
-    batch = {k: v.to(student.config.device) for k, v in collate(examples, int(pad)).items()}
+    examples = [student.encoder.example(s, image_root, row=first_row + i) for i, s in enumerate(samples)]
+    batch = {k: v.to(student.config.device) for k, v in student.encoder.training_batch(examples).items()}
     labels = batch.pop("labels")
     with torch.inference_mode():
         logits = student.model(**batch).logits.float()

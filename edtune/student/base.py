@@ -57,13 +57,15 @@ class LoraTrainConfig(Record):
     dropout: float = Field(default=0.0, ge=0, lt=1)
     """Dropout on the LoRA input. 0 because the few-epoch runs here are too short to overfit much."""
     target_pattern: str = DEFAULT_TARGET_PATTERN
-    """Regex (re.search on the full module name) selecting the linear layers that get adapters."""
+    """Regex (re.search on the full module name) selecting the linear layers that get adapters. Left unset,
+    the checkpoint family's decoder pattern is used (`edtune.student.families`; the default shown is generic)."""
     exclude_pattern: str = DEFAULT_VISION_PATTERN
-    """Regex of modules never adapted even if `target_pattern` matches: the vision tower by default."""
+    """Regex of modules never adapted even if `target_pattern` matches. Left unset: the family's vision tower."""
     include_projector: bool = False
     """Also adapt the vision-to-text projector's linear layers (matched by `projector_pattern`)."""
     projector_pattern: str = DEFAULT_PROJECTOR_PATTERN
-    """Regex of the projector's modules; only used when `include_projector` is true."""
+    """Regex of the projector's modules; only used when `include_projector` is true. Left unset: the family's
+    projector (Qwen's `visual.merger` included, although it sits inside the tower)."""
     lr: float = Field(default=5e-3, gt=0)
     """Peak AdamW learning rate. 5e-3 suits the tiny student; use ~2e-4 for 7B models."""
     weight_decay: float = Field(default=0.0, ge=0)
@@ -90,7 +92,8 @@ class LoraTrainConfig(Record):
     max_grad_norm: float | None = Field(default=1.0, gt=0)
     """Gradient-norm clip; None disables clipping."""
     print_targets: bool = True
-    """Print the adapted module names (grouped by layer) when an adapter is created."""
+    """Print the adapted module names (grouped by layer) when an adapter is created, once per process for
+    the same list (a run that creates an adapter per iteration prints it once)."""
 
     @model_validator(mode="after")
     def _window_inside_curve(self) -> LoraTrainConfig:

@@ -1,9 +1,11 @@
 """`HFStudent`: any Hugging Face image-text-to-text checkpoint as an edtune `Student`.
 
-Loaded with `AutoProcessor` + `AutoModelForImageTextToText`, prompted through the checkpoint's chat
-template, answering with batched greedy generation (left padding), trained with removable peft LoRA
-adapters. The bundled tiny student and a 7B Qwen2-VL take exactly this path; only `StudentConfig`
-(device, dtype) differs.
+Loaded with `AutoProcessor` + `AutoModelForImageTextToText`, prompted as its family is
+(`edtune.student.families`: the chat template, or PaliGemma's prefix/suffix format), answering with batched
+greedy generation (left padding, images nested per sample), trained with removable peft LoRA adapters on
+batches the processor builds (`edtune.student.batches`). The bundled tiny student and a 7B Qwen2-VL take
+exactly this path; only `StudentConfig` (device, dtype) differs. A checkpoint of another family is refused
+at load time.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from edtune.errors import ConfigError, UserError
 from edtune.rationale import to_student_output
 from edtune.records import Sample, StudentOutput
 from edtune.student.base import LoraTrainConfig, StudentConfig, TrainStats
+from edtune.student.batches import Encoder, Example, encoder_for
 from edtune.student.devices import require_device
+from edtune.student.families import family_of
 from edtune.student.lora import adapter_target_names, attach_lora, trainable_parameters
-from edtune.student.prompting import model_inputs, training_example
 from edtune.student.training import Schedule, StepCallback, call_steps, fit
 
 if TYPE_CHECKING:
@@ -33,11 +36,14 @@ class HFStudent:
     """A Hugging Face VLM behind the `Student` protocol. Not thread-safe: one call at a time."""
 
     def __init__(self, model: Any, processor: Any, config: StudentConfig | None = None, *, name: str = "") -> None:
-        """Wrap an already-loaded model and processor (see `from_pretrained` for the usual way in)."""
+        """Wrap an already-loaded model and processor (see `from_pretrained` for the usual way in).
+
+        ConfigError when the model's family is not supported (`families.FAMILIES`)."""
         import torch
 
         self.config = config or StudentConfig()
         self.name = name
+        self._encoder = encoder_for(processor, model.config.model_type, self.config)
         if self.config.num_threads is not None and self.config.device == "cpu":
             torch.set_num_threads(self.config.num_threads)
         self._model = model.to(self.config.device).eval()
@@ -49,12 +55,14 @@ class HFStudent:
     def from_pretrained(cls, path: str | Path, config: StudentConfig | None = None) -> HFStudent:
         """Load processor and model from a local checkpoint directory (never downloads)."""
         import torch
-        from transformers import AutoModelForImageTextToText, AutoProcessor
+        from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
 
         config = config or StudentConfig()
         require_device(config.device, "StudentConfig.device")
         if not Path(path).is_dir():
             raise UserError(f"student checkpoint directory not found: {path}")
+        checkpoint = AutoConfig.from_pretrained(path, local_files_only=True)
+        family_of(checkpoint.model_type, getattr(checkpoint, "architectures", None))  # refused before the weights
         processor = AutoProcessor.from_pretrained(path, local_files_only=True)
         model = AutoModelForImageTextToText.from_pretrained(
             path, dtype=getattr(torch, config.dtype), local_files_only=True)
@@ -69,6 +77,11 @@ class HFStudent:
     def processor(self) -> Any:
         """The checkpoint's processor (tokenizer + image processor + chat template)."""
         return self._processor
+
+    @property
+    def encoder(self) -> Encoder:
+        """How samples become model inputs for this checkpoint (prompts, training batches, labels)."""
+        return self._encoder
 
     @property
     def has_adapter(self) -> bool:
@@ -89,14 +102,12 @@ class HFStudent:
     def _generate(self, samples: Sequence[Sample], image_root: Path, *, first_row: int) -> list[str]:
         import torch
 
-        tokenizer = self._processor.tokenizer
-        # Left padding: every row's prompt then ends at the same column, where generation appends.
-        tokenizer.padding_side = "left"
-        inputs = model_inputs(self._processor, samples, image_root, self.config, first_row=first_row)
-        inputs = {k: v.to(self.config.device) for k, v in inputs.items()}
+        inputs = self._on_device(self._encoder.generation_batch(samples, image_root, first_row=first_row))
+        stop = self._model.generation_config.eos_token_id
+        stops = [self._encoder.end_of_turn_id, *(stop if isinstance(stop, list) else [] if stop is None else [stop])]
         with torch.inference_mode():
             out = self._model.generate(**inputs, do_sample=False, max_new_tokens=self.config.max_new_tokens,
-                                       pad_token_id=tokenizer.pad_token_id)
+                                       pad_token_id=self._pad_id(), eos_token_id=list(dict.fromkeys(stops)))
         new_tokens = out[:, inputs["input_ids"].shape[1]:]
         return [t.strip() for t in self._processor.batch_decode(new_tokens, skip_special_tokens=True)]
 
@@ -108,10 +119,8 @@ class HFStudent:
         if not samples:
             raise UserError("train() needs at least one sample")
         started = time.perf_counter()
-        examples = [training_example(self._processor, s, image_root, self.config, row=i + 1)
-                    for i, s in enumerate(samples)]
-        examples += [training_example(self._processor, s, replay_root or image_root, self.config, row=i + 1)
-                     for i, s in enumerate(replay)]
+        examples = [self._encoder.example(s, image_root, row=i + 1) for i, s in enumerate(samples)]
+        examples += [self._encoder.example(s, replay_root or image_root, row=i + 1) for i, s in enumerate(replay)]
         per_epoch = -(-len(examples) // config.batch_size)
         steps = call_steps(config, len(examples))
         epochs = -(-steps // per_epoch)
@@ -121,8 +130,8 @@ class HFStudent:
                             total=config.schedule_total)
         with self._seeded(seed):
             if self._peft is None:
-                self._peft, self._targets = attach_lora(self._model, config)
-            losses = fit(self._model, examples, schedule, pad_id=self._pad_id(), seed=seed,
+                self._peft, self._targets = attach_lora(self._model, config, self._encoder.family)
+            losses = fit(self._model, examples, schedule, collate=self._training_batch, seed=seed,
                          device=self.config.device, on_step=on_step)
         epoch_losses = [sum(losses[i:i + per_epoch]) / len(losses[i:i + per_epoch])
                         for i in range(0, len(losses), per_epoch)]
@@ -141,6 +150,15 @@ class HFStudent:
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(random.Random(seed).getrandbits(63))
             yield
+
+    def _training_batch(self, examples: list[Example]) -> dict[str, torch.Tensor]:
+        return self._on_device(self._encoder.training_batch(examples))
+
+    def _on_device(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Tensors moved to the model's device; floating ones (pixels) cast to its dtype."""
+        dtype = next(self._model.parameters()).dtype
+        return {k: v.to(self.config.device, dtype=dtype) if v.is_floating_point() else v.to(self.config.device)
+                for k, v in batch.items()}
 
     def _pad_id(self) -> int:
         tokenizer = self._processor.tokenizer

@@ -150,7 +150,7 @@ def pretrain(out_dir: Path, config: PretrainConfig, *, progress: bool = False) -
     import torch
 
     from edtune.bench.shapes.world import ShapesConfig, generate_base
-    from edtune.student.prompting import training_example
+    from edtune.student.batches import encoder_for
     from edtune.student.training import Schedule, fit
 
     started = time.perf_counter()
@@ -162,15 +162,15 @@ def pretrain(out_dir: Path, config: PretrainConfig, *, progress: bool = False) -
     student_config = StudentConfig()
     with tempfile.TemporaryDirectory(prefix="edtune-pretrain-") as tmp:
         render_images(samples, Path(tmp))
-        examples = [training_example(processor, s, Path(tmp), student_config, row=i + 1)
-                    for i, s in enumerate(samples)]
+        encoder = encoder_for(processor, model.config.model_type, student_config)
+        examples = [encoder.example(s, Path(tmp), row=i + 1) for i, s in enumerate(samples)]
     prepared = time.perf_counter()
     schedule = Schedule(lr=config.lr, steps=config.steps, batch_size=config.batch_size,
                         warmup_ratio=config.warmup_ratio, weight_decay=config.weight_decay,
                         max_grad_norm=config.max_grad_norm)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        losses = fit(model, examples, schedule, pad_id=tokenizer.pad_token_id, seed=config.seed, device="cpu",
+        losses = fit(model, examples, schedule, collate=encoder.training_batch, seed=config.seed, device="cpu",
                      progress=progress)
     stats = PretrainStats(
         steps=len(losses), train_samples=len(samples), parameters=sum(p.numel() for p in model.parameters()),

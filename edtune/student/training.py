@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from edtune.student.base import LoraTrainConfig
-from edtune.student.lora import Example, collate, trainable_parameters
+from edtune.student.batches import Example
+from edtune.student.lora import trainable_parameters
 
 if TYPE_CHECKING:
     import torch
@@ -61,6 +62,9 @@ def call_steps(config: LoraTrainConfig, examples: int) -> int:
 StepCallback = Callable[[int, int, float], None]
 """Called after every optimiser step with (steps done, total steps, that step's loss)."""
 
+Collate = Callable[[list[Example]], "dict[str, torch.Tensor]"]
+"""Turns a batch of examples into model inputs with labels (`Encoder.training_batch`)."""
+
 
 def batches(examples: list[Example], batch_size: int, rng: random.Random) -> Iterator[list[Example]]:
     """Endless batches: each epoch is a fresh shuffle; the last partial batch of an epoch is kept."""
@@ -71,7 +75,7 @@ def batches(examples: list[Example], batch_size: int, rng: random.Random) -> Ite
             yield [examples[i] for i in order[start:start + batch_size]]
 
 
-def fit(model: torch.nn.Module, examples: list[Example], schedule: Schedule, *, pad_id: int, seed: int,
+def fit(model: torch.nn.Module, examples: list[Example], schedule: Schedule, *, collate: Collate, seed: int,
         device: str, progress: bool = False, on_step: StepCallback | None = None) -> list[float]:
     """Train in place for `schedule.steps` steps; returns the loss of every step.
 
@@ -88,7 +92,7 @@ def fit(model: torch.nn.Module, examples: list[Example], schedule: Schedule, *, 
     with _progress_bar(progress, schedule.steps) as bar:
         report = [callback for callback in (bar, on_step) if callback is not None]
         for _ in range(schedule.steps):
-            batch = {k: v.to(device) for k, v in collate(next(stream), pad_id).items()}
+            batch = {k: v.to(device) for k, v in collate(next(stream)).items()}
             loss = model(**batch).loss
             loss.backward()
             if schedule.max_grad_norm is not None:

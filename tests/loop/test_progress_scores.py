@@ -18,8 +18,6 @@ from edtune.loop.progress_scores import TokenScores, token_scores
 from edtune.loop.rundir import RunDir
 from edtune.loop.stages_select import read_selection
 from edtune.student.hf import HFStudent
-from edtune.student.lora import collate
-from edtune.student.prompting import training_example
 from loop.fakes import FamilyStudent
 
 TRAINING = {"lora": {"epochs": 1, "batch_size": 8, "print_targets": False}}
@@ -39,9 +37,9 @@ def test_loss_is_the_models_own_training_loss(student: HFStudent, world: Path) -
     scores = token_scores(student, samples, world, batch_size=2)
     assert [s.sample_id for s in scores] == [s.id for s in samples]
     for sample, score in zip(samples, scores, strict=True):
-        example = training_example(student.processor, sample, world, student.config, row=1)
+        example = student.encoder.example(sample, world, row=1)
         with torch.inference_mode():
-            expected = float(student.model(**collate([example], 0)).loss)
+            expected = float(student.model(**student.encoder.training_batch([example])).loss)
         assert score.loss == pytest.approx(expected, rel=1e-4)
         assert score.perplexity == pytest.approx(math.exp(expected))
         assert 0.0 <= score.el2n <= math.sqrt(2)
