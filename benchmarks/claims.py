@@ -20,9 +20,10 @@ import json
 import subprocess
 import sys
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomllib
 
 REGISTRY = Path(__file__).with_name("claims.toml")
 ROOT = Path(__file__).resolve().parents[1]
