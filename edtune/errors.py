@@ -98,6 +98,17 @@ class RequestRejected(ProviderError):
     batch stages record it as that sample's failure and go on."""
 
 
+class MalformedReply(ProviderError):
+    """The server answered, but not with a usable chat completion: a truncated, empty or non-JSON body, a
+    wrong content type, or a connection dropped mid-reply. Retried like a 5xx; once the retries are spent it
+    concerns only this request, so batch stages record it as that sample's failure (with `body`, the raw
+    reply, as evidence) and go on."""
+
+
+SAMPLE_PROVIDER_ERRORS = (RequestRejected, MalformedReply)
+"""Provider errors that concern one request, not the server: recorded per sample, never stopping a run."""
+
+
 REJECTED_STATUSES = frozenset({400, 413, 422})
 """HTTP statuses that reject one request rather than signal a broken server, key or quota."""
 
