@@ -43,6 +43,17 @@ class ConfigError(UserError):
     """A config, spec file or spec string that does not validate."""
 
 
+class RunDirBusy(UserError):
+    """Another process owns the run directory: a second run or resume on it is refused."""
+
+    def __init__(self, root: str, *, pid: int | None, host: str | None) -> None:
+        self.root = root
+        self.pid = pid
+        self.host = host
+        owner = f"process {pid} on {host}" if pid is not None else "another process"
+        super().__init__(f"{root} is in use by {owner}; wait for it to end or stop it first")
+
+
 class MissingDependency(UserError):
     """An optional package is needed for what was asked; the message says what to pip install."""
 

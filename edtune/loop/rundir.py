@@ -19,6 +19,7 @@
         metrics.json              IterationMetrics of this iteration
     adapters/NNN/                 the LoRA adapter after iteration NNN, with train.json (TrainRecord)
     adapters/.NNN.*               scratch folder of a save in progress; removed when a run (re)starts
+    run.lock, owner.json          held by the one process running in the folder (`edtune.loop.ownership`)
 
 Every whole file is written atomically and every JSONL is append-only and crash-safe (`edtune.jsonl`).
 A stage is marked finished in state.json only after its outputs are complete; an adapter folder appears
@@ -39,6 +40,7 @@ from pydantic import Field, ValidationError
 from edtune.errors import ConfigError, DataError
 from edtune.jsonl import append_jsonl, atomic_write_json, atomic_write_text, read_jsonl
 from edtune.loop.config import RunConfig, config_error
+from edtune.loop.ownership import OWNERSHIP_FILES
 from edtune.loop.progress import progress_bar
 from edtune.records import Record, Sample
 from edtune.student.base import LoraTrainConfig, TrainStats
@@ -137,7 +139,7 @@ class RunDir:
                 raise ConfigError(f"{self.root} holds a run with a different config; resume it with "
                                   f"`edtune resume {self.root}` or choose a new run directory")
             return
-        if self.root.exists() and any(self.root.iterdir()):
+        if self.root.exists() and any(p.name not in OWNERSHIP_FILES for p in self.root.iterdir()):
             raise ConfigError(f"{self.root} is not empty and holds no run; choose a new run directory")
         atomic_write_json(self.config_path, config)
         atomic_write_json(self.state_path, RunState())
