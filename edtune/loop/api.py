@@ -123,6 +123,7 @@ def _run(config: RunConfig, run: RunDir, *, progress: bool, student: Student | N
     check_run_dir(run)
     ctx = RunContext(config, run, progress=progress, student_obj=student, teacher_obj=teacher, judge_obj=judge)
     try:
+        ctx.validate_data()
         metrics = run_loop(ctx)
     finally:
         ctx.close()

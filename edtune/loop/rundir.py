@@ -149,7 +149,7 @@ class RunDir:
         if not self.exists():
             raise ConfigError(f"no run in {self.root} (config.json missing)")
         try:
-            return RunConfig.model_validate_json(self.config_path.read_text(encoding="utf-8"))
+            return RunConfig.model_validate_json(self.config_path.read_text(encoding="utf-8"), strict=True)
         except ValidationError as exc:
             raise config_error(str(self.config_path), exc) from None
 
