@@ -131,3 +131,22 @@ class BudgetExceeded(EdtuneError):
         self.used = used
         self.limit = limit
         super().__init__(message)
+
+
+class Interrupted(BaseException):
+    """The user stopped the process with SIGINT or SIGTERM (raised by the CLI's signal handlers).
+
+    A BaseException like KeyboardInterrupt, so no `except Exception` on the way up swallows it: every
+    `finally` runs, files are left as a kill would leave them at worst, and the run directory is let go.
+    `run_dir` is filled in by the command that knows which run was stopped.
+    """
+
+    def __init__(self, signum: int, run_dir: str | None = None) -> None:
+        self.signum = signum
+        self.run_dir = run_dir
+        super().__init__(f"interrupted by signal {signum}")
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's convention: 128 + the signal number (130 for SIGINT, 143 for SIGTERM)."""
+        return 128 + self.signum
