@@ -14,13 +14,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
+from edtune.atomic import atomic_write_text
 from edtune.data.hf import HFColumns, iter_hf_rows
 from edtune.data.images import check_image, resolve_image
 from edtune.data.jsonl import iter_jsonl_rows
 from edtune.data.llava import iter_llava_rows
 from edtune.data.rows import RawRow, to_sample
 from edtune.errors import DataError
-from edtune.jsonl import atomic_write_text
 from edtune.records import Sample
 
 Format = Literal["auto", "jsonl", "llava", "hf"]

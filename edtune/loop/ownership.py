@@ -20,8 +20,8 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 from pydantic import Field, ValidationError
 
+from edtune.atomic import atomic_write_json
 from edtune.errors import RunDirBusy
-from edtune.jsonl import atomic_write_json
 from edtune.records import Record
 
 LOCK_NAME = "run.lock"

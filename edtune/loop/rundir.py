@@ -21,7 +21,8 @@
     adapters/.NNN.*               scratch folder of a save in progress; removed when a run (re)starts
     run.lock, owner.json          held by the one process running in the folder (`edtune.loop.ownership`)
 
-Every whole file is written atomically and every JSONL is append-only and crash-safe (`edtune.jsonl`).
+Every whole file is written atomically and durably (`edtune.atomic`), every JSONL is append-only and
+crash-safe (`edtune.jsonl`).
 A stage is marked finished in state.json only after its outputs are complete; an adapter folder appears
 by one rename, so its presence is the proof that its training step finished.
 """
@@ -37,8 +38,9 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError
 
+from edtune.atomic import atomic_write_json, atomic_write_text, sync_dir, sync_tree
 from edtune.errors import ConfigError, DataError
-from edtune.jsonl import append_jsonl, atomic_write_json, atomic_write_text, read_jsonl
+from edtune.jsonl import append_jsonl, read_jsonl
 from edtune.loop.config import RunConfig, config_error
 from edtune.loop.ownership import OWNERSHIP_FILES
 from edtune.loop.progress import progress_bar
@@ -192,7 +194,9 @@ class RunDir:
         scratch = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}."))
         try:
             yield scratch
+            sync_tree(scratch)
             os.replace(scratch, final)
+            sync_dir(final.parent)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
