@@ -64,14 +64,16 @@ class ReferenceTeacher:
 
     def _answer_task(self, request: ParsedRequest) -> Reply:
         """Answer from the last user message; when that names no task and the conversation is a re-ask,
-        from the message that asked the task. The seeded draw depends on the whole conversation, so a
-        re-ask gets a fresh draw."""
+        from the message that asked the task, with the seeded draw of the request that was re-asked: a
+        re-ask gets the answer the first ask would have got (the reference teacher's own replies always
+        validate, so only a reply spoiled on the way is re-asked)."""
         try:
             return self._reply(request)
         except UnmatchedRequest:
-            if request.reasked_text is None:
+            if request.reasked_text is None or request.reasked_key is None:
                 raise
-        return self._reply(replace(request, text=request.reasked_text, reasked_text=None))
+        return self._reply(replace(request, text=request.reasked_text, content_key=request.reasked_key,
+                                   reasked_text=None, reasked_key=None))
 
     def _reply(self, request: ParsedRequest) -> Reply:
         samples = self.index.match(request)

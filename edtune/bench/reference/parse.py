@@ -10,7 +10,8 @@ wording as it can, so that users may edit the templates in `prompts/` freely:
 - Text is read from the LAST user message only, so few-shot examples in earlier messages are ignored.
   A conversation that ends with an assistant reply and then a user message may be a re-ask (edtune's
   structured-output retry appends the refused reply and the validation error): its `reasked_text` is
-  the user message before that reply, which the engine reads when the last one names no task.
+  the user message before that reply, which the engine reads when the last one names no task, drawing
+  as it did for the request that was re-asked.
   From the message read:
   - the question (template variable `question`) must stand alone on a line, optionally after a label
     ending in ":" (e.g. "Question: ...");
@@ -68,6 +69,9 @@ class ParsedRequest:
     reasked_text: str | None
     """When the conversation ends with an assistant reply and a user message (a re-ask, or a few-shot
     prompt): the text of the last user message before that reply; None otherwise."""
+    reasked_key: str | None
+    """With `reasked_text`: the `content_key` of the conversation without that reply and message, i.e. of
+    the request that was re-asked."""
     top_logprobs: int
     """Alternatives asked for per token (answer-switch); 0 when none."""
     content_key: str
@@ -135,11 +139,18 @@ def parse_request(body: Mapping[str, Any]) -> ParsedRequest:
     task, schema = identify_task(body)
     turns, images = _contents(messages)
     top = body.get("top_logprobs")
-    key_source = {"messages": messages, "schema": schema, "logprobs": bool(body.get("logprobs")), "top": top}
-    content_key = hashlib.sha256(json.dumps(key_source, sort_keys=True).encode()).hexdigest()
+    reasked = _reasked(turns)
+    reasked_key = None if reasked is None else _key(messages[:-2], schema, body)
     return ParsedRequest(task=task, schema=schema, image_hashes=tuple(images), text=_last_user(turns),
-                         reasked_text=_reasked(turns), top_logprobs=int(top) if isinstance(top, int) else 0,
-                         content_key=content_key)
+                         reasked_text=reasked, reasked_key=reasked_key,
+                         top_logprobs=int(top) if isinstance(top, int) else 0,
+                         content_key=_key(messages, schema, body))
+
+
+def _key(messages: list[Any], schema: dict[str, Any] | None, body: Mapping[str, Any]) -> str:
+    source = {"messages": messages, "schema": schema, "logprobs": bool(body.get("logprobs")),
+              "top": body.get("top_logprobs")}
+    return hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
 
 
 def identify_task(body: Mapping[str, Any]) -> tuple[TaskKind, dict[str, Any] | None]:
