@@ -21,6 +21,7 @@ from edtune.errors import RunDirBusy
 from edtune.jsonl import read_jsonl
 from edtune.loop import AdaptResult, adapt, resume
 from edtune.loop.consistency import check_run_dir
+from edtune.loop.ownership import read_owner
 from edtune.loop.rundir import RunDir
 from edtune.teacher.records import SkillAnalysis, StepLocation
 
@@ -196,6 +197,50 @@ def test_kill_9_inside_a_teacher_stage_repays_only_calls_in_flight(
         resume(tmp_path / "run", student=FamilyStudent(), progress=False)
     assert outcome(tmp_path / "run") == clean
     assert proxy.log.repaid() < concurrency  # at most the calls in flight beside the one just written
+
+
+TERMINATE_AFTER_RESULTS = """
+import os, signal, sys
+from pathlib import Path
+sys.path[:0] = [{tests!r}, {tests!r} + "/faults"]
+import edtune.teacher.batch as batch
+from faults.test_fault_injection import run
+from edtune.cli import install_signal_handlers
+from edtune.errors import Interrupted
+
+install_signal_handlers()
+write, written = batch._Appender.write, []
+
+def terminating_write(self, finished):
+    write(self, finished)
+    written.extend(finished)
+    if len(written) >= {results} and len(written) - len(finished) < {results}:
+        os.kill(os.getpid(), signal.SIGTERM)  # from the LLM loop's thread; the handler runs in the main one
+
+batch._Appender.write = terminating_write
+try:
+    run(Path({world!r}), Path({run_dir!r}), Path({spec!r}))
+except Interrupted as exc:
+    sys.exit(exc.exit_code)
+"""
+
+
+def test_sigterm_inside_a_teacher_stage_leaves_a_resumable_run(fault_world: Path, teacher_server: RunningServer,
+                                                               teacher_spec: SpecFile, tmp_path: Path,
+                                                               clean: Outcome) -> None:
+    concurrency, run_dir = 4, tmp_path / "run"
+    with faulty_proxy(teacher_server.base_url, FaultPlan()) as (url, proxy):
+        spec = teacher_spec(url, concurrency=concurrency)
+        code = TERMINATE_AFTER_RESULTS.format(tests=str(TESTS), results=3, world=str(fault_world),
+                                              run_dir=str(run_dir), spec=str(spec))
+        stopped = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert stopped.returncode == 128 + signal.SIGTERM, stopped.stderr
+        rd = RunDir(run_dir)
+        assert not rd.is_done("001/locate") and read_owner(run_dir) is None
+        check_run_dir(rd)
+        resume(run_dir, student=FamilyStudent(), progress=False)
+    assert outcome(run_dir) == clean
+    assert proxy.log.repaid() < concurrency
 
 
 def assert_no_call_repaid(log: ProxyLog) -> None:
