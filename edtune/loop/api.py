@@ -120,9 +120,9 @@ def _run(config: RunConfig, run: RunDir, *, progress: bool, student: Student | N
         raise ConfigError(f"the run in {run.root} was started with a {config.student.path[len(OBJECT_PREFIX):]} "
                           "object as student; resume it from Python: edtune.loop.resume(run_dir, student=...)")
     _check_devices(config, student_given=student is not None)
-    check_run_dir(run)
     ctx = RunContext(config, run, progress=progress, student_obj=student, teacher_obj=teacher, judge_obj=judge)
     try:
+        check_run_dir(run)
         ctx.validate_data()
         metrics = run_loop(ctx)
     finally:
