@@ -240,7 +240,7 @@ def test_sigterm_inside_a_teacher_stage_leaves_a_resumable_run(fault_world: Path
         check_run_dir(rd)
         resume(run_dir, student=FamilyStudent(), progress=False)
     assert outcome(run_dir) == clean
-    assert proxy.log.repaid() < concurrency
+    assert proxy.log.repaid() <= concurrency  # at most the calls in flight when the work was cancelled
 
 
 def assert_no_call_repaid(log: ProxyLog) -> None:
