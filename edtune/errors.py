@@ -43,6 +43,17 @@ class ConfigError(UserError):
     """A config, spec file or spec string that does not validate."""
 
 
+class RunDirBusy(UserError):
+    """Another process owns the run directory: a second run or resume on it is refused."""
+
+    def __init__(self, root: str, *, pid: int | None, host: str | None) -> None:
+        self.root = root
+        self.pid = pid
+        self.host = host
+        owner = f"process {pid} on {host}" if pid is not None else "another process"
+        super().__init__(f"{root} is in use by {owner}; wait for it to end or stop it first")
+
+
 class MissingDependency(UserError):
     """An optional package is needed for what was asked; the message says what to pip install."""
 
@@ -98,6 +109,17 @@ class RequestRejected(ProviderError):
     batch stages record it as that sample's failure and go on."""
 
 
+class MalformedReply(ProviderError):
+    """The server answered, but not with a usable chat completion: a truncated, empty or non-JSON body, a
+    wrong content type, or a connection dropped mid-reply. Retried like a 5xx; once the retries are spent it
+    concerns only this request, so batch stages record it as that sample's failure (with `body`, the raw
+    reply, as evidence) and go on."""
+
+
+SAMPLE_PROVIDER_ERRORS = (RequestRejected, MalformedReply)
+"""Provider errors that concern one request, not the server: recorded per sample, never stopping a run."""
+
+
 REJECTED_STATUSES = frozenset({400, 413, 422})
 """HTTP statuses that reject one request rather than signal a broken server, key or quota."""
 
@@ -109,3 +131,22 @@ class BudgetExceeded(EdtuneError):
         self.used = used
         self.limit = limit
         super().__init__(message)
+
+
+class Interrupted(BaseException):
+    """The user stopped the process with SIGINT or SIGTERM (raised by the CLI's signal handlers).
+
+    A BaseException like KeyboardInterrupt, so no `except Exception` on the way up swallows it: every
+    `finally` runs, files are left as a kill would leave them at worst, and the run directory is let go.
+    `run_dir` is filled in by the command that knows which run was stopped.
+    """
+
+    def __init__(self, signum: int, run_dir: str | None = None) -> None:
+        self.signum = signum
+        self.run_dir = run_dir
+        super().__init__(f"interrupted by signal {signum}")
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's convention: 128 + the signal number (130 for SIGINT, 143 for SIGTERM)."""
+        return 128 + self.signum

@@ -1,4 +1,4 @@
-"""Crash-safe files: atomic whole-file writes and append-only JSONL logs that survive kill -9.
+"""Crash-safe append-only JSONL logs that survive kill -9 (whole-file writes: `edtune.atomic`).
 
 A JSONL log is appended one record per line, flushed and fsynced per batch. A process killed mid-write
 leaves at most one partial last line; `read_jsonl` drops exactly that line (and only when it is the last
@@ -9,39 +9,20 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from edtune.atomic import atomic_write_json, atomic_write_text
 from edtune.errors import DataError
 
+__all__ = ["append_jsonl", "atomic_write_json", "atomic_write_text", "read_jsonl"]
+"""`atomic_write_text` and `atomic_write_json` live in `edtune.atomic`; they are re-exported here for
+code written before that module existed."""
+
 R = TypeVar("R", bound=BaseModel)
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write `text` to `path` so readers see either the old file or the whole new one."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_json(path: str | Path, obj: Any) -> None:
-    """`atomic_write_text` of `obj` as indented JSON (pydantic models are dumped in JSON mode)."""
-    if isinstance(obj, BaseModel):
-        obj = obj.model_dump(mode="json")
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
 def append_jsonl(path: str | Path, records: Iterable[BaseModel | dict[str, Any]]) -> int:

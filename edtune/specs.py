@@ -88,7 +88,8 @@ class ModelSpec(Record):
     timeout_s: float = Field(default=120.0, gt=0)
     """Per-request timeout in seconds."""
     max_retries: int = Field(default=5, ge=0)
-    """Retries of a request after 429, 5xx, timeouts and connection errors."""
+    """Retries of a request after 408, 429, 5xx, timeouts, connection errors and malformed replies (a
+    truncated, empty or non-JSON body); other 4xx are never retried."""
     max_reasks: int = Field(default=2, ge=0)
     """Re-asks with the validation error fed back when a structured reply does not validate."""
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from edtune.atomic import atomic_write_json
 from edtune.errors import DataError
-from edtune.jsonl import append_jsonl, atomic_write_json, read_jsonl
+from edtune.jsonl import append_jsonl, read_jsonl
 from edtune.records import Judgment
 
 

@@ -6,11 +6,13 @@ Command modules import heavy packages (torch, transformers) inside the command f
 
 from __future__ import annotations
 
+import signal
 import sys
+from types import FrameType
 
 import typer
 
-from edtune.errors import DataError, EdtuneError, MissingDependency, UnexpectedModelBehavior, UserError
+from edtune.errors import DataError, EdtuneError, Interrupted, MissingDependency, UnexpectedModelBehavior, UserError
 from edtune.quiet import quiet_libraries
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Error-driven tuning of multimodal models.")
@@ -48,12 +50,36 @@ def format_error(exc: EdtuneError) -> str:
     return f"error ({type(exc).__name__}): {exc}"
 
 
+def format_interrupted(exc: Interrupted) -> str:
+    """The line printed when SIGINT or SIGTERM stopped a command."""
+    if exc.run_dir is None:
+        return "interrupted"
+    return f"interrupted; resume with edtune resume {exc.run_dir}"
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+def install_signal_handlers() -> None:
+    """SIGINT and SIGTERM raise Interrupted in the main thread. SIGINT is taken even when it was inherited
+    as ignored (a job started with `cmd &` from a script), so Ctrl-C or `kill -INT` always stops a run
+    the same clean way."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
+
+
 def main() -> None:
-    """Entry point: run the app; known errors become one clear line and exit code 2."""
+    """Entry point: run the app; known errors become one clear line and exit code 2; SIGINT / SIGTERM
+    exit 130 / 143 with a line saying how to resume."""
     _register_all()
     quiet_libraries()
+    install_signal_handlers()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+    except Interrupted as exc:
+        typer.echo(format_interrupted(exc), err=True)
+        sys.exit(exc.exit_code)
     except EdtuneError as exc:
         typer.echo(format_error(exc), err=True)
         sys.exit(2)
@@ -69,3 +95,5 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    if isinstance(code, int) and code != 0:  # a typer.Exit(code) that click returned instead of raising
+        sys.exit(code)

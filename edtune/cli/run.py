@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from edtune.errors import Interrupted
 
 if TYPE_CHECKING:
     from edtune.judging.base import JudgeSummary
@@ -22,7 +26,9 @@ def run_command(
     from edtune.loop import load_config, run_config
 
     settings = load_config(config)
-    result = run_config(settings, run_dir or Path("runs") / config.stem, progress=progress)
+    target = run_dir or Path("runs") / config.stem
+    with _naming(target):
+        result = run_config(settings, target, progress=progress)
     _summarise(result)
 
 
@@ -33,7 +39,19 @@ def resume_command(
     """Continue an interrupted run; finished stages and paid teacher calls are not repeated."""
     from edtune.loop import resume
 
-    _summarise(resume(run_dir, progress=progress))
+    with _naming(run_dir):
+        result = resume(run_dir, progress=progress)
+    _summarise(result)
+
+
+@contextmanager
+def _naming(run_dir: Path) -> Iterator[None]:
+    """Attach `run_dir` to an Interrupted passing through, so the CLI can say what to resume."""
+    try:
+        yield
+    except Interrupted as exc:
+        exc.run_dir = str(run_dir)
+        raise
 
 
 def _summarise(result: AdaptResult) -> None:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 from pathlib import Path
 
 from PIL import Image
 
+from edtune.atomic import atomic_write_bytes
 from edtune.errors import DataError
 
 STORE_DIR = "_edtune_images"
@@ -67,11 +66,8 @@ def store_image_bytes(root: Path, data: bytes, *, file: str, row: int, field: st
     rel = f"{STORE_DIR}/{hashlib.sha256(data).hexdigest()[:32]}.{ext}"
     target = root / rel
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".img.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
+        # Derived from the data set and named by content: rebuilt by loading again, so not fsynced.
+        atomic_write_bytes(target, data, durable=False)
     return rel
 
 

@@ -14,13 +14,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
+from edtune.atomic import atomic_write_text
 from edtune.data.hf import HFColumns, iter_hf_rows
 from edtune.data.images import check_image, resolve_image
 from edtune.data.jsonl import iter_jsonl_rows
 from edtune.data.llava import iter_llava_rows
 from edtune.data.rows import RawRow, to_sample
 from edtune.errors import DataError
-from edtune.jsonl import atomic_write_text
 from edtune.records import Sample
 
 Format = Literal["auto", "jsonl", "llava", "hf"]
@@ -51,11 +51,12 @@ def default_image_root(path: str | Path) -> Path:
 
 def iter_samples(path: str | Path, *, fmt: Format = "auto", image_root: str | Path | None = None,
                  check_images: bool = True, columns: HFColumns | None = None,
-                 split: str | None = None) -> Iterator[Sample]:
+                 split: str | None = None, require_images: bool = False) -> Iterator[Sample]:
     """Stream validated Samples from `path` (JSONL is read line by line; LLaVA JSON is parsed whole).
 
-    `columns` and `split` apply to the hf format only. Raises DataError at the first bad row; the ids seen
-    so far are kept to detect duplicates.
+    `columns` and `split` apply to the hf format only. With `require_images`, a row without images is a
+    DataError (a data set that is not text-only). Raises DataError at the first bad row; the ids seen so
+    far are kept to detect duplicates.
     """
     source = Path(path)
     if not source.exists():
@@ -68,16 +69,19 @@ def iter_samples(path: str | Path, *, fmt: Format = "auto", image_root: str | Pa
             raise DataError(f"duplicate id {sample.id!r}, first seen at row {seen[sample.id]}", file=raw.file,
                             row=raw.row, field=raw.source_field("id"))
         seen[sample.id] = raw.row
+        if require_images and not sample.images:
+            raise DataError("the sample has no images (a text-only data set must be declared text_only)",
+                            file=raw.file, row=raw.row, field=raw.source_field("images"))
         _check_images(sample, raw, root, check_images)
         yield sample
 
 
 def load_samples(path: str | Path, *, fmt: Format = "auto", image_root: str | Path | None = None,
                  check_images: bool = True, columns: HFColumns | None = None,
-                 split: str | None = None) -> list[Sample]:
+                 split: str | None = None, require_images: bool = False) -> list[Sample]:
     """All Samples of `path` as a list; see `iter_samples` for the arguments and the checks."""
     return list(iter_samples(path, fmt=fmt, image_root=image_root, check_images=check_images, columns=columns,
-                             split=split))
+                             split=split, require_images=require_images))
 
 
 def write_samples(samples: Iterable[Sample], path: str | Path) -> int:

@@ -6,7 +6,8 @@ Results come back in input order.
 
 `run_bounded` is the same for synchronous callers. It runs everything on one long-lived background event
 loop: an async HTTP client's connection pool belongs to the loop that opened it, so a fresh loop per
-batch (`asyncio.run`) would break a client reused across batches.
+batch (`asyncio.run`) would break a client reused across batches. An exception raised in the waiting
+thread (a signal handler's) cancels the work on the loop and waits for it to unwind.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ async def map_bounded(fn: Callable[[T], Awaitable[R]], items: Iterable[T], limit
     return [results[index] for index in range(len(pending))]
 
 
+CANCEL_WAIT_S = 30.0
+"""How long an interrupted `run_sync` waits for the cancelled work to unwind."""
+
+
 class _BackgroundLoop:
     """One event loop on a daemon thread, started on first use and shared by every sync caller."""
 
@@ -71,7 +76,23 @@ class _BackgroundLoop:
         if threading.current_thread().name == "edtune-llm-loop":
             coro.close()
             raise RuntimeError("run_bounded called from inside the LLM event loop; await map_bounded instead")
-        return asyncio.run_coroutine_threadsafe(coro, self.loop()).result()
+        finished = threading.Event()
+
+        async def tracked() -> R:
+            try:
+                return await coro
+            finally:
+                finished.set()
+
+        future = asyncio.run_coroutine_threadsafe(tracked(), self.loop())
+        try:
+            return future.result()
+        except BaseException:
+            # Interrupted while waiting (a signal, Ctrl-C): stop the work on the loop too, and let it
+            # unwind (its `finally` blocks close files) before the caller goes on unwinding.
+            future.cancel()
+            finished.wait(timeout=CANCEL_WAIT_S)
+            raise
 
 
 _BACKGROUND = _BackgroundLoop()

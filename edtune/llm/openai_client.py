@@ -2,8 +2,10 @@
 
 Hosted APIs, vLLM and llama.cpp servers all go through the official `openai` SDK. Around each request:
 the persistent cache (a hit sends nothing), the token meter (a budget is checked before sending),
-tenacity retries of transient failures, and the call log. Structured calls share their ask / validate /
-re-ask logic with every other client (`edtune.llm.structured`).
+tenacity retries of transient failures (a malformed reply counts as one), and the call log. A reply is
+stored in the cache the moment it arrives, before anything validates it against an output model.
+Structured calls share their ask / validate / re-ask logic with every other client
+(`edtune.llm.structured`).
 
 The API key is read from the environment and handed only to the SDK. It is never part of the client's
 repr, the cache, the call log or an error message (provider messages are scrubbed of it).
@@ -37,6 +39,7 @@ from edtune.llm.base import (
     Usage,
 )
 from edtune.llm.cache import CallLogEntry, LLMCache, cache_key
+from edtune.llm.reply_check import checked_completion
 from edtune.llm.retry import RetryPolicy, Sleep, with_retries
 from edtune.llm.structured import PLAIN, AttemptOutcome, OutputShape, StructuredSettings, structured_call
 from edtune.llm.usage import UsageMeter
@@ -199,7 +202,8 @@ class OpenAICompatibleClient:
         async def attempt() -> ChatCompletion:
             nonlocal latency
             start = time.perf_counter()
-            completion = await self._sdk.chat.completions.create(**body)
+            raw = await self._sdk.chat.completions.with_raw_response.create(**body)
+            completion = checked_completion(raw)
             latency = time.perf_counter() - start
             return completion
 

@@ -1,4 +1,4 @@
-"""Retrying transient provider failures: 429, 5xx, timeouts and dropped connections.
+"""Retrying transient provider failures: 429, 5xx, timeouts, dropped connections and malformed replies.
 
 The SDK's own retries are switched off so this is the only retry layer. Waits grow exponentially with
 jitter drawn from a seeded `random.Random`, and a server's Retry-After (or OpenAI's retry-after-ms) wins
@@ -15,10 +15,11 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
+import httpx2
 import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from edtune.errors import REJECTED_STATUSES, ProviderError, RequestRejected
+from edtune.errors import REJECTED_STATUSES, MalformedReply, ProviderError, RequestRejected
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
@@ -47,10 +48,19 @@ class RetryPolicy:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True for failures worth retrying: rate limits, server errors, timeouts, connection errors."""
+    """True for failures worth retrying: rate limits, server errors (5xx and 408), timeouts, connection
+    errors and malformed replies. Other 4xx statuses are permanent and never retried."""
     if isinstance(exc, openai.APIStatusError):
-        return exc.status_code == 429 or exc.status_code >= 500
-    return isinstance(exc, openai.APIConnectionError)
+        return exc.status_code in (408, 429) or exc.status_code >= 500
+    return isinstance(exc, (openai.APIConnectionError, MalformedReply))
+
+
+def dropped_mid_reply(exc: BaseException) -> bool:
+    """True for a connection that was made and then lost before the reply was whole (reset by the peer,
+    closed without a response): the reply is malformed, unlike a refused connection or a timeout."""
+    if not isinstance(exc, openai.APIConnectionError) or isinstance(exc, openai.APITimeoutError):
+        return False
+    return isinstance(exc.__cause__, (httpx2.ReadError, httpx2.WriteError, httpx2.RemoteProtocolError))
 
 
 def retry_after_s(exc: BaseException) -> float | None:
@@ -95,12 +105,19 @@ async def with_retries(call: Callable[[], Awaitable[T]], policy: RetryPolicy, *,
 
     Whatever is left (a non-transient status, or retries exhausted) raises ProviderError with the HTTP
     status, the body and the number of tries, its message starting with `label` (which server);
-    `redact` scrubs secrets from the message and body.
+    `redact` scrubs secrets from the message and body. A malformed reply (raised by `call` as
+    MalformedReply, or a connection dropped mid-reply) that is still malformed on the last try raises
+    MalformedReply.
     """
     retrying = AsyncRetrying(stop=stop_after_attempt(policy.max_retries + 1), wait=_wait(policy),
                              retry=retry_if_exception(is_transient), sleep=policy.sleep, reraise=True)
     try:
         return await retrying(call)
+    except MalformedReply as exc:
+        tries = retrying.statistics.get("attempt_number", 1)
+        body = redact(exc.body) if exc.body is not None else None
+        raise MalformedReply(f"{label}: malformed reply after {tries} tries: {redact(str(exc))}",
+                             status=exc.status, body=body, tries=tries) from None
     except openai.APIError as exc:
         tries = retrying.statistics.get("attempt_number", 1)
         raise _provider_error(exc, tries, label, redact) from None
@@ -110,6 +127,8 @@ def _provider_error(exc: openai.APIError, tries: int, label: str, redact: Callab
     status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
     body = redact(exc.response.text) if isinstance(exc, openai.APIStatusError) else None
     kind = f"HTTP {status}" if status is not None else type(exc).__name__
-    error_type = RequestRejected if status in REJECTED_STATUSES else ProviderError
+    error_type: type[ProviderError] = RequestRejected if status in REJECTED_STATUSES else ProviderError
+    if dropped_mid_reply(exc):
+        error_type, kind = MalformedReply, f"malformed reply (connection dropped: {type(exc.__cause__).__name__})"
     return error_type(f"{label}: {kind} after {tries} tries: {redact(exc.message)}", status=status, body=body,
                          tries=tries)

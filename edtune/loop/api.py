@@ -6,7 +6,9 @@
     result.test_accuracy, result.adapter            # final score, and the LoRA adapter folder
 
 Everything the run does lands in `run_dir` (see `edtune.loop.rundir`). Calling `adapt` again with the
-same arguments, or `resume(run_dir)`, continues a run that was interrupted.
+same arguments, or `resume(run_dir)`, continues a run that was interrupted. One process at a time owns a
+run directory (`edtune.loop.ownership`): a second call on it while the first runs raises RunDirBusy, and
+a run continues only in a directory that passes `edtune.loop.consistency.check_run_dir`.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from edtune.errors import ConfigError
 from edtune.judging.base import Judge
 from edtune.llm.base import LLMClient
 from edtune.loop.config import DataFile, RunConfig, validate_config
+from edtune.loop.consistency import check_run_dir
 from edtune.loop.context import RunContext
 from edtune.loop.loop import final_adapter, run_loop
 from edtune.loop.metrics import RunMetrics
+from edtune.loop.ownership import own_run_dir
 from edtune.loop.rundir import RunDir
 from edtune.records import Record
 from edtune.student.base import Student
@@ -101,16 +105,18 @@ def adapt(student: Student | str | Path, val: DataLike, pool: DataLike, *, teach
                  "teacher": _spec(teacher), "judge": _spec(judge)}
     cfg = merged_config(config, overrides, {"val": val, "pool": pool, "test": test, "replay": replay})
     run = RunDir(run_dir)
-    run.write_config(cfg)
-    return _run(cfg, run, progress=progress, student=student_obj,
-                teacher=None if isinstance(teacher, str) else teacher, judge=None if isinstance(judge, str) else judge)
+    with own_run_dir(run.root):
+        run.write_config(cfg)
+        return _run(cfg, run, progress=progress, student=student_obj, teacher=None if isinstance(teacher, str)
+                    else teacher, judge=None if isinstance(judge, str) else judge)
 
 
 def run_config(config: RunConfig, run_dir: str | Path, *, progress: bool = True) -> AdaptResult:
     """Start (or continue) a run from a complete config, as `edtune run CONFIG` does."""
     run = RunDir(run_dir)
-    run.write_config(config)
-    return _run(config, run, progress=progress)
+    with own_run_dir(run.root):
+        run.write_config(config)
+        return _run(config, run, progress=progress)
 
 
 def resume(run_dir: str | Path, *, student: Student | None = None, teacher: LLMClient | None = None,
@@ -118,7 +124,9 @@ def resume(run_dir: str | Path, *, student: Student | None = None, teacher: LLMC
     """Continue the run in `run_dir` from its config snapshot. A run started with objects (a Student, a
     client, a judge) needs the same objects again; spec strings and checkpoint paths are rebuilt."""
     run = RunDir(run_dir)
-    return _run(run.read_config(), run, progress=progress, student=student, teacher=teacher, judge=judge)
+    config = run.read_config()
+    with own_run_dir(run.root):
+        return _run(config, run, progress=progress, student=student, teacher=teacher, judge=judge)
 
 
 def _run(config: RunConfig, run: RunDir, *, progress: bool, student: Student | None = None,
@@ -130,6 +138,8 @@ def _run(config: RunConfig, run: RunDir, *, progress: bool, student: Student | N
     record_environment(run.root)
     ctx = RunContext(config, run, progress=progress, student_obj=student, teacher_obj=teacher, judge_obj=judge)
     try:
+        check_run_dir(run)
+        ctx.validate_data()
         metrics = run_loop(ctx)
     finally:
         ctx.close()

@@ -6,6 +6,7 @@ together. A bad key or value is a ConfigError naming the file and the dotted fie
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +44,10 @@ class DataFile(Record):
     family_field: str = Field(default="skill", min_length=1, pattern=r"^\S(.*\S)?$")
     """The `Sample.metadata` key holding a sample's question family (test accuracy per family, selected
     samples per family); see docs/data.md. A data set without it is reported as having no families."""
+    text_only: bool = False
+    """Declares a data set without images. When False (the default), every row must name at least one
+    image, so a row that lost its `images` field is refused at run start instead of being read as a
+    text-only question."""
 
     @property
     def root(self) -> Path:
@@ -253,9 +258,12 @@ def config_error(source: str, exc: ValidationError) -> ConfigError:
 
 
 def validate_config(data: dict[str, Any], source: str) -> RunConfig:
-    """`RunConfig` from a dict; ConfigError naming `source` and the fields on failure."""
+    """`RunConfig` from a dict; ConfigError naming `source` and the fields on failure.
+
+    Validation is strict as for JSON: a number given as a string (`iterations = "2"`) or a bool given as a
+    number is refused, not coerced; strings are still taken for paths."""
     try:
-        return RunConfig.model_validate(data)
+        return RunConfig.model_validate_json(json.dumps(data, default=str), strict=True)
     except ValidationError as exc:
         raise config_error(source, exc) from None
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from edtune.retrieval.base import Retriever
 
 Split = Literal["val", "pool", "test", "replay"]
+SPLITS: tuple[Split, ...] = ("val", "test", "pool", "replay")
 DEFAULT_CONCURRENCY = 8
 """Teacher calls in flight when the teacher is a client object (a spec string sets its own)."""
 
@@ -73,6 +74,21 @@ class RunContext:
             self._data[split] = load_samples(entry.path, fmt=entry.format, image_root=entry.image_root,
                                              check_images=split in ("val", "test"))
         return self._data[split]
+
+    def validate_data(self) -> None:
+        """Read and check every configured data file in full (val, test, pool, replay), before any model
+        work: rows valid, ids unique, every image inside its root and decodable, and (unless the file is
+        declared `text_only`) at least one image per row. An empty file is refused. DataError names the
+        file, row and field. The samples read are kept, so no split is read twice."""
+        for split in SPLITS:
+            entry: DataFile | None = getattr(self.config.data, split)
+            if entry is None:
+                continue
+            samples = load_samples(entry.path, fmt=entry.format, image_root=entry.image_root, check_images=True,
+                                   require_images=not entry.text_only)
+            if not samples:
+                raise DataError(f"the {split} data set holds no samples", file=str(entry.path))
+            self._data[split] = samples
 
     def image_root(self, split: Split) -> Path:
         return self.data_file(split).root

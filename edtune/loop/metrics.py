@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 from pydantic import Field
 
-from edtune.jsonl import atomic_write_json, read_jsonl
+from edtune.atomic import atomic_write_json
+from edtune.jsonl import read_jsonl
 from edtune.judging.base import JudgeSummary, summarize
 from edtune.llm.usage import StageUsage, UsageReport
 from edtune.loop.context import RunContext

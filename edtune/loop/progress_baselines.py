@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edtune.jsonl import atomic_write_json, read_jsonl
+from edtune.atomic import atomic_write_json
+from edtune.jsonl import read_jsonl
 from edtune.loop.config import RunConfig
 from edtune.loop.context import RunContext
 from edtune.loop.methods import Method, Plan, Stage, configured_plan, methods

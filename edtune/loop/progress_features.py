@@ -14,19 +14,17 @@ master seed. Features see `PoolItem`s only (id, images, question, options), neve
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image
 
+from edtune.atomic import atomic_write, atomic_write_text
 from edtune.errors import ConfigError, DataError
-from edtune.jsonl import atomic_write_text
 from edtune.loop.context import RunContext
 from edtune.loop.progress import progress_bar, working
 from edtune.loop.progress_config import ProgressSettings
@@ -145,21 +143,9 @@ def _cached_array(path: Path, compute: Callable[[], np.ndarray]) -> np.ndarray:
     if path.is_file():
         return np.load(path)
     array = compute()
-    _atomic(path, lambda handle: np.save(handle, array))
+    atomic_write(path, lambda handle: np.save(handle, array))
     return array
 
 
 def _save_npz(path: Path, centroids: np.ndarray, assignments: np.ndarray) -> None:
-    _atomic(path, lambda handle: np.savez(handle, centroids=centroids, assignments=assignments))
-
-
-def _atomic(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write through a temporary file in the same folder, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(path, lambda handle: np.savez(handle, centroids=centroids, assignments=assignments))

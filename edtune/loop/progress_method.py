@@ -41,7 +41,7 @@ from typing import Literal
 
 import numpy as np
 
-from edtune.jsonl import atomic_write_json, atomic_write_text
+from edtune.atomic import atomic_write_json, atomic_write_text
 from edtune.loop.config import RunConfig
 from edtune.loop.context import RunContext
 from edtune.loop.methods import Method, Plan, Stage, methods

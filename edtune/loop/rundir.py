@@ -20,8 +20,10 @@
         metrics.json              IterationMetrics of this iteration
     adapters/NNN/                 the LoRA adapter after iteration NNN, with train.json (TrainRecord)
     adapters/.NNN.*               scratch folder of a save in progress; removed when a run (re)starts
+    run.lock, owner.json          held by the one process running in the folder (`edtune.loop.ownership`)
 
-Every whole file is written atomically and every JSONL is append-only and crash-safe (`edtune.jsonl`).
+Every whole file is written atomically and durably (`edtune.atomic`), every JSONL is append-only and
+crash-safe (`edtune.jsonl`).
 A stage is marked finished in state.json only after its outputs are complete; an adapter folder appears
 by one rename, so its presence is the proof that its training step finished.
 """
@@ -37,9 +39,11 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError
 
+from edtune.atomic import atomic_write_json, atomic_write_text, sync_dir, sync_tree
 from edtune.errors import ConfigError, DataError
-from edtune.jsonl import append_jsonl, atomic_write_json, atomic_write_text, read_jsonl
+from edtune.jsonl import append_jsonl, read_jsonl
 from edtune.loop.config import RunConfig, config_error
+from edtune.loop.ownership import OWNERSHIP_FILES
 from edtune.loop.progress import progress_bar
 from edtune.records import Record, Sample
 from edtune.student.base import LoraTrainConfig, TrainStats
@@ -138,7 +142,7 @@ class RunDir:
                 raise ConfigError(f"{self.root} holds a run with a different config; resume it with "
                                   f"`edtune resume {self.root}` or choose a new run directory")
             return
-        if self.root.exists() and any(self.root.iterdir()):
+        if self.root.exists() and any(p.name not in OWNERSHIP_FILES for p in self.root.iterdir()):
             raise ConfigError(f"{self.root} is not empty and holds no run; choose a new run directory")
         atomic_write_json(self.config_path, config)
         atomic_write_json(self.state_path, RunState())
@@ -148,7 +152,7 @@ class RunDir:
         if not self.exists():
             raise ConfigError(f"no run in {self.root} (config.json missing)")
         try:
-            return RunConfig.model_validate_json(self.config_path.read_text(encoding="utf-8"))
+            return RunConfig.model_validate_json(self.config_path.read_text(encoding="utf-8"), strict=True)
         except ValidationError as exc:
             raise config_error(str(self.config_path), exc) from None
 
@@ -191,7 +195,9 @@ class RunDir:
         scratch = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}."))
         try:
             yield scratch
+            sync_tree(scratch)
             os.replace(scratch, final)
+            sync_dir(final.parent)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 

@@ -35,7 +35,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from edtune.jsonl import atomic_write_text
+from edtune.atomic import atomic_write_text
 from edtune.loop.context import RunContext
 from edtune.loop.methods import LOCATE, SKILLS, Method, Stage, TeacherMethod, methods
 from edtune.loop.progress_eval import evaluate_stage, group_scores

@@ -8,7 +8,8 @@ they make no paid calls, so a crash simply recomputes them, identically, from th
 
 from __future__ import annotations
 
-from edtune.jsonl import atomic_write_text, read_jsonl
+from edtune.atomic import atomic_write_text
+from edtune.jsonl import read_jsonl
 from edtune.loop.rundir import RunDir
 from edtune.loop.seeds import stage_rng
 from edtune.retrieval.select import ChosenSample, SkillQuota

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from edtune.jsonl import atomic_write_text, read_jsonl
+from edtune.atomic import atomic_write_text
+from edtune.jsonl import read_jsonl
 from edtune.llm.concurrency import run_sync
 from edtune.loop.context import RunContext
 from edtune.loop.progress import progress_bar

@@ -31,8 +31,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
+from edtune.atomic import atomic_write_text
 from edtune.errors import DataError
-from edtune.jsonl import atomic_write_text
 from edtune.records import Record, Sample, StudentOutput
 
 GoldSource = Literal["student", "corrupted", "user", "mixed"]

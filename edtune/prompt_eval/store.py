@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from edtune.atomic import atomic_write_text
 from edtune.errors import DataError, UserError
-from edtune.jsonl import atomic_write_text
 from edtune.prompt_eval.runner import EvalRun
 from edtune.settings import project_paths
 

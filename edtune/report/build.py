@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from edtune.atomic import atomic_write_json, atomic_write_text
 from edtune.environment import read_environments
-from edtune.jsonl import atomic_write_json, atomic_write_text
 from edtune.report import plots
 from edtune.report.records import ReportResults
 from edtune.report.results import ACCURACY_RULE, compare, format_table

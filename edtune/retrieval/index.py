@@ -27,8 +27,8 @@ from typing import Literal
 import numpy as np
 from pydantic import ValidationError
 
+from edtune.atomic import atomic_write_text, sync_dir
 from edtune.errors import DataError, UserError
-from edtune.jsonl import atomic_write_text
 from edtune.records import Record
 from edtune.retrieval.base import Corpus
 from edtune.retrieval.corpus import corpus_hash, read_pool
@@ -116,6 +116,7 @@ def save_index(retriever: SparseBM25, corpus: Corpus, manifest: IndexManifest, i
         if index_dir.exists():
             index_dir.rename(old)
         tmp.rename(index_dir)
+        sync_dir(index_dir.parent)
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

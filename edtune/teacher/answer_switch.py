@@ -35,7 +35,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from edtune.errors import DataError, RequestRejected
+from edtune.errors import SAMPLE_PROVIDER_ERRORS, DataError
 from edtune.llm.base import ChatResponse
 from edtune.records import Sample, StudentOutput
 from edtune.teacher.inputs import option_letter, option_letters, sample_variables
@@ -126,7 +126,7 @@ class AnswerSwitchLocator(TeacherTask[AnswerSwitchOptions]):
         tally = Tally()
         try:
             responses = await asyncio.gather(*(self._ask_prefix(sample, student, k) for k in range(n_steps + 1)))
-        except RequestRejected as exc:
+        except SAMPLE_PROVIDER_ERRORS as exc:
             return StepLocation(**self.stamp(sample, tally), method=self.method, n_steps=n_steps, step=None,
                                 outcome="failed", failure=failure_of(exc))
         for response in responses:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
-from edtune.errors import RequestRejected, TemplateError, UnexpectedModelBehavior
+from edtune.errors import SAMPLE_PROVIDER_ERRORS, ProviderError, RequestRejected, TemplateError, UnexpectedModelBehavior
 from edtune.llm.base import ChatRequest, ChatResponse, LLMClient, M, Structured, StructuredMode, Usage
 from edtune.llm.structured import usage_of_attempts
 from edtune.records import Record, Sample
@@ -141,12 +141,14 @@ class TeacherTask(ABC, Generic[OptionsT]):
                 "latency_s": round(tally.latency_s, 6)}
 
 
-PER_SAMPLE_FAILURES = (UnexpectedModelBehavior, RequestRejected)
-"""Failures that concern one sample's request: recorded in its result, never raised out of a batch."""
+PER_SAMPLE_FAILURES = (UnexpectedModelBehavior, *SAMPLE_PROVIDER_ERRORS)
+"""Failures that concern one sample's request (an invalid output, a rejected request, a malformed reply
+once retries are spent): recorded in its result, never raised out of a batch."""
 
 
-def failure_of(exc: UnexpectedModelBehavior | RequestRejected) -> Failure:
+def failure_of(exc: UnexpectedModelBehavior | ProviderError) -> Failure:
     """The evidence of an unusable teacher reply, as a record that can be written to a results file."""
-    if isinstance(exc, RequestRejected):
-        return Failure(message=str(exc), attempts=[FailedAttempt(raw=exc.body or "", error=f"HTTP {exc.status}")])
+    if isinstance(exc, ProviderError):
+        error = f"HTTP {exc.status}" if isinstance(exc, RequestRejected) else f"malformed reply, {exc.tries} tries"
+        return Failure(message=str(exc), attempts=[FailedAttempt(raw=exc.body or "", error=error)])
     return Failure(message=str(exc), attempts=[FailedAttempt(raw=a.raw, error=a.error) for a in exc.attempts])

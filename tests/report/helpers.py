@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edtune.jsonl import atomic_write_json
+from edtune.atomic import atomic_write_json
 from edtune.judging.base import JudgeSummary
 from edtune.llm.usage import StageUsage, UsageReport
 from edtune.loop.config import DataFile, DataSettings, RunConfig

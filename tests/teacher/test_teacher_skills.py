@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from edtune.errors import DataError, ProviderError, RequestRejected
+from edtune.errors import DataError, MalformedReply, ProviderError, RequestRejected
 from edtune.llm.base import ChatRequest
 from edtune.llm.scripted import ScriptedClient
 from edtune.records import Sample, StudentOutput
@@ -57,6 +57,14 @@ def test_a_rejected_request_is_that_samples_failure(sample: Sample, student: Stu
     assert analysis.outcome == "failed" and analysis.failure is not None
     assert analysis.failure.attempts[0].raw == '{"error": "no step to analyse"}'
     assert analysis.failure.attempts[0].error == "HTTP 400"
+
+
+def test_a_malformed_reply_after_retries_is_that_samples_failure(sample: Sample, student: StudentOutput) -> None:
+    malformed = MalformedReply("malformed reply after 6 tries", status=200, body='{"skills": ["coun', tries=6)
+    analysis = asyncio.run(SkillAnalyzer(ScriptedClient(_raising(malformed))).analyse(sample, student, step=1))
+    assert analysis.outcome == "failed" and analysis.failure is not None
+    assert analysis.failure.attempts[0].raw == '{"skills": ["coun'
+    assert analysis.failure.attempts[0].error == "malformed reply, 6 tries"
 
 
 def test_other_provider_errors_still_stop_the_stage(sample: Sample, student: StudentOutput) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from pydantic import Field
 
 from edtune.bench.reference.index import WorldIndex
 from edtune.bench.reference.noise import draw_for
-from edtune.bench.reference.parse import parse_request
+from edtune.bench.reference.parse import ParsedRequest, parse_request
 from edtune.bench.reference.settings import ReferenceSettings, UnmatchedRequest
 from edtune.bench.reference.tasks import ANSWERS, Context, Reply
 from edtune.errors import DataError
@@ -48,9 +49,7 @@ class ReferenceTeacher:
         """The reply to one request body; UnmatchedRequest (counted as rejected) when it cannot answer."""
         try:
             request = parse_request(body)
-            samples = self.index.match(request)
-            draw = draw_for(request.content_key, self.settings.seed, self.settings.error_rate)
-            reply = ANSWERS[request.task](request, samples, Context(self.settings, self.index.skills, draw))
+            reply = self._answer_task(request)
         except (UnmatchedRequest, DataError) as exc:
             with self._lock:
                 self._stats.rejected += 1
@@ -62,6 +61,24 @@ class ReferenceTeacher:
             counts.requests += 1
             counts.simulated_errors += int(reply.erred)
         return reply
+
+    def _answer_task(self, request: ParsedRequest) -> Reply:
+        """Answer from the last user message; when that names no task and the conversation is a re-ask,
+        from the message that asked the task, with the seeded draw of the request that was re-asked: a
+        re-ask gets the answer the first ask would have got (the reference teacher's own replies always
+        validate, so only a reply spoiled on the way is re-asked)."""
+        try:
+            return self._reply(request)
+        except UnmatchedRequest:
+            if request.reasked_text is None or request.reasked_key is None:
+                raise
+        return self._reply(replace(request, text=request.reasked_text, content_key=request.reasked_key,
+                                   reasked_text=None, reasked_key=None))
+
+    def _reply(self, request: ParsedRequest) -> Reply:
+        samples = self.index.match(request)
+        draw = draw_for(request.content_key, self.settings.seed, self.settings.error_rate)
+        return ANSWERS[request.task](request, samples, Context(self.settings, self.index.skills, draw))
 
     def stats(self) -> ServedStats:
         """A copy of the counts so far."""

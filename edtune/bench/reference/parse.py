@@ -7,7 +7,12 @@ wording as it can, so that users may edit the templates in `prompts/` freely:
   for vLLM `structured_outputs`, the schema's `title`) names the output record; a request with neither
   that asks for `logprobs` is answer-switch. Anything else is refused.
 - Images: every `image_url` part in any message, as a `data:` URI (base64).
-- Text is read from the LAST user message only, so few-shot examples in earlier messages are ignored:
+- Text is read from the LAST user message only, so few-shot examples in earlier messages are ignored.
+  A conversation that ends with an assistant reply and then a user message may be a re-ask (edtune's
+  structured-output retry appends the refused reply and the validation error): its `reasked_text` is
+  the user message before that reply, which the engine reads when the last one names no task, drawing
+  as it did for the request that was re-asked.
+  From the message read:
   - the question (template variable `question`) must stand alone on a line, optionally after a label
     ending in ":" (e.g. "Question: ...");
   - options (`options` / the judge's `choices`) are lines "(A) text", "(B) text" ...;
@@ -61,6 +66,12 @@ class ParsedRequest:
     """sha256 (hex) of each image's bytes, in message order."""
     text: str
     """The last user message's text."""
+    reasked_text: str | None
+    """When the conversation ends with an assistant reply and a user message (a re-ask, or a few-shot
+    prompt): the text of the last user message before that reply; None otherwise."""
+    reasked_key: str | None
+    """With `reasked_text`: the `content_key` of the conversation without that reply and message, i.e. of
+    the request that was re-asked."""
     top_logprobs: int
     """Alternatives asked for per token (answer-switch); 0 when none."""
     content_key: str
@@ -126,12 +137,20 @@ def parse_request(body: Mapping[str, Any]) -> ParsedRequest:
     if not isinstance(messages, list) or not messages:
         raise UnmatchedRequest("the request has no messages", "invalid_request")
     task, schema = identify_task(body)
-    texts, images = _contents(messages)
+    turns, images = _contents(messages)
     top = body.get("top_logprobs")
-    key_source = {"messages": messages, "schema": schema, "logprobs": bool(body.get("logprobs")), "top": top}
-    content_key = hashlib.sha256(json.dumps(key_source, sort_keys=True).encode()).hexdigest()
-    return ParsedRequest(task=task, schema=schema, image_hashes=tuple(images), text=texts,
-                         top_logprobs=int(top) if isinstance(top, int) else 0, content_key=content_key)
+    reasked = _reasked(turns)
+    reasked_key = None if reasked is None else _key(messages[:-2], schema, body)
+    return ParsedRequest(task=task, schema=schema, image_hashes=tuple(images), text=_last_user(turns),
+                         reasked_text=reasked, reasked_key=reasked_key,
+                         top_logprobs=int(top) if isinstance(top, int) else 0,
+                         content_key=_key(messages, schema, body))
+
+
+def _key(messages: list[Any], schema: dict[str, Any] | None, body: Mapping[str, Any]) -> str:
+    source = {"messages": messages, "schema": schema, "logprobs": bool(body.get("logprobs")),
+              "top": body.get("top_logprobs")}
+    return hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
 
 
 def identify_task(body: Mapping[str, Any]) -> tuple[TaskKind, dict[str, Any] | None]:
@@ -164,9 +183,25 @@ def _constraint(body: Mapping[str, Any]) -> tuple[str | None, dict[str, Any] | N
     return None, None
 
 
-def _contents(messages: list[Any]) -> tuple[str, list[str]]:
-    """The last user message's text and the sha256 of every image in the conversation."""
-    last_text: str | None = None
+def _last_user(turns: list[tuple[str, str]]) -> str:
+    texts = [text for role, text in turns if role == "user"]
+    if not texts:
+        raise UnmatchedRequest("the request has no user message", "invalid_request")
+    return texts[-1]
+
+
+def _reasked(turns: list[tuple[str, str]]) -> str | None:
+    """The user message before a trailing (assistant reply, user message) pair; None without that pair."""
+    roles = [role for role, _ in turns]
+    if len(roles) < 3 or roles[-1] != "user" or roles[-2] != "assistant":
+        return None
+    earlier = [text for role, text in turns[:-2] if role == "user"]
+    return earlier[-1] if earlier else None
+
+
+def _contents(messages: list[Any]) -> tuple[list[tuple[str, str]], list[str]]:
+    """(role, text) of every message, and the sha256 of every image in the conversation."""
+    turns: list[tuple[str, str]] = []
     images: list[str] = []
     for message in messages:
         if not isinstance(message, dict):
@@ -181,11 +216,8 @@ def _contents(messages: list[Any]) -> tuple[str, list[str]]:
                 images.append(_image_hash(str((part.get("image_url") or {}).get("url", ""))))
             elif part.get("type") == "text":
                 texts.append(str(part.get("text") or ""))
-        if message.get("role") == "user":
-            last_text = "\n".join(texts)
-    if last_text is None:
-        raise UnmatchedRequest("the request has no user message", "invalid_request")
-    return last_text, images
+        turns.append((str(message.get("role")), "\n".join(texts)))
+    return turns, images
 
 
 def _image_hash(url: str) -> str:

@@ -1,0 +1,83 @@
+"""One process owns a run directory: an OS file lock (`filelock`) plus an owner record naming it.
+
+    run.lock     the lock file; the OS releases its lock when the owner exits, however it exits
+    owner.json   RunOwner of the process holding the lock; removed when it lets go
+
+A second process asking for the directory is refused with RunDirBusy naming the owner. A process killed
+with kill -9 cannot remove owner.json, but its lock is gone with it, so the next process takes the
+directory over and reports the stale owner it replaced.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+from pydantic import Field, ValidationError
+
+from edtune.atomic import atomic_write_json
+from edtune.errors import RunDirBusy
+from edtune.records import Record
+
+LOCK_NAME = "run.lock"
+OWNER_NAME = "owner.json"
+OWNERSHIP_FILES = frozenset({LOCK_NAME, OWNER_NAME})
+"""Files of the ownership protocol; a run directory holding only these holds no run yet."""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class RunOwner(Record):
+    """owner.json: which process holds a run directory."""
+
+    pid: int
+    """Process id of the owner."""
+    host: str
+    """Host name of the machine the owner runs on."""
+    since: str = Field(default_factory=_now)
+    """UTC time the owner took the directory, ISO 8601."""
+    stale_owner: RunOwner | None = None
+    """The owner found in owner.json when this one took over: a process that ended without letting go
+    (killed). None when the directory was free."""
+
+
+def read_owner(root: Path) -> RunOwner | None:
+    """The owner recorded in `root`, or None when there is none (or the record is unreadable)."""
+    try:
+        return RunOwner.model_validate_json((root / OWNER_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValidationError):
+        return None
+
+
+@contextmanager
+def own_run_dir(root: str | Path) -> Iterator[RunOwner]:
+    """Hold `root` for the duration of the block; RunDirBusy when another process holds it. The lock is
+    not re-entrant across objects: a second `own_run_dir` on the same folder, even in this process, is
+    refused too."""
+    folder = Path(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(folder / LOCK_NAME, timeout=0, thread_local=False)
+    try:
+        lock.acquire()
+    except Timeout:
+        owner = read_owner(folder)
+        raise RunDirBusy(str(folder), pid=owner.pid if owner else None, host=owner.host if owner else None) from None
+    try:
+        me = RunOwner(pid=os.getpid(), host=socket.gethostname(), stale_owner=_stale(read_owner(folder)))
+        atomic_write_json(folder / OWNER_NAME, me)
+        yield me
+    finally:
+        (folder / OWNER_NAME).unlink(missing_ok=True)
+        lock.release()
+
+
+def _stale(previous: RunOwner | None) -> RunOwner | None:
+    """The previous owner, without its own history (one level is enough to say who was replaced)."""
+    return previous.model_copy(update={"stale_owner": None}) if previous is not None else None
