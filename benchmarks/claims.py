@@ -67,7 +67,8 @@ def results_path(out: Path, job: str) -> Path:
 
 def run_job(job: Job, out: Path) -> bool:
     """Run `job` writing under out/<job>; True when it exited 0."""
-    command = [part.replace("{out}", str(out / job.name)) for part in job.command]
+    command = [part.replace("{out}", str(out / job.name)).replace("{python}", sys.executable)
+               for part in job.command]
     print(f"[claims] {job.name}: {' '.join(command)}  (~{job.minutes:.0f} min on a quiet 2-core machine)",
           flush=True)
     started = time.perf_counter()
