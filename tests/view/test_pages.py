@@ -1,0 +1,102 @@
+"""Pages of the viewer built from a small real run directory."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+from loop.fakes import COUNTING_SKILL
+
+from edtune.jsonl import read_jsonl
+from edtune.loop.rundir import RunDir
+from edtune.retrieval.select import ChosenSample
+from edtune.teacher.records import StepLocation
+from edtune.view import Site, urls
+from edtune.view.static import write_site
+from view.helpers import copy_run
+
+
+def text(site: Site, path: str) -> str:
+    page = site.page(path)
+    assert page is not None, path
+    return page[0].decode()
+
+
+def test_every_page_of_a_run_renders(finished_run: Path) -> None:
+    site = Site([finished_run])
+    paths = list(site.paths())
+    assert all(site.page(p) is not None for p in paths)
+    errors = [p for p in paths if "/e/" in p]
+    assert len(errors) == sum(len(site.runs[0].iteration(i).errors) for i in (1, 2, 3, 4)) > 0
+    assert any(p.startswith("r0/img/val/") for p in paths) and any(p.startswith("r0/img/pool/") for p in paths)
+
+
+def test_overview_shows_method_accuracy_usage_and_versions(finished_run: Path) -> None:
+    html = text(Site([finished_run]), "r0/index.html")
+    assert 'id="method">error_driven<' in html and "finished: iterations" in html
+    assert html.count('class="errors-link"') == 4 and "teacher.localise" in html and "teacher.skills" in html
+    assert "torch 2" in html and "12 of 12" in html
+
+
+def test_error_page_highlights_the_located_step_and_lists_what_was_retrieved(finished_run: Path) -> None:
+    site = Site([finished_run])
+    location = read_jsonl(RunDir(finished_run).file(1, "locations.jsonl"), StepLocation)[0]
+    html = text(site, urls.error("r0", 1, location.sample_id))
+    located = re.findall(r'<li data-step="(\d+)" class="located"', html)
+    assert located == [str(location.step)] and html.count('class="located"') == 1
+    chosen = read_jsonl(RunDir(finished_run).file(1, "selection.jsonl"), ChosenSample)
+    assert COUNTING_SKILL in html and all(c.sample_id in html for c in chosen)
+    assert f"{chosen[0].score:.3f}" in html and "the count is wrong" in html
+    sources = re.findall(r'src="([^"]+)"', html)
+    assert len(sources) == 1 + len(chosen)
+    for src in sources:
+        image = site.page(posixpath.normpath(posixpath.join("r0/001/e", src)))
+        assert image is not None and image[1] == "image/png" and image[0].startswith(b"\x89PNG")
+    assert "before (the adapter that made this error)" in html
+
+
+def test_errors_are_filtered_and_paginated(finished_run: Path, tmp_path: Path) -> None:
+    run = copy_run(finished_run, tmp_path / "run")
+    extra = "".join(f'{{"sample_id":"extra-{n:04d}","outcome":"unscored","reason":"error: x","judge":"exact"}}\n'
+                    for n in range(250))
+    with RunDir(run).file(1, "val_judgments.jsonl").open("a") as handle:
+        handle.write(extra)
+    site = Site([run])
+    first = text(site, urls.errors("r0", 1))
+    assert "page 1 of 3" in first and first.count('class="error-link"') == urls.PAGE_SIZE
+    last = text(site, urls.errors("r0", 1, page=3))
+    assert last.count('class="error-link"') == 258 - 200
+    assert site.page(urls.errors("r0", 1, page=4)) is None
+    unscored = text(site, urls.errors("r0", 1, "judge-unscored", 3))
+    assert unscored.count('class="error-link"') == 50
+    skill = text(site, urls.errors("r0", 1, urls.skill_filter(COUNTING_SKILL)))
+    assert skill.count('class="error-link"') == 8 and "extra-" not in skill
+    assert text(site, urls.errors("r0", 1, "loc-found")).count('class="error-link"') == 8
+    assert site.page(urls.errors("r0", 1, "loc-nowhere")) is None
+    assert site.page(urls.error("r0", 1, "extra-0001")) is not None
+
+
+def test_pool_sample_page_says_what_pulled_it_in(finished_run: Path) -> None:
+    chosen = read_jsonl(RunDir(finished_run).file(2, "selection.jsonl"), ChosenSample)[0]
+    html = text(Site([finished_run]), urls.pool_sample("r0", chosen.sample_id))
+    assert re.search(r'<td class="n">2</td><td><a [^>]+>' + COUNTING_SKILL, html)
+    assert 'class="error-link"' in html and "Required skills" in html
+    assert Site([finished_run]).page(urls.pool_sample("r0", "no-such-sample")) is None
+
+
+def test_two_runs_side_by_side(finished_run: Path, random_run: Path) -> None:
+    site = Site([finished_run, random_run])
+    assert 'href="compare/r0-r1.html"' in text(site, "index.html")
+    html = text(site, "compare/r0-r1.html")
+    assert "(error_driven)" in html and "(random)" in html and "samples chosen by both" in html
+
+
+def test_static_site_links_all_resolve(finished_run: Path, tmp_path: Path) -> None:
+    index = write_site([finished_run.parent], tmp_path / "site")
+    pages = list((tmp_path / "site").rglob("*.html"))
+    assert index.is_file() and len(pages) > 20
+    for page in pages:
+        for link in re.findall(r'(?:href|src)="([^"#]+)"', page.read_text()):
+            assert (page.parent / unquote(link)).resolve().is_file(), (page, link)
