@@ -141,7 +141,11 @@ class RunFiles:
         return found if isinstance(found, DataFile) else None
 
     def _samples(self, split: str) -> dict[str, Sample]:
+        """The samples of `split` by id. A data set the loader refuses (a bad row, an image path outside
+        its root) is noted; a JSONL one is then read row by row, keeping the rows that parse, so the
+        other samples still show (their image paths are checked again when linked)."""
         from edtune.data import load_samples
+        from edtune.data.loaders import detect_format
 
         data = self.data_file(split)
         if data is None:
@@ -150,7 +154,11 @@ class RunFiles:
             samples = load_samples(data.path, fmt=data.format, image_root=data.root, check_images=False)
         except READ_ERRORS as exc:
             self._note(f"{split} data", exc)
-            return {}
+            try:
+                jsonl = data.path.is_file() and (data.format == "jsonl" or detect_format(data.path) == "jsonl")
+            except READ_ERRORS:
+                jsonl = False
+            samples = _tolerant_jsonl(data.path) if jsonl else []
         return {s.id: s for s in samples}
 
     @cached_property
@@ -163,3 +171,15 @@ class RunFiles:
         """Pool samples by id ({} when the data set cannot be read; noted)."""
         return self._samples("pool")
 
+
+
+def _tolerant_jsonl(path: Path) -> list[Sample]:
+    """Every row of a JSONL data file that is a valid Sample; the others are skipped."""
+    out = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                out.append(Sample.model_validate_json(line))
+            except ValidationError:
+                continue
+    return out
