@@ -1,6 +1,9 @@
 """The viewer in a real headless browser (Debian's chromium driven by selenium): open a small run's
 overview, follow an error to its retrieved samples and back, check the highlighted step is the located one
-and that images load, and save screenshots. Runs against the server and against the static folder."""
+and that images load, and save screenshots. Runs against the server and against the static folder.
+
+Skipped when /usr/bin/chromium or /usr/bin/chromedriver is absent, unless EDTUNE_REQUIRE_BROWSER=1 (CI),
+where that fails the run. Screenshots are also copied to $EDTUNE_SCREENSHOTS when set."""
 
 from __future__ import annotations
 
@@ -26,9 +29,12 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--window-size=1280,1600")
 
 if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
-    pytest.skip("needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver): "
-                "apt-get install -y chromium chromium-driver", allow_module_level=True)
-webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install selenium)")
+    _reason = ("needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver): "
+               "apt-get install -y chromium chromium-driver")
+    if os.environ.get("EDTUNE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"EDTUNE_REQUIRE_BROWSER=1 but the test {_reason}", pytrace=False)
+    pytest.skip(_reason, allow_module_level=True)
+webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install -e '.[dev]')")
 By = pytest.importorskip("selenium.webdriver.common.by").By
 
 
