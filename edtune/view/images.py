@@ -43,7 +43,15 @@ def image_file(run: RunFiles, split: str, relative: str) -> Path | None:
 
 
 def image_ref(run: RunFiles, split: str, relative: str) -> ImageRef:
-    """How a page links the image `relative` of a sample of `split`."""
+    """How a page links the image `relative` of a sample of `split` (worked out once per run read)."""
+    key = (split, relative)
+    if key not in run.image_refs:
+        run.image_refs[key] = _image_ref(run, split, relative)
+    found: ImageRef = run.image_refs[key]  # type: ignore[assignment]
+    return found
+
+
+def _image_ref(run: RunFiles, split: str, relative: str) -> ImageRef:
     data = run.data_file(split)
     if data is None:
         return ImageRef(None, f"no {split} data set in config.json")

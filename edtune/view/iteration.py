@@ -16,8 +16,10 @@ from edtune.loop.rundir import RandomStep, RunDir
 from edtune.records import Judgment, Record, StudentOutput
 from edtune.retrieval.select import ChosenSample, SkillQuota
 from edtune.teacher.records import SkillAnalysis, StepLocation
+from edtune.view.urls import slug
 
 R = TypeVar("R", bound=Record)
+T = TypeVar("T")
 Note = Callable[[str, BaseException], None]
 
 
@@ -93,12 +95,38 @@ class IterationFiles:
         skills = tuple(analysis.missing_skills) if analysis is not None else ()
         return ErrorRow(sid, judgment.outcome, outcome, step, skills, failed)
 
+    def _memo(self, key: str, make: Callable[[], T]) -> T:
+        if key not in self.memo:
+            self.memo[key] = make()
+        found: T = self.memo[key]  # type: ignore[assignment]
+        return found
+
     def chosen_by_skill(self) -> dict[str, list[ChosenSample]]:
         """The selection grouped by the missing skill that retrieved each sample, in rank order."""
-        out: dict[str, list[ChosenSample]] = defaultdict(list)
-        for chosen in self.selection:
-            out[chosen.skill].append(chosen)
-        return {skill: sorted(hits, key=lambda c: c.rank) for skill, hits in out.items()}
+
+        def make() -> dict[str, list[ChosenSample]]:
+            out: dict[str, list[ChosenSample]] = defaultdict(list)
+            for chosen in self.selection:
+                out[chosen.skill].append(chosen)
+            return {skill: sorted(hits, key=lambda c: c.rank) for skill, hits in out.items()}
+
+        return self._memo("chosen_by_skill", make)
+
+    def errors_by_skill(self) -> dict[str, list[str]]:
+        """The ids of the errors naming each missing skill, in file order."""
+
+        def make() -> dict[str, list[str]]:
+            out: dict[str, list[str]] = defaultdict(list)
+            for row in self.errors:
+                for skill in dict.fromkeys(row.skills):
+                    out[skill].append(row.sample_id)
+            return dict(out)
+
+        return self._memo("errors_by_skill", make)
+
+    def error_slugs(self) -> dict[str, str]:
+        """URL slug (`edtune.view.urls.slug`) → id of every error."""
+        return self._memo("error_slugs", lambda: {slug(r.sample_id): r.sample_id for r in self.errors})
 
     def located_step(self, sample_id: str) -> int | None:
         """The first wrong step the teacher located (or the ablation drew) for this error."""

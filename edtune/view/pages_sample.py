@@ -27,7 +27,7 @@ def pulled_in(run: RunFiles, sample_id: str) -> list[dict[str, Any]]:
         for c in files.selection:
             if c.sample_id != sample_id:
                 continue
-            naming = [r.sample_id for r in files.errors if c.skill in r.skills]
+            naming = files.errors_by_skill().get(c.skill, [])
             out.append({"i": i, "c": c, "errors": naming[:ERRORS_SHOWN], "n_errors": len(naming)})
     return out
 

@@ -35,6 +35,8 @@ class RunFiles:
         """Short name of the run in URLs ("r0", "r1" ...)."""
         self.problems: list[str] = []
         """What could not be read, one line each, in the order met."""
+        self.image_refs: dict[tuple[str, str], object] = {}
+        """Image links already worked out, by (split, path as written) (see `edtune.view.images`)."""
         self._iterations: dict[int, tuple[tuple[tuple[str, int], ...], IterationFiles]] = {}
 
     @property

@@ -113,7 +113,7 @@ def _run_page(run: RunFiles, rest: str) -> Page | None:
     if found := re.fullmatch(r"errors(?:-(.+?))?-p(\d+)\.html", page):
         return _html(_errors_page(run, i, found[1] or "", int(found[2])))
     if found := re.fullmatch(r"e/([^/]+)\.html", page):
-        ids = {urls.slug(r.sample_id): r.sample_id for r in run.iteration(i).errors}
+        ids = run.iteration(i).error_slugs()
         return _html(error_page(run, i, ids[found[1]])) if found[1] in ids else None
     return None
 

@@ -18,7 +18,6 @@ opened from disk.
 from __future__ import annotations
 
 import hashlib
-import posixpath
 import re
 from urllib.parse import quote
 
@@ -74,6 +73,6 @@ def compare(run_a: str, run_b: str) -> str:
 
 
 def relative(target: str, current: str) -> str:
-    """`target` as a link from the page at `current` (both site paths), percent-quoted."""
-    link = posixpath.relpath(target, posixpath.dirname(current) or ".")
-    return quote(link, safe="/._-~")
+    """`target` as a link from the page at `current` (both normalised site paths), percent-quoted: up to
+    the site root, then down to `target`."""
+    return "../" * current.count("/") + quote(target, safe="/._-~")
