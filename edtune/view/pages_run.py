@@ -8,6 +8,7 @@ from typing import Any
 
 from edtune.view import urls
 from edtune.view.images import image_ref
+from edtune.view.pages_progress import progress_round, progress_tables
 from edtune.view.render import render
 from edtune.view.runfiles import RunFiles
 
@@ -52,7 +53,8 @@ def overview_page(run: RunFiles) -> str:
 
 
 def selection_page(run: RunFiles, i: int) -> str:
-    """The samples chosen in iteration `i` (with their images) and the per-skill quotas."""
+    """The samples chosen in iteration `i` (with their images), the per-skill quotas, and for the
+    progress methods the per-cluster or per-skill account of the round."""
     files = run.iteration(i)
     pool = run.pool
     chosen = []
@@ -60,5 +62,6 @@ def selection_page(run: RunFiles, i: int) -> str:
         sample = pool.get(c.sample_id)
         images = [image_ref(run, "pool", rel) for rel in (sample.images if sample else [])]
         chosen.append({"c": c, "sample": sample, "images": images})
+    tables, round_ = progress_tables(run, i), progress_round(run, i)
     return render("selection.html", urls.selection(run.key, i), run=run, i=i, chosen=chosen, quotas=files.quotas,
-                  problems=run.problems)
+                  tables=tables, round=round_, problems=run.problems)

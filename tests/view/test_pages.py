@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import warnings
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -100,3 +101,18 @@ def test_static_site_links_all_resolve(finished_run: Path, tmp_path: Path) -> No
     for page in pages:
         for link in re.findall(r'(?:href|src)="([^"#]+)"', page.read_text()):
             assert (page.parent / unquote(link)).resolve().is_file(), (page, link)
+
+
+def test_progress_runs_show_their_clusters(view_world: Path, tmp_path: Path) -> None:
+    from loop.fakes import FamilyStudent, progress_config, run_progress
+
+    from edtune.retrieval.base import TinyCorpusWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TinyCorpusWarning)
+        run_progress(view_world, tmp_path / "run", FamilyStudent(), progress_config(view_world))
+    site = Site([tmp_path / "run"])
+    assert all(site.page(p) is not None for p in site.paths())
+    assert "selection &amp; progress" in text(site, "r0/index.html")
+    html = text(site, urls.selection("r0", 2))
+    assert "cluster_accuracy.jsonl" in html and "cluster-" in html and "<th>quota</th>" in html
