@@ -64,4 +64,4 @@ def selection_page(run: RunFiles, i: int) -> str:
         chosen.append({"c": c, "sample": sample, "images": images})
     tables, round_ = progress_tables(run, i), progress_round(run, i)
     return render("selection.html", urls.selection(run.key, i), run=run, i=i, chosen=chosen, quotas=files.quotas,
-                  tables=tables, round=round_, problems=run.problems)
+                  tables=tables, round=round_, named=files.errors_by_skill(), problems=run.problems)

@@ -94,8 +94,8 @@ def test_two_runs_side_by_side(finished_run: Path, random_run: Path) -> None:
     assert "(error_driven)" in html and "(random)" in html and "samples chosen by both" in html
 
 
-def test_static_site_links_all_resolve(finished_run: Path, tmp_path: Path) -> None:
-    index = write_site([finished_run.parent], tmp_path / "site")
+def test_static_site_links_all_resolve(finished_run: Path, random_run: Path, tmp_path: Path) -> None:
+    index = write_site([finished_run.parent, random_run], tmp_path / "site")
     pages = list((tmp_path / "site").rglob("*.html"))
     assert index.is_file() and len(pages) > 20
     for page in pages:
