@@ -124,6 +124,16 @@ class IterationFiles:
 
         return self._memo("errors_by_skill", make)
 
+    def neighbours(self, sample_id: str) -> tuple[str | None, str | None]:
+        """The errors listed before and after `sample_id` (None at either end)."""
+        order = self._memo("error_order", lambda: {r.sample_id: n for n, r in enumerate(self.errors)})
+        n = order.get(sample_id)
+        if n is None:
+            return None, None
+        before = self.errors[n - 1].sample_id if n > 0 else None
+        after = self.errors[n + 1].sample_id if n + 1 < len(self.errors) else None
+        return before, after
+
     def error_slugs(self) -> dict[str, str]:
         """URL slug (`edtune.view.urls.slug`) → id of every error."""
         return self._memo("error_slugs", lambda: {slug(r.sample_id): r.sample_id for r in self.errors})

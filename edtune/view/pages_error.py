@@ -18,8 +18,9 @@ from edtune.view.runfiles import RunFiles
 def retrieved_for(run: RunFiles, chosen: list[ChosenSample]) -> list[dict[str, Any]]:
     """The pool samples of `chosen` as a page shows them: sample (None when not in the pool file), images."""
     out = []
+    pool = run.pool_samples(c.sample_id for c in chosen)
     for c in chosen:
-        sample = run.pool.get(c.sample_id)
+        sample = pool.get(c.sample_id)
         images = [image_ref(run, "pool", rel) for rel in (sample.images if sample else [])]
         out.append({"c": c, "sample": sample, "images": images})
     return out
@@ -67,4 +68,5 @@ def error_page(run: RunFiles, i: int, sample_id: str) -> str | None:
                   evidence=evidence, switch=switch, analysis=analysis, retrieved=retrieved,
                   family=None if family is None else str(family),
                   before_after=family_accuracy(run, i, None if family is None else str(family)),
+                  neighbours=files.neighbours(sample_id),
                   problems=run.problems)

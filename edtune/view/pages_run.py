@@ -56,7 +56,7 @@ def selection_page(run: RunFiles, i: int) -> str:
     """The samples chosen in iteration `i` (with their images), the per-skill quotas, and for the
     progress methods the per-cluster or per-skill account of the round."""
     files = run.iteration(i)
-    pool = run.pool
+    pool = run.pool_samples(c.sample_id for c in files.selection)
     chosen = []
     for c in files.selection:
         sample = pool.get(c.sample_id)

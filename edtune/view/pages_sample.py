@@ -34,7 +34,7 @@ def pulled_in(run: RunFiles, sample_id: str) -> list[dict[str, Any]]:
 
 def sample_page(run: RunFiles, sample_id: str) -> str | None:
     """The page of pool sample `sample_id`; None when it is neither in the pool file nor chosen."""
-    sample = run.pool.get(sample_id)
+    sample = run.pool_samples([sample_id]).get(sample_id)
     pulls = pulled_in(run, sample_id)
     if sample is None and not pulls:
         return None

@@ -2,12 +2,14 @@
 
 Every reader returns what is on disk and records what it could not read in `RunFiles.problems` instead of
 raising, so a page can say "metrics.json missing: the run is still going or was killed" rather than fail.
-Iteration files are read once and cached (`iteration`), the data sets once per run (`val`, `pool`).
+Iteration files are read once and cached (`iteration`), the validation set once per run (`val`), and of
+the pool only the samples pages ask for (`pool_samples`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Iterable
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from edtune.loop.config import DataFile, RunConfig
 from edtune.loop.metrics import RunMetrics
 from edtune.loop.rundir import RunDir, RunState
 from edtune.records import Sample
+from edtune.view.datasets import read_samples
 from edtune.view.iteration import IterationFiles
 
 READ_ERRORS = (OSError, ValueError, ValidationError, EdtuneError)
@@ -37,6 +40,8 @@ class RunFiles:
         """What could not be read, one line each, in the order met."""
         self.image_refs: dict[tuple[str, str], object] = {}
         """Image links already worked out, by (split, path as written) (see `edtune.view.images`)."""
+        self._pool: dict[str, Sample] = {}
+        self._not_in_pool: set[str] = set()
         self._iterations: dict[int, tuple[tuple[tuple[str, int], ...], IterationFiles]] = {}
 
     @property
@@ -142,46 +147,26 @@ class RunFiles:
         found = getattr(self.config.data, split, None)
         return found if isinstance(found, DataFile) else None
 
-    def _samples(self, split: str) -> dict[str, Sample]:
-        """The samples of `split` by id. A data set the loader refuses (a bad row, an image path outside
-        its root) is noted; a JSONL one is then read row by row, keeping the rows that parse, so the
-        other samples still show (their image paths are checked again when linked)."""
-        from edtune.data import load_samples
-        from edtune.data.loaders import detect_format
-
+    def _read(self, split: str, wanted: Collection[str] | None) -> dict[str, Sample]:
         data = self.data_file(split)
         if data is None:
             return {}
-        try:
-            samples = load_samples(data.path, fmt=data.format, image_root=data.root, check_images=False)
-        except READ_ERRORS as exc:
-            self._note(f"{split} data", exc)
-            try:
-                jsonl = data.path.is_file() and (data.format == "jsonl" or detect_format(data.path) == "jsonl")
-            except READ_ERRORS:
-                jsonl = False
-            samples = _tolerant_jsonl(data.path) if jsonl else []
-        return {s.id: s for s in samples}
+        return read_samples(data, wanted, lambda line: self.problems.append(f"{split} data: {line}"[:400]))
 
     @cached_property
     def val(self) -> dict[str, Sample]:
-        """Validation samples by id ({} when the data set cannot be read; noted)."""
-        return self._samples("val")
+        """Validation samples by id (the rows that can be read; the others are noted)."""
+        return self._read("val", None)
 
-    @cached_property
-    def pool(self) -> dict[str, Sample]:
-        """Pool samples by id ({} when the data set cannot be read; noted)."""
-        return self._samples("pool")
+    def pool_samples(self, ids: Iterable[str]) -> dict[str, Sample]:
+        """The pool samples of `ids` that the pool holds, by id. The first call reads every sample chosen
+        in some iteration along with `ids`, so later pages find theirs without reading the pool again."""
+        ids = list(ids)
+        missing = {i for i in ids if i not in self._pool and i not in self._not_in_pool}
+        if missing:
+            if not self._pool and not self._not_in_pool:
+                missing |= {c.sample_id for i in self.iterations() for c in self.iteration(i).selection}
+            self._pool.update(self._read("pool", missing))
+            self._not_in_pool |= missing - self._pool.keys()
+        return {i: self._pool[i] for i in ids if i in self._pool}
 
-
-
-def _tolerant_jsonl(path: Path) -> list[Sample]:
-    """Every row of a JSONL data file that is a valid Sample; the others are skipped."""
-    out = []
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            try:
-                out.append(Sample.model_validate_json(line))
-            except ValidationError:
-                continue
-    return out

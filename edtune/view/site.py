@@ -132,7 +132,7 @@ def _run_paths(run: RunFiles) -> Iterator[str]:
             yield from _images(run, "val", sample.images if sample else [])
     for sample_id in sorted(set(selected_ids(run).values())):
         yield urls.pool_sample(run.key, sample_id)
-        sample = run.pool.get(sample_id)
+        sample = run.pool_samples([sample_id]).get(sample_id)
         yield from _images(run, "pool", sample.images if sample else [])
 
 
