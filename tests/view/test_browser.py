@@ -77,6 +77,7 @@ def images_loaded(driver: Any) -> int:
 def walk(driver: Any, start: str, run: Path, tmp_path: Path, name: str) -> None:
     driver.get(start)
     assert driver.find_element(By.ID, "method").text == "error_driven"
+    screenshot(driver, tmp_path, f"{name}-overview")
     driver.find_element(By.CSS_SELECTOR, "a.errors-link").click()
     assert "errors of" in driver.find_element(By.TAG_NAME, "h1").text
     driver.find_element(By.CSS_SELECTOR, "a.error-link").click()
