@@ -40,6 +40,8 @@ class RunFiles:
         """What could not be read, one line each, in the order met."""
         self.image_refs: dict[tuple[str, str], object] = {}
         """Image links already worked out, by (split, path as written) (see `edtune.view.images`)."""
+        self.memo: dict[str, object] = {}
+        """What pages built from this run once (the BM25 index of `edtune.view.pages_hits`)."""
         self._pool: dict[str, Sample] = {}
         self._not_in_pool: set[str] = set()
         self._iterations: dict[int, tuple[tuple[tuple[str, int], ...], IterationFiles]] = {}
@@ -157,6 +159,10 @@ class RunFiles:
     def val(self) -> dict[str, Sample]:
         """Validation samples by id (the rows that can be read; the others are noted)."""
         return self._read("val", None)
+
+    def remember_pool(self, samples: dict[str, Sample]) -> None:
+        """Keep pool samples read elsewhere (the whole pool, when it was indexed) for `pool_samples`."""
+        self._pool.update(samples)
 
     def pool_samples(self, ids: Iterable[str]) -> dict[str, Sample]:
         """The pool samples of `ids` that the pool holds, by id. The first call reads every sample chosen

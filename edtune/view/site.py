@@ -19,6 +19,7 @@ from edtune.view.pages_compare import compare_page
 from edtune.view.pages_error import error_page
 from edtune.view.pages_errors import errors_page as _errors_page
 from edtune.view.pages_errors import filters, page_count
+from edtune.view.pages_hits import hits_page, retriever
 from edtune.view.pages_run import index_page, overview_page, selection_page
 from edtune.view.pages_sample import sample_page, selected_ids
 from edtune.view.runfiles import RunFiles
@@ -112,6 +113,8 @@ def _run_page(run: RunFiles, rest: str) -> Page | None:
         return _html(selection_page(run, i))
     if found := re.fullmatch(r"errors(?:-(.+?))?-p(\d+)\.html", page):
         return _html(_errors_page(run, i, found[1] or "", int(found[2])))
+    if found := re.fullmatch(r"hits/([^/]+)\.html", page):
+        return _html(hits_page(run, i, found[1]))
     if found := re.fullmatch(r"e/([^/]+)\.html", page):
         ids = run.iteration(i).error_slugs()
         return _html(error_page(run, i, ids[found[1]])) if found[1] in ids else None
@@ -126,6 +129,7 @@ def _run_paths(run: RunFiles) -> Iterator[str]:
         counts = {"": len(files.errors)} | {f.key: f.count for group in filters(files).values() for f in group}
         for key, total in counts.items():
             yield from (urls.errors(run.key, i, key, p) for p in range(1, page_count(total) + 1))
+        yield from _hits_paths(run, i)
         for row in files.errors:
             yield urls.error(run.key, i, row.sample_id)
             sample = run.val.get(row.sample_id)
@@ -134,6 +138,16 @@ def _run_paths(run: RunFiles) -> Iterator[str]:
         yield urls.pool_sample(run.key, sample_id)
         sample = run.pool_samples([sample_id]).get(sample_id)
         yield from _images(run, "pool", sample.images if sample else [])
+
+
+def _hits_paths(run: RunFiles, i: int) -> Iterator[str]:
+    for skill in run.iteration(i).errors_by_skill():
+        yield urls.hits(run.key, i, skill)
+        found = retriever(run)
+        top_k = run.config.retrieval.top_k if run.config is not None else 0
+        ids = [h.sample_id for h in found.search([skill], top_k)[0]] if found is not None else []
+        for sample in run.pool_samples(ids).values():
+            yield from _images(run, "pool", sample.images)
 
 
 def _images(run: RunFiles, split: str, relatives: list[str]) -> Iterator[str]:

@@ -17,7 +17,11 @@ def write_site(run_dirs: Sequence[Path], out: Path) -> Path:
     """
     site = Site(run_roots(run_dirs))
     root = out.resolve()
+    seen: set[str] = set()
     for path in site.paths():
+        if path in seen:
+            continue
+        seen.add(path)
         page = site.page(path)
         if page is None:
             continue

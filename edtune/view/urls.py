@@ -8,6 +8,7 @@ opened from disk.
     <run>/<NNN>/errors[-<filter>]-p<page>.html   errors of iteration NNN, one filter at a time
     <run>/<NNN>/selection.html                  the samples chosen in iteration NNN and the quotas
     <run>/<NNN>/e/<sample>.html                 one error
+    <run>/<NNN>/hits/<skill>.html               every BM25 hit of one missing skill, and its fate
     <run>/pool/<sample>.html                    one pool sample
     <run>/img/<split>/<image path>              an image of a data set, below that data set's image root
     compare/<run>-<run>.html                    two runs side by side
@@ -53,6 +54,10 @@ def skill_filter(skill: str) -> str:
 
 def selection(run: str, iteration: int) -> str:
     return f"{run}/{iteration:03d}/selection.html"
+
+
+def hits(run: str, iteration: int, skill: str) -> str:
+    return f"{run}/{iteration:03d}/hits/{slug(skill)}.html"
 
 
 def error(run: str, iteration: int, sample_id: str) -> str:

@@ -99,6 +99,12 @@ def walk(driver: Any, start: str, run: Path, tmp_path: Path, name: str) -> None:
     screenshot(driver, tmp_path, f"{name}-pool-sample")
     driver.back()
     assert driver.current_url == error_url and driver.find_element(By.CSS_SELECTOR, "li.located")
+    driver.find_element(By.CSS_SELECTOR, "a.hits-link").click()
+    fates = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#hits tr td:last-child")]
+    assert fates.count("chosen") == 4 and images_loaded(driver) == len(fates)
+    screenshot(driver, tmp_path, f"{name}-hits")
+    driver.back()
+    assert driver.current_url == error_url
     driver.find_element(By.ID, "back-to-errors").click()
     assert driver.find_elements(By.CSS_SELECTOR, "a.error-link")
 

@@ -116,3 +116,19 @@ def test_progress_runs_show_their_clusters(view_world: Path, tmp_path: Path) -> 
     assert "selection &amp; progress" in text(site, "r0/index.html")
     html = text(site, urls.selection("r0", 2))
     assert "cluster_accuracy.jsonl" in html and "cluster-" in html and "<th>quota</th>" in html
+
+
+def test_hits_page_recomputes_bm25_and_says_what_became_of_each_hit(finished_run: Path) -> None:
+    site = Site([finished_run])
+    html = text(site, urls.hits("r0", 2, COUNTING_SKILL))
+    rows = re.findall(r'<tr><td class="n">(\d+)</td>\s*<td>(?:<a [^>]+>)?([\w-]+)(?:</a>)?</td>.*?'
+                      r'<td class="n">([\d.]+)</td><td[^>]*>([^<]+)</td></tr>', html, re.S)
+    fates = {sample_id: (int(rank), score, fate) for rank, sample_id, score, fate in rows}
+    for c in read_jsonl(RunDir(finished_run).file(2, "selection.jsonl"), ChosenSample):
+        assert fates[c.sample_id] == (c.rank, f"{c.score:.3f}", "chosen")
+    for c in read_jsonl(RunDir(finished_run).file(1, "selection.jsonl"), ChosenSample):
+        assert fates[c.sample_id][2] == "chosen in iteration 1 (excluded)"
+    assert any(f[2] == "not chosen (quotas filled)" for f in fates.values())
+    assert site.page(urls.hits("r0", 2, "a skill nobody named")) is None
+    error = text(site, urls.error("r0", 2, next(iter(site.runs[0].iteration(2).error_slugs().values()))))
+    assert 'class="hits-link"' in error
