@@ -7,8 +7,9 @@ Writes a run directory whose files have the shapes the loop writes (config.json,
 usage.json, iterations/001/*.jsonl, answer-switch evidence on every location) and data sets whose images
 are a handful of small PNGs, then times `edtune.view.Site.page` for the pages a person opens: the
 overview, the first and a middle errors page, a skill-filtered errors page, one error (cold: the first
-page that reads the pool; warm: the next one), a pool sample, and the selection page. "cold" times
-include reading the iteration's files or the pool. `--static` also times `edtune report --html` (every
+page that reads the chosen pool samples; warm: the next one), a pool sample, the selection page, and a
+skill's BM25 hits page (cold: reads and indexes the whole pool; warm: another skill). "cold" times include
+reading the iteration's files or the pool. `--static` also times `edtune report --html` (every
 page written). Prints one JSON object.
 """
 
@@ -140,6 +141,8 @@ def main() -> None:
         pool_id = files.iteration(1).selection[0].sample_id
         result["pool_sample_s"] = timed(site, urls.pool_sample("r0", pool_id))
         result["selection_s"] = timed(site, urls.selection("r0", 1))
+        result["hits_cold_s"] = timed(site, urls.hits("r0", 1, skill))
+        result["hits_warm_s"] = timed(site, urls.hits("r0", 1, files.iteration(1).errors[1].skills[0]))
         if args.static:
             started = time.perf_counter()
             write_site([run], Path(tmp) / "site")
