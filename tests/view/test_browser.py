@@ -80,6 +80,7 @@ def walk(driver: Any, start: str, run: Path, tmp_path: Path, name: str) -> None:
     screenshot(driver, tmp_path, f"{name}-overview")
     driver.find_element(By.CSS_SELECTOR, "a.errors-link").click()
     assert "errors of" in driver.find_element(By.TAG_NAME, "h1").text
+    screenshot(driver, tmp_path, f"{name}-errors")
     driver.find_element(By.CSS_SELECTOR, "a.error-link").click()
     sample_id = driver.find_element(By.TAG_NAME, "h1").text.split()[1]
     expected = {loc.sample_id: loc.step for loc in read_jsonl(RunDir(run).file(1, "locations.jsonl"), StepLocation)}
