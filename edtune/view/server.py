@@ -21,8 +21,12 @@ def _handler(site: Site, lock: threading.Lock) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def _answer(self, body: bool) -> None:
             path = unquote(urlsplit(self.path).path).lstrip("/")
-            with lock:  # the run files are read and cached by one request at a time
-                page = site.page(path)
+            try:
+                with lock:  # the run files are read and cached by one request at a time
+                    page = site.page(path)
+            except Exception as exc:  # a viewer bug: answer it instead of dropping the connection
+                self.send_error(HTTPStatus.INTERNAL_SERVER_ERROR, f"viewer error: {type(exc).__name__}: {exc}"[:300])
+                return
             if page is None:
                 self.send_error(HTTPStatus.NOT_FOUND, "no such page in these runs")
                 return

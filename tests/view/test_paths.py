@@ -72,3 +72,22 @@ def test_the_server_refuses_escapes_and_answers_404(finished_run: Path) -> None:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def test_a_viewer_bug_is_answered_not_dropped(finished_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = Site([finished_run])
+
+    def broken(path: str) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(site, "page", broken)
+    server, thread = serve_in_thread(site)
+    host, port = server.server_address[:2]
+    try:
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(f"http://{host!s}:{port}/r0/index.html")
+        assert caught.value.code == 500
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
