@@ -79,13 +79,23 @@ class Site:
 
 def run_roots(paths: Sequence[Path]) -> list[Path]:
     """The run directories at `paths`: a path holding config.json is one, a folder with run directories
-    below it (one per method and seed) gives those, and any other path is kept as given so its page can
-    say what is wrong with it (missing, or a run killed before config.json was written)."""
+    below it (one per method and seed) gives those (the search stops at a run directory), and any other
+    path is kept as given so its page can say what is wrong with it (missing, or a run killed before
+    config.json was written)."""
     found: list[Path] = []
     for path in map(Path, paths):
-        below = sorted(p.parent for p in path.rglob("config.json")) if path.is_dir() else []
-        found.extend([path] if (path / "config.json").is_file() or not below else below)
+        below = _below(path)
+        found.extend(below or [path])
     return found
+
+
+def _below(path: Path) -> list[Path]:
+    if (path / "config.json").is_file():
+        return [path]
+    if not path.is_dir():
+        return []
+    return [run for child in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+            for run in _below(child)]
 
 
 def _html(text: str | None) -> Page | None:

@@ -80,3 +80,15 @@ def test_a_run_whose_config_is_unreadable(finished_run: Path, tmp_path: Path) ->
     pages = all_pages(Site([run]))
     assert "not a run (config.json missing or unreadable)" in pages["r0/index.html"]
     assert "config.json: " in pages["r0/index.html"]
+
+
+def test_run_roots_stop_at_run_directories(tmp_path: Path) -> None:
+    from edtune.view.site import run_roots
+
+    for name in ("a", "b/seed0"):
+        (tmp_path / "runs" / name / "adapters" / "001").mkdir(parents=True)
+        (tmp_path / "runs" / name / "config.json").write_text("{}")
+        (tmp_path / "runs" / name / "adapters" / "001" / "config.json").write_text("{}")
+    found = run_roots([tmp_path / "runs", tmp_path / "gone", tmp_path / "runs" / "a"])
+    assert found == [tmp_path / "runs" / "a", tmp_path / "runs" / "b" / "seed0", tmp_path / "gone",
+                     tmp_path / "runs" / "a"]
