@@ -132,3 +132,22 @@ def test_hits_page_recomputes_bm25_and_says_what_became_of_each_hit(finished_run
     assert site.page(urls.hits("r0", 2, "a skill nobody named")) is None
     error = text(site, urls.error("r0", 2, next(iter(site.runs[0].iteration(2).error_slugs().values()))))
     assert 'class="hits-link"' in error
+
+
+def test_answer_switch_evidence_shows_the_probabilities_after_each_step(finished_run: Path, tmp_path: Path) -> None:
+    run = copy_run(finished_run, tmp_path / "run")
+    path = RunDir(run).file(1, "locations.jsonl")
+    first, *rest = read_jsonl(path, StepLocation)
+    n = first.n_steps
+    evidence = {"kind": "answer_switch", "letters": ["A", "B"], "gold": "A", "wrong": "B",
+                "probabilities": [{"A": 0.9 - 0.3 * k, "B": 0.1 + 0.3 * k} for k in range(n + 1)],
+                "letters_seen": [2] * (n + 1), "margins": [0.6 * k - 0.8 for k in range(n + 1)], "delta": 0.1,
+                "lam": 1, "prior": None, "rule": "switch", "switch_prefix": 2}
+    switched = StepLocation.model_validate(first.model_dump() | {"method": "answer_switch", "step": 2,
+                                                                 "evidence": evidence})
+    path.write_text("".join(r.model_dump_json() + "\n" for r in [switched, *rest]))
+    html = text(Site([run]), urls.error("r0", 1, first.sample_id))
+    table = html[html.index('<table id="switch">'):]
+    table = table[:table.index("</table>")]
+    assert table.count("<tr") == n + 2 and "<th>P(B)</th>" in table and "0.600" in table
+    assert "Method <b>answer_switch</b>" in html and re.findall(r'data-step="(\d+)" class="located"', html) == ["2"]
