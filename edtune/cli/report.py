@@ -14,8 +14,16 @@ def report_command(
                                                    "methods and seeds (searched recursively).")],
     out: Annotated[Path | None, typer.Option("--out", help="Where report.md, plots/ and results.json go; "
                                              "default: the (single) folder given.")] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Instead, write the run viewer's pages (as "
+                                              "`edtune view` serves them) to this folder.")] = None,
 ) -> None:
-    """Write report.md with plots and results.json comparing the runs (accuracy, samples used, % of full)."""
+    """Write report.md with plots and results.json comparing the runs (accuracy, samples used, % of full);
+    with --html, the viewer's pages of the given run directories as static files instead."""
+    if html is not None:
+        from edtune.view.static import write_site
+
+        typer.echo(f"viewer: {write_site(run_dirs, html)}")
+        return
     from edtune.report import format_table, write_report
 
     report, results = write_report(run_dirs, out)
