@@ -72,7 +72,8 @@ class RunContext:
         if split not in self._data:
             entry = self.data_file(split)
             self._data[split] = load_samples(entry.path, fmt=entry.format, image_root=entry.image_root,
-                                             check_images=split in ("val", "test"))
+                                             check_images=split in ("val", "test"),
+                                             answer_pattern=entry.answer_pattern)
         return self._data[split]
 
     def validate_data(self) -> None:
@@ -85,7 +86,7 @@ class RunContext:
             if entry is None:
                 continue
             samples = load_samples(entry.path, fmt=entry.format, image_root=entry.image_root, check_images=True,
-                                   require_images=not entry.text_only)
+                                   require_images=not entry.text_only, answer_pattern=entry.answer_pattern)
             if not samples:
                 raise DataError(f"the {split} data set holds no samples", file=str(entry.path))
             self._data[split] = samples
