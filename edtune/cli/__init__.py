@@ -19,9 +19,9 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Error-driven
 
 
 def _register_all() -> None:
-    from edtune.cli import bench, prompts, reference, report, retrieval, run, student
+    from edtune.cli import annotate, bench, prompts, reference, report, retrieval, run, student
 
-    for module in (bench, prompts, reference, report, retrieval, run, student):
+    for module in (annotate, bench, prompts, reference, report, retrieval, run, student):
         module.register(app)
 
 
