@@ -15,8 +15,11 @@ from collections.abc import Sequence
 
 from edtune.records import StudentOutput
 
-_STEP = re.compile(r"^\s*step\s*\d+\s*[:.)-]\s*(?P<text>.*\S)\s*$", re.IGNORECASE)
-_ANSWER = re.compile(r"^\s*(?:final\s+)?answer\s*[:\-]\s*(?P<text>.*\S)\s*$", re.IGNORECASE)
+STEP_LINE = re.compile(r"^\s*step\s*\d+\s*[:.)-]\s*(?P<text>.*\S)\s*$", re.IGNORECASE)
+"""A rationale step line ("Step 2: ...", "step 2) ..."); group `text` is what the step says."""
+ANSWER_PATTERN = r"(?i)^\s*(?:final\s+)?answer\s*[:\-]\s*(?P<answer>.*\S)\s*$"
+"""The final-answer line ("Answer: ...", "Final answer - ..."); group `answer` is the answer text."""
+_ANSWER = re.compile(ANSWER_PATTERN)
 
 
 def format_rationale(steps: Sequence[str], answer: str) -> str:
@@ -35,9 +38,9 @@ def parse_rationale(text: str) -> tuple[list[str], str | None]:
     answer: str | None = None
     for line in text.splitlines():
         if (m := _ANSWER.match(line)) is not None:
-            answer = m.group("text")
+            answer = m.group("answer")
             continue
-        if answer is None and (m := _STEP.match(line)) is not None:
+        if answer is None and (m := STEP_LINE.match(line)) is not None:
             steps.append(m.group("text"))
     return steps, answer
 

@@ -2,8 +2,12 @@
 
 `prompts/`, `judges/` and `retrieval/` are data folders next to a project's config, not Python packages.
 They are found through the project dir: the explicit argument, else $EDTUNE_PROJECT_DIR, else the first
-parent of the working directory that has a `prompts/` folder, else the source checkout edtune was
-installed from (an editable install), whose folders are the defaults.
+parent of the working directory that has a `prompts/` folder.
+
+When none is found, edtune's own defaults are the project dir: `edtune/defaults/` inside an installed wheel
+(the build copies the checkout's folders there, see setup.py), else the top-level folders of the source
+checkout edtune runs from (an editable install). A project dir replaces the defaults as a whole (copy the
+files you keep); only the re-ask template falls back to the default one (`edtune.llm.structured`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,19 @@ from pathlib import Path
 from edtune.errors import UserError
 
 ENV_VAR = "EDTUNE_PROJECT_DIR"
-_CHECKOUT = Path(__file__).resolve().parents[1]
+_PACKAGE = Path(__file__).resolve().parent
+PACKAGED_DEFAULTS = _PACKAGE / "defaults"
+"""The default folders inside an installed wheel."""
+_CHECKOUT = _PACKAGE.parent
+
+
+def defaults_root() -> Path | None:
+    """The folder holding edtune's default `prompts/`, `judges/` and `retrieval/`; None when neither the
+    installed package nor a source checkout has them."""
+    for root in (PACKAGED_DEFAULTS, _CHECKOUT):
+        if (root / "prompts").is_dir():
+            return root
+    return None
 
 
 @dataclass(frozen=True)
@@ -36,6 +52,11 @@ class ProjectPaths:
     def retrieval(self) -> Path:
         return self.root / "retrieval"
 
+    @property
+    def is_packaged_defaults(self) -> bool:
+        """Whether the project dir is the defaults folder inside the installed package (not a place to write)."""
+        return self.root == PACKAGED_DEFAULTS
+
 
 def _discover(start: Path) -> Path | None:
     for candidate in (start, *start.parents):
@@ -55,6 +76,6 @@ def project_paths(project_dir: str | Path | None = None) -> ProjectPaths:
     found = _discover(Path.cwd().resolve())
     if found is not None:
         return ProjectPaths(found)
-    if (_CHECKOUT / "prompts").is_dir():
-        return ProjectPaths(_CHECKOUT)
+    if (defaults := defaults_root()) is not None:
+        return ProjectPaths(defaults)
     raise UserError(f"no project dir: set {ENV_VAR} or run inside a folder that has prompts/")

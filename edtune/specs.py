@@ -92,6 +92,12 @@ class ModelSpec(Record):
     truncated, empty or non-JSON body); other 4xx are never retried."""
     max_reasks: int = Field(default=2, ge=0)
     """Re-asks with the validation error fed back when a structured reply does not validate."""
+    images: bool = True
+    """Whether the model reads images. False declares a text-only model: a run that leaves
+    `teacher_images` unset then sends it none, and one that asks for images is refused at start."""
+    logprobs: bool = True
+    """Whether the server returns top logprobs. False: `localise.method = "auto"` uses direct localisation,
+    and `"answer_switch"` (which reads them) is refused at start."""
 
     @field_validator("base_url")
     @classmethod

@@ -19,9 +19,9 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Error-driven
 
 
 def _register_all() -> None:
-    from edtune.cli import bench, prompts, reference, report, retrieval, run, student, view
+    from edtune.cli import annotate, bench, prompts, reference, report, retrieval, run, student, view
 
-    for module in (bench, prompts, reference, report, retrieval, run, student, view):
+    for module in (annotate, bench, prompts, reference, report, retrieval, run, student, view):
         module.register(app)
 
 
@@ -70,8 +70,8 @@ def install_signal_handlers() -> None:
 
 
 def main() -> None:
-    """Entry point: run the app; known errors become one clear line and exit code 2; SIGINT / SIGTERM
-    exit 130 / 143 with a line saying how to resume."""
+    """Entry point: run the app; known errors and usage errors (a wrong command, a missing or bad option)
+    become one clear line and exit code 2; SIGINT / SIGTERM exit 130 / 143 with a line saying how to resume."""
     _register_all()
     quiet_libraries()
     install_signal_handlers()
@@ -89,11 +89,12 @@ def main() -> None:
         typer.echo("aborted", err=True)
         sys.exit(130)
     except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
+        from edtune.cli.usage import click_exception_types, usage_exit_code, usage_line
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        if isinstance(exc, click_exception_types()):
+            if (line := usage_line(exc)) is not None:
+                typer.echo(line, err=True)
+            sys.exit(usage_exit_code(exc))
         raise
     if isinstance(code, int) and code != 0:  # a typer.Exit(code) that click returned instead of raising
         sys.exit(code)

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
-from edtune.errors import ConfigError, UserError
+from edtune.cli.usage import validate_options
+from edtune.errors import UserError
 
 WORLDS = ("shapes",)
 
@@ -35,11 +35,8 @@ def make(
     from edtune.bench.shapes import ShapesConfig, generate_world, write_world
 
     sizes = {"pool_size": pool_size, "val_size": val_size, "test_size": test_size, "base_size": base_size}
-    try:
-        config = ShapesConfig.model_validate({"seed": seed, "listing": listing,
-                                              **{k: v for k, v in sizes.items() if v is not None}})
-    except ValidationError as exc:
-        raise ConfigError(f"invalid shapes world settings: {exc}") from exc
+    config = validate_options(ShapesConfig, {"seed": seed, "listing": listing,
+                                             **{k: v for k, v in sizes.items() if v is not None}})
     start = time.perf_counter()
     generated = generate_world(config)
     made = time.perf_counter() - start

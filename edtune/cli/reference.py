@@ -9,9 +9,8 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
-from edtune.errors import ConfigError
+from edtune.cli.usage import validate_options
 
 
 def reference_teacher(
@@ -29,10 +28,8 @@ def reference_teacher(
     from edtune.bench.reference import ReferenceSettings, WorldIndex
     from edtune.bench.reference import reference_teacher as serve
 
-    try:
-        settings = ReferenceSettings(error_rate=error_rate, seed=seed, model=model, phrasing=phrasing)
-    except ValidationError as exc:
-        raise ConfigError(f"invalid reference-teacher settings: {exc}") from exc
+    settings = validate_options(ReferenceSettings, {"error_rate": error_rate, "seed": seed, "model": model,
+                                                    "phrasing": phrasing})
     index = WorldIndex.load(world)
     # Ctrl-C and `kill` both stop it with the summary. Setting SIGINT explicitly matters: a process started
     # in the background by a script (`cmd &`) inherits SIGINT as ignored, and Python then never raises

@@ -51,13 +51,14 @@ def demo_command(
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
 ) -> None:
     """Adapt the bundled tiny student with the reference teacher: pretrained / random / error-driven / full."""
+    from edtune.cli.usage import validate_options
     from edtune.demo import ABLATIONS, DEFAULT_METHODS, QUICK, DemoConfig, run_demo
 
     base = QUICK if quick else DemoConfig()
     methods = [*DEFAULT_METHODS[:-1], *(ABLATIONS if ablations else ()), *(also or ()), DEFAULT_METHODS[-1]]
     chosen = {"seeds": list(range(seeds)), "task": task, "methods": methods, "student": student, "listing": listing,
               "teacher_error_rate": teacher_error_rate}
-    config = DemoConfig.model_validate(base.model_dump() | chosen)
+    config = validate_options(DemoConfig, base.model_dump() | chosen)
     started = time.perf_counter()
 
     def notify(line: str) -> None:

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from edtune.cli.usage import validate_options
+
 student_app = typer.Typer(no_args_is_help=True, help="Build and evaluate students.")
 
 
@@ -26,17 +28,13 @@ def pretrain_command(
 ) -> None:
     """Pretrain the tiny Llava student on the shapes world's base skills (colour, shape, existence)."""
     import torch
-    from pydantic import ValidationError
 
-    from edtune.errors import ConfigError
     from edtune.student.pretrain import PretrainConfig, pretrain
 
     torch.set_num_threads(1)
-    try:
-        config = PretrainConfig.model_validate({"steps": steps, "train_samples": samples, "lr": lr, "seed": seed,
-                                                "world_seed": world_seed, "listing": listing, "init_from": init_from})
-    except ValidationError as exc:
-        raise ConfigError(f"invalid pretraining settings: {exc}") from exc
+    config = validate_options(PretrainConfig, {"steps": steps, "train_samples": samples, "lr": lr, "seed": seed,
+                                               "world_seed": world_seed, "listing": listing, "init_from": init_from},
+                              options={"train_samples": "--samples"})
     stats = pretrain(out, config, progress=True)
     typer.echo(f"wrote {out}: {stats.steps} steps on {stats.train_samples} samples, "
                f"prepare {stats.prepare_s:.0f} s + train {stats.train_s:.0f} s, "

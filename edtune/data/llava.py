@@ -4,7 +4,9 @@ Rows are numbered by their 0-based index in the array. How conversations become 
 
 - `conversations` must alternate `human` then `gpt` turns (a leading `system` turn is ignored); each
   human/gpt pair becomes one Sample whose question is the human text with the `<image>` token removed and
-  whose answer is the gpt text.
+  whose answer comes from the gpt text: "Step N:" lines become `rationale` and the final-answer line (the
+  answer pattern, default edtune's `Answer:` convention) becomes `answer`; a gpt turn without steps is an
+  answer-only sample (see `edtune.data.assistant_turn`).
 - A single-pair conversation keeps its id. A multi-turn one gives ids `<id>#1`, `<id>#2`, ... in turn order;
   every turn gets the conversation's image(s), and `metadata` records `llava_id`, `turn` (1-based) and
   `turns`. Earlier turns are not folded into later questions: each turn is answered on its own.
@@ -22,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from edtune.data.assistant_turn import compile_answer_pattern, split_turn
 from edtune.data.rows import RawRow
 from edtune.errors import DataError
 
@@ -29,13 +32,21 @@ IMAGE_TOKEN = re.compile(r"\s*<image>\s*")
 _ROLES = ("human", "gpt")
 
 
-def iter_llava_rows(path: Path) -> Iterator[RawRow]:
-    """Yield one RawRow per human/gpt pair of every conversation in the file."""
+def iter_llava_rows(path: Path, answer_pattern: str | None = None) -> Iterator[RawRow]:
+    """Yield one RawRow per human/gpt pair of every conversation in the file.
+
+    `answer_pattern` is a regular expression with a named group `answer` that finds the final-answer line
+    of a gpt turn; None uses `edtune.rationale.ANSWER_PATTERN`. A bad pattern is a DataError on the file.
+    """
     file = str(path)
+    try:
+        pattern = compile_answer_pattern(answer_pattern)
+    except ValueError as exc:
+        raise DataError(str(exc), file=file, field="answer_pattern") from exc
     for index, entry in enumerate(_read_array(path)):
         if not isinstance(entry, dict):
             raise DataError(f"expected a JSON object, got {type(entry).__name__}", file=file, row=index)
-        yield from _conversation_rows(entry, file=file, row=index)
+        yield from _conversation_rows(entry, pattern, file=file, row=index)
 
 
 def _read_array(path: Path) -> list[Any]:
@@ -50,7 +61,8 @@ def _read_array(path: Path) -> list[Any]:
     return data
 
 
-def _conversation_rows(entry: dict[str, Any], *, file: str, row: int) -> Iterator[RawRow]:
+def _conversation_rows(entry: dict[str, Any], pattern: re.Pattern[str], *, file: str,
+                       row: int) -> Iterator[RawRow]:
     conv_id = _conversation_id(entry, file=file, row=row)
     images = _images(entry, file=file, row=row)
     pairs = _pairs(entry, file=file, row=row)
@@ -61,11 +73,15 @@ def _conversation_rows(entry: dict[str, Any], *, file: str, row: int) -> Iterato
         if len(pairs) > 1:
             sample_id = f"{conv_id}#{turn}"
             metadata.update(llava_id=conv_id, turn=turn, turns=len(pairs))
-        data = {"id": sample_id, "images": images, "question": question, "answer": answer,
-                "metadata": metadata}
+        answer_field = f"conversations.{q_index + 1}.value"
+        try:
+            split = split_turn(answer, pattern)
+        except ValueError as exc:
+            raise DataError(str(exc), file=file, row=row, field=answer_field) from exc
+        data = {"id": sample_id, "images": images, "question": question, "answer": split.answer,
+                "rationale": [{"text": step} for step in split.steps] or None, "metadata": metadata}
         fields = {"images": "image", "images.0": "image" if isinstance(entry.get("image"), str) else "image.0",
-                  "question": f"conversations.{q_index}.value",
-                  "answer": f"conversations.{q_index + 1}.value"}
+                  "question": f"conversations.{q_index}.value", "answer": answer_field, "rationale": answer_field}
         yield RawRow(file=file, row=row, data=data, source_fields=fields)
 
 

@@ -51,19 +51,21 @@ def default_image_root(path: str | Path) -> Path:
 
 def iter_samples(path: str | Path, *, fmt: Format = "auto", image_root: str | Path | None = None,
                  check_images: bool = True, columns: HFColumns | None = None,
-                 split: str | None = None, require_images: bool = False) -> Iterator[Sample]:
+                 split: str | None = None, require_images: bool = False,
+                 answer_pattern: str | None = None) -> Iterator[Sample]:
     """Stream validated Samples from `path` (JSONL is read line by line; LLaVA JSON is parsed whole).
 
-    `columns` and `split` apply to the hf format only. With `require_images`, a row without images is a
-    DataError (a data set that is not text-only). Raises DataError at the first bad row; the ids seen so
-    far are kept to detect duplicates.
+    `columns` and `split` apply to the hf format only; `answer_pattern` (a regular expression with a named
+    group `answer` finding the final-answer line of a gpt turn; None: the `Answer:` convention) to llava
+    only. With `require_images`, a row without images is a DataError (a data set that is not text-only).
+    Raises DataError at the first bad row; the ids seen so far are kept to detect duplicates.
     """
     source = Path(path)
     if not source.exists():
         raise DataError("data file not found", file=str(source))
     root = Path(image_root) if image_root is not None else default_image_root(source)
     seen: dict[str, int] = {}
-    for raw in _raw_rows(source, fmt, root, columns, split):
+    for raw in _raw_rows(source, fmt, root, columns, split, answer_pattern):
         sample = to_sample(raw)
         if sample.id in seen:
             raise DataError(f"duplicate id {sample.id!r}, first seen at row {seen[sample.id]}", file=raw.file,
@@ -78,10 +80,11 @@ def iter_samples(path: str | Path, *, fmt: Format = "auto", image_root: str | Pa
 
 def load_samples(path: str | Path, *, fmt: Format = "auto", image_root: str | Path | None = None,
                  check_images: bool = True, columns: HFColumns | None = None,
-                 split: str | None = None, require_images: bool = False) -> list[Sample]:
+                 split: str | None = None, require_images: bool = False,
+                 answer_pattern: str | None = None) -> list[Sample]:
     """All Samples of `path` as a list; see `iter_samples` for the arguments and the checks."""
     return list(iter_samples(path, fmt=fmt, image_root=image_root, check_images=check_images, columns=columns,
-                             split=split, require_images=require_images))
+                             split=split, require_images=require_images, answer_pattern=answer_pattern))
 
 
 def write_samples(samples: Iterable[Sample], path: str | Path) -> int:
@@ -100,12 +103,12 @@ def resolve_image_path(image_root: str | Path, rel: str) -> Path:
 
 
 def _raw_rows(source: Path, fmt: Format, root: Path, columns: HFColumns | None,
-              split: str | None) -> Iterator[RawRow]:
+              split: str | None, answer_pattern: str | None) -> Iterator[RawRow]:
     kind = detect_format(source) if fmt == "auto" else fmt
     if kind == "jsonl":
         return iter_jsonl_rows(source)
     if kind == "llava":
-        return iter_llava_rows(source)
+        return iter_llava_rows(source, answer_pattern)
     if kind == "hf":
         return iter_hf_rows(source, columns=columns or HFColumns(), image_root=root, split=split)
     raise DataError(f"unknown data format {fmt!r}; use 'auto', 'jsonl', 'llava' or 'hf'", file=str(source))

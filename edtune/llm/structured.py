@@ -32,14 +32,13 @@ from pydantic import BaseModel, ValidationError
 
 from edtune.errors import Attempt, UnexpectedModelBehavior
 from edtune.llm.base import ChatRequest, ChatResponse, M, Message, Structured, StructuredMode, Usage
-from edtune.settings import ProjectPaths, project_paths
+from edtune.settings import defaults_root, project_paths
 from edtune.templates import SUFFIX, PromptTemplate, load_template
 
 REASK_TEMPLATE = "reask"
 """Template (`prompts/reask.jinja`) that words the re-ask; variables: error, schema, output_name."""
 TRUNCATED = "\n(the reply was cut off by the max_tokens limit: answer more briefly)"
 """Appended to the error of a reply that stopped because of max_tokens, for the model and for the log."""
-_CHECKOUT = ProjectPaths(Path(__file__).resolve().parents[2])
 
 
 @dataclass(frozen=True)
@@ -155,13 +154,13 @@ def format_validation_error(exc: ValidationError) -> str:
 
 
 def reask_template(project_dir: str | Path | None = None) -> PromptTemplate:
-    """`prompts/reask.jinja` of the project dir; the one in edtune's own checkout when the project's
-    prompts/ folder has none (a project need not copy it). An invalid file is an error, not skipped."""
+    """`prompts/reask.jinja` of the project dir, else edtune's default one (a project need not copy it; see
+    `edtune.settings`). An invalid file is an error, not skipped."""
     paths = project_paths(project_dir)
-    file_name = f"{REASK_TEMPLATE}{SUFFIX}"
-    if not (paths.prompts / file_name).is_file() and (_CHECKOUT.prompts / file_name).is_file():
-        paths = _CHECKOUT
-    return load_template(REASK_TEMPLATE, paths.root)
+    defaults = defaults_root()
+    if not (paths.prompts / f"{REASK_TEMPLATE}{SUFFIX}").is_file() and defaults is not None:
+        return load_template(REASK_TEMPLATE, defaults)
+    return load_template(REASK_TEMPLATE, project_dir)
 
 
 def render_reask(error: str, output: type[BaseModel], project_dir: str | Path | None = None) -> list[Message]:

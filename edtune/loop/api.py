@@ -20,7 +20,7 @@ from edtune.environment import record_environment
 from edtune.errors import ConfigError
 from edtune.judging.base import Judge
 from edtune.llm.base import LLMClient
-from edtune.loop.config import DataFile, RunConfig, validate_config
+from edtune.loop.config import NO_TEACHER, DataFile, RunConfig, validate_config
 from edtune.loop.consistency import check_run_dir
 from edtune.loop.context import RunContext
 from edtune.loop.loop import final_adapter, run_loop
@@ -89,20 +89,26 @@ def _spec(value: LLMClient | Judge | str | None) -> str | None:
 def adapt(student: Student | str | Path, val: DataLike, pool: DataLike, *, teacher: LLMClient | str | None = None,
           judge: Judge | str | None = None, test: DataLike | None = None, budget: int | None = None,
           iterations: int | None = None, run_dir: str | Path, config: RunConfig | None = None,
-          method: str | None = None, replay: DataLike | None = None, progress: bool = True) -> AdaptResult:
+          method: str | None = None, replay: DataLike | None = None, progress: bool = True,
+          teacher_images: bool | None = None, teacher_logprobs: bool | None = None) -> AdaptResult:
     """Run (or continue) an adaptation; see the module docstring.
 
     `student` is a checkpoint folder, "bundled", or a `Student` object; `teacher` and `judge` are spec
     strings (their calls are cached in the run directory) or objects. An argument given here replaces the
     same field of `config`; an argument left out (None) keeps `config`'s value, or RunConfig's default
     without a config (judge "exact", no teacher, method "error_driven"). `student` always replaces
-    `config.student.path` and keeps its other settings.
+    `config.student.path` and keeps its other settings. `teacher_images` and `teacher_logprobs` set
+    `RunConfig.teacher_images` and `localise.teacher_logprobs`: False for a text-only teacher, or one whose
+    server returns no logprobs (left out, a teacher spec file's `images` / `logprobs` decide).
     """
     student_obj = student if not isinstance(student, str | Path) else None
     student_path = OBJECT_PREFIX + type(student).__name__ if student_obj is not None else str(student)
     settings = (config.student.model_dump(mode="json") if config is not None else {}) | {"path": student_path}
     overrides = {"student": settings, "budget": budget, "iterations": iterations, "method": method,
-                 "teacher": _spec(teacher), "judge": _spec(judge)}
+                 "teacher": _spec(teacher), "judge": _spec(judge), "teacher_images": teacher_images}
+    if teacher_logprobs is not None:
+        localise = config.localise.model_dump(mode="json") if config is not None else {}
+        overrides["localise"] = localise | {"teacher_logprobs": teacher_logprobs}
     cfg = merged_config(config, overrides, {"val": val, "pool": pool, "test": test, "replay": replay})
     run = RunDir(run_dir)
     with own_run_dir(run.root):
@@ -139,6 +145,8 @@ def _run(config: RunConfig, run: RunDir, *, progress: bool, student: Student | N
     ctx = RunContext(config, run, progress=progress, student_obj=student, teacher_obj=teacher, judge_obj=judge)
     try:
         check_run_dir(run)
+        if config.method not in NO_TEACHER and config.teacher is not None:
+            ctx.capabilities()  # a teacher asked for what its spec says it lacks is refused before model work
         ctx.validate_data()
         metrics = run_loop(ctx)
     finally:

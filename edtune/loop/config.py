@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from edtune.data.assistant_turn import compile_answer_pattern
 from edtune.errors import ConfigError
 from edtune.loop.progress_config import ProgressSettings
 from edtune.records import Record
@@ -44,10 +45,21 @@ class DataFile(Record):
     family_field: str = Field(default="skill", min_length=1, pattern=r"^\S(.*\S)?$")
     """The `Sample.metadata` key holding a sample's question family (test accuracy per family, selected
     samples per family); see docs/data.md. A data set without it is reported as having no families."""
+    answer_pattern: str | None = None
+    """LLaVA JSON only: a regular expression with a named group `answer` that finds the final-answer line of
+    an assistant turn (searched in each line; the last match wins). None: edtune's `Answer: ...` line. See
+    docs/data.md."""
     text_only: bool = False
     """Declares a data set without images. When False (the default), every row must name at least one
     image, so a row that lost its `images` field is refused at run start instead of being read as a
     text-only question."""
+
+    @field_validator("answer_pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            compile_answer_pattern(value)
+        return value
 
     @property
     def root(self) -> Path:
@@ -86,9 +98,11 @@ class LocaliseSettings(Record):
 
     method: Literal["auto", "direct", "per_step", "answer_switch"] = "auto"
     """auto: answer-switch (the paper's method) for multiple-choice samples when the teacher gives
-    logprobs, direct otherwise (answer-switch cannot score an open question)."""
-    teacher_logprobs: bool = True
-    """Whether the teacher server returns top logprobs (vLLM and OpenAI do; many proxies do not)."""
+    logprobs, direct otherwise (answer-switch cannot score an open question). The run records which it
+    chose and why in `localisation.json`."""
+    teacher_logprobs: bool | None = None
+    """Whether the teacher server returns top logprobs (vLLM and OpenAI do; many proxies and llama.cpp
+    builds do not). None: the teacher spec's `logprobs` (true for a spec string or a teacher object)."""
     analyse_unlocated: bool = True
     """Still run skill analysis on an error whose step was not found, showing the whole rationale:
     a student that writes no steps then still contributes its error instead of being dropped."""
@@ -193,8 +207,9 @@ class RunConfig(Record):
     over it for methods that do not mine errors there. last: the last trained adapter. auto: best_val for the
     methods that read the validation set anyway (the teacher methods), last for those that read no
     target-task data (random, full, PROGRESS and its score baselines)."""
-    teacher_images: bool = True
-    """Send sample images to the teacher (a VLM teacher); False for a text-only teacher."""
+    teacher_images: bool | None = None
+    """Send sample images to the teacher (a VLM teacher); False for a text-only teacher. None: the teacher
+    spec's `images` (true for a spec string or a teacher object)."""
     localise: LocaliseSettings = Field(default_factory=LocaliseSettings)
     """First-wrong-step localisation."""
     skills_per_error: int = Field(default=1, ge=1, le=10)

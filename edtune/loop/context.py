@@ -25,6 +25,7 @@ from edtune.student.base import Student
 
 if TYPE_CHECKING:
     from edtune.llm.cache import LLMCache
+    from edtune.loop.capabilities import TeacherCapabilities
     from edtune.retrieval.base import Retriever
 
 Split = Literal["val", "pool", "test", "replay"]
@@ -56,6 +57,7 @@ class RunContext:
     _data: dict[str, list[Sample]] = field(default_factory=dict)
     _pool_by_id: dict[str, Sample] | None = None
     _retriever: Retriever | None = None
+    _capabilities: TeacherCapabilities | None = None
 
     # ---- data -------------------------------------------------------------------------------------
 
@@ -72,7 +74,8 @@ class RunContext:
         if split not in self._data:
             entry = self.data_file(split)
             self._data[split] = load_samples(entry.path, fmt=entry.format, image_root=entry.image_root,
-                                             check_images=split in ("val", "test"))
+                                             check_images=split in ("val", "test"),
+                                             answer_pattern=entry.answer_pattern)
         return self._data[split]
 
     def validate_data(self) -> None:
@@ -85,7 +88,7 @@ class RunContext:
             if entry is None:
                 continue
             samples = load_samples(entry.path, fmt=entry.format, image_root=entry.image_root, check_images=True,
-                                   require_images=not entry.text_only)
+                                   require_images=not entry.text_only, answer_pattern=entry.answer_pattern)
             if not samples:
                 raise DataError(f"the {split} data set holds no samples", file=str(entry.path))
             self._data[split] = samples
@@ -206,6 +209,14 @@ class RunContext:
             else:
                 self._teacher = self.teacher_obj
         return self._teacher
+
+    def capabilities(self) -> TeacherCapabilities:
+        """What the teacher can do (images, logprobs), from the config or the teacher spec; checked once."""
+        if self._capabilities is None:
+            from edtune.loop.capabilities import teacher_capabilities
+
+            self._capabilities = teacher_capabilities(self.config)
+        return self._capabilities
 
     def teacher_concurrency(self) -> int:
         """Calls in flight for a teacher batch: the spec's setting, or the default for a client object

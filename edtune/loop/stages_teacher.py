@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from edtune.atomic import atomic_write_text
 from edtune.jsonl import read_jsonl
 from edtune.llm.concurrency import run_sync
+from edtune.loop.capabilities import localisation_choice
 from edtune.loop.context import RunContext
 from edtune.loop.progress import progress_bar
 from edtune.loop.rundir import RandomStep, read_ids
@@ -54,7 +55,7 @@ def _sampling(ctx: RunContext) -> SamplingParams | None:
 
 def _locator_for(ctx: RunContext) -> Callable[[Sample], Locator]:
     """Which locator handles a sample under `config.localise` (auto: answer-switch where it can work)."""
-    settings, root, images = ctx.config.localise, ctx.image_root("val"), ctx.config.teacher_images
+    settings, root, images = ctx.config.localise, ctx.image_root("val"), ctx.capabilities().images.value
     sampling = _sampling(ctx)
     direct = DirectLocator(ctx.teacher(), DirectOptions(images=images), image_root=root, sampling=sampling)
     if settings.method == "direct":
@@ -66,12 +67,25 @@ def _locator_for(ctx: RunContext) -> Callable[[Sample], Locator]:
                                  sampling=sampling)
     if settings.method == "answer_switch":
         return lambda sample: switch
-    usable = settings.teacher_logprobs
+    usable = ctx.capabilities().logprobs.value
     return lambda sample: switch if usable and sample.choices else direct
+
+
+LOCALISATION_FILE = "localisation.json"
+"""Run-directory file stating which localisation the run uses and why (`LocalisationChoice`)."""
+
+
+def _state_localisation(ctx: RunContext) -> None:
+    """Write which localisation `localise.method` amounts to for this teacher, and why (once per run)."""
+    path = ctx.run.root / LOCALISATION_FILE
+    if not path.exists():
+        choice = localisation_choice(ctx.config, ctx.capabilities())
+        atomic_write_text(path, choice.model_dump_json(indent=2) + "\n")
 
 
 def locate(ctx: RunContext, iteration: int) -> None:
     """A StepLocation for every validation error (locations.jsonl)."""
+    _state_localisation(ctx)
     pick = _locator_for(ctx)
 
     async def work(pair: Pair) -> StepLocation:
@@ -103,7 +117,7 @@ def analyse_skills(ctx: RunContext, iteration: int) -> None:
     steps = wrong_steps(ctx, iteration)
     keep_unlocated = ctx.config.localise.analyse_unlocated
     todo = [(s, o) for s, o in errors(ctx, iteration) if steps.get(s.id) is not None or keep_unlocated]
-    options = SkillOptions(count=ctx.config.skills_per_error, images=ctx.config.teacher_images)
+    options = SkillOptions(count=ctx.config.skills_per_error, images=ctx.capabilities().images.value)
     analyser = SkillAnalyzer(ctx.teacher(), options, image_root=ctx.image_root("val"), sampling=_sampling(ctx))
 
     async def work(pair: Pair) -> SkillAnalysis:

@@ -26,8 +26,10 @@ RESULTS_SUBDIR = Path("results") / "prompt_eval"
 
 
 def default_results_dir(project_dir: str | Path | None = None) -> Path:
-    """`<project>/results/prompt_eval` (see `edtune.settings.project_paths`)."""
-    return project_paths(project_dir).root / RESULTS_SUBDIR
+    """`<project>/results/prompt_eval` (see `edtune.settings.project_paths`); `./results/prompt_eval` when the
+    project dir is the defaults folder inside the installed package."""
+    paths = project_paths(project_dir)
+    return (Path.cwd() if paths.is_packaged_defaults else paths.root) / RESULTS_SUBDIR
 
 
 def _slug(text: str) -> str:

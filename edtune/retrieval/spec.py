@@ -7,10 +7,10 @@ folder that holds the spec file. The format is documented in `retrieval/README.m
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Literal
 
-import tomllib
 from pydantic import Field, ValidationError
 
 from edtune.errors import ConfigError
@@ -18,6 +18,11 @@ from edtune.records import Record
 from edtune.retrieval.base import BM25Params
 from edtune.retrieval.tokenize import TokenizerSettings
 from edtune.settings import project_paths
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, published as tomli
+    import tomli as tomllib
 
 TextFields = Literal["skills", "skills+question"]
 

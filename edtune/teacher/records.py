@@ -11,6 +11,7 @@ Result records all extend `TeacherResult`, which carries the template name and h
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Annotated, Literal, TypeVar
 
@@ -27,10 +28,16 @@ MAX_REASON_CHARS = 400
 """Length cap of a teacher's explanation in the JSON schema (small models otherwise ramble until cut off)."""
 
 
+_PLACEHOLDER = re.compile(r"<[^<>]*>|\{\{|\}\}|^\[.*\]$|^\{.*\}$|^\W+$")
+"""A template placeholder copied instead of filled in ("<skill1>", "{{skill}}", "[skill]"), or no word at all."""
+
+
 def _short_phrase(value: str) -> str:
     text = " ".join(value.split())
     if not text:
         raise ValueError("a skill must not be empty")
+    if _PLACEHOLDER.search(text):
+        raise ValueError(f"a skill must name a skill in words, not a placeholder or symbols like {text!r}")
     if "\n" in value.strip() or len(text.split()) > MAX_PHRASE_WORDS:
         raise ValueError(f"a skill must be one short phrase of at most {MAX_PHRASE_WORDS} words")
     return text

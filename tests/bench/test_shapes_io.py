@@ -104,7 +104,7 @@ def test_cli_rejects_unknown_worlds_and_bad_sizes(tmp_path: Path) -> None:
     unknown = runner.invoke(app, ["bench", "make", "cubes", "--out", str(tmp_path / "x")])
     assert isinstance(unknown.exception, UserError) and "known: shapes" in str(unknown.exception)
     bad = runner.invoke(app, ["bench", "make", "shapes", "--out", str(tmp_path / "y"), "--pool-size", "0"])
-    assert isinstance(bad.exception, UserError) and "pool_size" in str(bad.exception)
+    assert isinstance(bad.exception, UserError) and "invalid --pool-size" in str(bad.exception)
     assert not (tmp_path / "y").exists()
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from edtune.data import load_samples
 from edtune.errors import DataError
+from edtune.loop.config import DataFile
 
 
 def _conv(*texts: str, roles: tuple[str, ...] = ()) -> list[dict[str, str]]:
@@ -106,3 +109,48 @@ def test_invalid_json(tmp_path: Path) -> None:
     path.write_text('[{"id": "a",]')
     with pytest.raises(DataError, match=r"invalid JSON: .* at line 1 column \d+"):
         load_samples(path)
+
+
+def test_step_by_step_turn_becomes_rationale_and_answer(tmp_path: Path) -> None:
+    turn = "Let me look.\nStep 1: I see 3 digits.\nthat are all odd\nStep 2: 3 is odd.\nAnswer: odd"
+    [sample] = load_samples(_write(tmp_path, [{"id": "s", "conversations": _conv("Parity?", turn)}]))
+    assert sample.answer == "odd"
+    assert [s.text for s in sample.rationale or []] == ["I see 3 digits. that are all odd", "3 is odd."]
+
+
+def test_answer_only_turns(tmp_path: Path) -> None:
+    entries = [{"id": "a", "conversations": _conv("q", "Final answer: 7")},
+               {"id": "b", "conversations": _conv("q", "The cube is red.\nIt is large.")}]
+    first, second = load_samples(_write(tmp_path, entries))
+    assert (first.answer, first.rationale) == ("7", None)
+    assert (second.answer, second.rationale) == ("The cube is red.\nIt is large.", None)
+
+
+def test_last_answer_line_wins_and_later_steps_are_ignored(tmp_path: Path) -> None:
+    turn = "Step 1: a\nAnswer: 1\nStep 2: b\nAnswer: 2\nStep 3: late"
+    [sample] = load_samples(_write(tmp_path, [{"id": "s", "conversations": _conv("q", turn)}]))
+    assert (sample.answer, [s.text for s in sample.rationale or []]) == ("2", ["a", "b"])
+
+
+def test_configured_answer_pattern(tmp_path: Path) -> None:
+    turn = "Step 1: 4 is even.\nSo the result is EVEN."
+    path = _write(tmp_path, [{"id": "s", "conversations": _conv("q", turn)}])
+    [sample] = load_samples(path, answer_pattern=r"the result is (?P<answer>\w+)")
+    assert (sample.answer, [s.text for s in sample.rationale or []]) == ("EVEN", ["4 is even."])
+
+
+def test_steps_without_an_answer_line_are_refused(tmp_path: Path) -> None:
+    err = _error(tmp_path, [{"id": "s", "conversations": _conv("q", "Step 1: a\nStep 2: b\nso even")}])
+    assert (err.row, err.field) == (0, "conversations.1.value")
+    assert err.detail.startswith("the turn has 2 step line(s) but no line matches the answer pattern")
+
+
+@pytest.mark.parametrize(("pattern", "message"), [("(", "is not a regular expression"),
+                                                  (r"answer: (\w+)", "needs a named group (?P<answer>...)")])
+def test_bad_answer_pattern(tmp_path: Path, pattern: str, message: str) -> None:
+    path = _write(tmp_path, [{"id": "s", "conversations": _conv("q", "a")}])
+    with pytest.raises(DataError, match=re.escape(message)) as err:
+        load_samples(path, answer_pattern=pattern)
+    assert err.value.field == "answer_pattern"
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        DataFile(path=path, answer_pattern=pattern)
