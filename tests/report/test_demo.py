@@ -122,7 +122,8 @@ def test_real_model_config_validates() -> None:
 @pytest.mark.slow
 def test_worker_processes_give_the_same_runs_as_one_process(tmp_path: Path) -> None:
     """Two spawned workers with the shipped tiny student: same selections and accuracies as in-process."""
-    config = TINY.model_copy(update={"iterations": 1, "min_steps": 4, "methods": ["random", "full"]})
+    config = TINY.model_copy(update={"iterations": 1, "min_steps": 4, "final_min_steps": 4,
+                                     "methods": ["random", "full"]})
     lines: list[str] = []
     parallel = run_demo(config, tmp_path / "two", progress=False, notify=lines.append)
     serial = run_demo(config.model_copy(update={"workers": 1}), tmp_path / "one", progress=False)
