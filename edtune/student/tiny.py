@@ -52,21 +52,30 @@ class TinyStudentConfig(Record):
     """Longest prompt + answer in tokens; a world prompt is ~25 and a rationale ~61."""
 
 
-def build_tokenizer(texts: Iterable[str]) -> PreTrainedTokenizerFast:
-    """Word-level tokenizer whose vocabulary is every word in `texts` (sorted, so it is deterministic)."""
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
+def word_pieces(texts: Iterable[str]) -> tuple[Any, set[str]]:
+    """The pre-tokenizer of the word-level tokenizers (punctuation isolated, SentencePiece-style spaces)
+    and every word piece it makes of `texts`, in both spellings."""
+    from tokenizers import Regex, pre_tokenizers
 
     pre = pre_tokenizers.Sequence([
         pre_tokenizers.Split(Regex(_ISOLATE), behavior="isolated"),
         pre_tokenizers.Metaspace(replacement=_SPACE, prepend_scheme="never", split=True),
     ])
     words: set[str] = set()
-    for text in (*texts, *_TEMPLATE_WORDS):
+    for text in texts:
         for piece, _ in pre.pre_tokenize_str(text):
             bare = piece.lstrip(_SPACE)
             # Both spellings: a word can open a line (no space before it) or follow a space.
             words.update((bare, _SPACE + bare) if bare else (piece,))
+    return pre, words
+
+
+def build_tokenizer(texts: Iterable[str]) -> PreTrainedTokenizerFast:
+    """Word-level tokenizer whose vocabulary is every word in `texts` (sorted, so it is deterministic)."""
+    from tokenizers import Tokenizer, decoders, models
+    from transformers import PreTrainedTokenizerFast
+
+    pre, words = word_pieces([*texts, *_TEMPLATE_WORDS])
     specials = [PAD, UNK, BOS, EOS, IMAGE]
     vocab = {token: i for i, token in enumerate([*specials, *sorted(words - set(specials))])}
     core = Tokenizer(models.WordLevel(vocab, unk_token=UNK))

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from edtune.student.tiny import word_pieces
+
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerFast
 
 _SPACE = "▁"
-_ISOLATE = r"\n|[:.,?!;()\[\]/]"
 TEMPLATE_WORDS = ("user", "assistant", "model", "system", "User", "Assistant", "USER", "ASSISTANT", "[INST]",
                   "[/INST]", "Answer", "Step", "\n", ":", *(str(d) for d in range(10)))
 """Words the tiny families' chat templates write (besides special tokens)."""
@@ -22,18 +23,10 @@ def word_tokenizer(texts: Iterable[str], *, pad: str, eos: str, bos: str | None,
 
     `named` are special tokens a processor reads by attribute (`image_token`, `boi_token`, ...); `specials`
     are further special tokens (turn markers). Ids are deterministic: specials first, then sorted words."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers
+    from tokenizers import AddedToken, Tokenizer, decoders, models
     from transformers import PreTrainedTokenizerFast
 
-    pre = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(_ISOLATE), behavior="isolated"),
-        pre_tokenizers.Metaspace(replacement=_SPACE, prepend_scheme="never", split=True),
-    ])
-    words: set[str] = set()
-    for text in (*texts, *TEMPLATE_WORDS):
-        for piece, _ in pre.pre_tokenize_str(text):
-            bare = piece.lstrip(_SPACE)
-            words.update((bare, _SPACE + bare) if bare else (piece,))
+    pre, words = word_pieces([*texts, *TEMPLATE_WORDS])
     special = list(dict.fromkeys([pad, "<unk>", *([bos] if bos else []), eos, *named.values(), *specials]))
     vocab = {token: i for i, token in enumerate([*special, *sorted(words - set(special))])}
     core = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
