@@ -93,7 +93,7 @@ def run_loop(ctx: RunContext) -> RunMetrics:
     ctx.budget, ctx.iterations = plan.budget, plan.iterations
     ctx.run.sweep_scratch()
     _evaluate_test(ctx, 0)
-    last, stopped = 0, "iterations"
+    last, stopped, best_val = 0, "iterations", keeps_best_val(ctx, method)
     for i in range(1, plan.iterations + 1):
         reason = _iteration(ctx, method, i)
         if reason is not None:
@@ -101,8 +101,7 @@ def run_loop(ctx: RunContext) -> RunMetrics:
             last = i if ctx.run.iteration(i).exists() else i - 1
             break
         last = i
-        write_metrics(ctx, last, None, best_val=keeps_best_val(ctx, method))
-    best_val = keeps_best_val(ctx, method)
+        write_metrics(ctx, last, None, best_val=best_val)
     if best_val:
         last = _validate_last(ctx, last)
     ctx.run.mark_stopped(stopped)

@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from edtune.atomic import atomic_write_json, atomic_write_text
-from edtune.environment import read_environments
 from edtune.report import plots
 from edtune.report.records import ReportResults
 from edtune.report.results import ACCURACY_RULE, compare, format_table
@@ -41,7 +40,7 @@ def _environment_section(runs: list[LoadedRun]) -> list[str]:
     numbers not comparable."""
     seen: dict[str, list[str]] = {}
     for run in runs:
-        for env in read_environments(run.root):
+        for env in run.environments:
             versions = ", ".join(f"{name} {version}" for name, version in env.packages.items() if version)
             line = f"{versions}; CPU kernels {env.torch_cpu_capability}; CUDA {env.cuda or 'none'}"
             seen.setdefault(line, []).append(f"{run.method}/seed {run.metrics.seed}")

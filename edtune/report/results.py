@@ -6,7 +6,6 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 
-from edtune.environment import read_environments
 from edtune.report.records import MethodResult, ReportResults, SeedResult
 from edtune.report.runs import LoadedRun
 
@@ -36,7 +35,7 @@ def seed_result(run: LoadedRun) -> SeedResult:
                       accuracy=final.test.accuracy if final.test else None,
                       unscored_share=final.test.unscored_share if final.test else None,
                       samples_used=run.samples_used, iterations=len(run.finished), stopped=run.metrics.stopped,
-                      environments=read_environments(run.root))
+                      environments=run.environments)
 
 
 def _method_result(method: str, seeds: list[SeedResult], pool_size: int) -> MethodResult:

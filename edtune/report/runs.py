@@ -3,11 +3,12 @@ usage.json, config.json), so a report can be built anywhere the run folders were
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from edtune.environment import Environment, read_environments
 from edtune.errors import DataError
 from edtune.llm.usage import UsageReport
 from edtune.loop.loop import final_adapter
@@ -21,6 +22,8 @@ class LoadedRun:
     root: Path
     metrics: RunMetrics
     usage: UsageReport
+    environments: list[Environment] = field(default_factory=list)
+    """The run's env.json entries (empty for runs older than it)."""
 
     @property
     def method(self) -> str:
@@ -72,7 +75,7 @@ def load_run(root: Path) -> LoadedRun:
     usage_path = root / "usage.json"
     usage = _read(usage_path, UsageReport) if usage_path.is_file() else UsageReport()
     assert isinstance(usage, UsageReport)
-    return LoadedRun(root=root, metrics=metrics, usage=usage)
+    return LoadedRun(root=root, metrics=metrics, usage=usage, environments=read_environments(root))
 
 
 def _run_roots(path: Path) -> list[Path]:
