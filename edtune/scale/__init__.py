@@ -6,6 +6,6 @@ the finished shards on disk so that a restarted driver redoes only the unfinishe
 Ray at import time: `ray` is imported when a pipeline starts.
 """
 
-from edtune.scale.settings import Engine, RaySettings
+from edtune.scale.settings import Engine, PoolEngine, RaySettings
 
-__all__ = ["Engine", "RaySettings"]
+__all__ = ["Engine", "PoolEngine", "RaySettings"]

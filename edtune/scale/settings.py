@@ -43,3 +43,13 @@ class RaySettings(Record):
             if parts.username is not None or parts.password is not None:
                 raise ValueError(f"{url!r} carries credentials; the key comes from the spec's api_key_env")
         return [url.rstrip("/") for url in urls]
+
+
+class PoolEngine(Record):
+    """Where a run's pool-side stages run (`RunConfig.pool_engine`; today PROGRESS's features)."""
+
+    engine: Engine = "local"
+    """local: in the run's own process; ray: as a Ray Data pipeline over shards of the pool (needs the
+    `ray` extra; see docs/scale.md)."""
+    ray: RaySettings = Field(default_factory=RaySettings)
+    """The Ray cluster and the shards, for engine "ray" (`endpoints` concern only stages that call a teacher)."""

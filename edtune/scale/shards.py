@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from edtune.atomic import atomic_write_text
+from edtune.atomic import atomic_write_bytes
 
 
 @dataclass(frozen=True)
@@ -40,25 +40,26 @@ def plan_shards(ids: Sequence[str], size: int) -> list[Shard]:
 
 
 class ShardStore:
-    """The folder of finished shards: `<folder>/<shard name>.jsonl`, one JSON line per result."""
+    """The folder of finished shards: `<folder>/<shard name><suffix>`, one file per shard."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, suffix: str = ".jsonl") -> None:
         self.folder = folder
+        self.suffix = suffix
 
     def path(self, shard: Shard) -> Path:
-        return self.folder / f"{shard.name}.jsonl"
+        return self.folder / f"{shard.name}{self.suffix}"
 
     def done(self, shard: Shard) -> bool:
         """Whether `shard` was finished (by this driver or an earlier one)."""
         return self.path(shard).is_file()
 
-    def write(self, shard: Shard, lines: Sequence[str]) -> None:
-        """Keep a finished shard's results (one JSON text per line), atomically."""
-        atomic_write_text(self.path(shard), "".join(f"{line}\n" for line in lines))
+    def write(self, shard: Shard, data: bytes) -> None:
+        """Keep a finished shard's results, atomically."""
+        atomic_write_bytes(self.path(shard), data)
 
-    def read(self, shard: Shard) -> list[str]:
-        """The result lines of a finished shard."""
-        return self.path(shard).read_text(encoding="utf-8").splitlines()
+    def read(self, shard: Shard) -> bytes:
+        """The results of a finished shard, as written."""
+        return self.path(shard).read_bytes()
 
     def clear(self) -> None:
         """Remove the folder, once its shards are merged into the stage's own output."""

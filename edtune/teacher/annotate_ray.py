@@ -182,7 +182,7 @@ def _run(worker: ShardAnnotator, inputs: list[ShardInput], settings: RaySettings
     with ray_session(settings):
         for output in run_on_ray(worker, inputs, settings):
             cache.absorb(output.cache)
-            store.write(shards[output.name], [r.model_dump_json() for r in output.records])
+            store.write(shards[output.name], "".join(f"{r.model_dump_json()}\n" for r in output.records).encode())
             spent.extend(output.records)
             usage = _add(usage, output.usage)
             if on_done is not None:

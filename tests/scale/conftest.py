@@ -30,9 +30,9 @@ def teacher(world: Path) -> Iterator[RunningServer]:
         yield server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def ray_cluster() -> Iterator[None]:
-    """A local cluster for the module: 2 CPUs, no dashboard, a small object store. Its workers inherit this
+    """A local cluster for the folder's tests: 2 CPUs, no dashboard, a small object store. Its workers inherit this
     process's environment (PYTHONPATH included), so they import the edtune under test."""
     ray = pytest.importorskip("ray")
     ray.init(num_cpus=2, include_dashboard=False, object_store_memory=80 * 2**20, log_to_driver=False,

@@ -27,9 +27,9 @@ def test_the_store_keeps_finished_shards_until_cleared(tmp_path: Path) -> None:
     first, second = plan_shards(["a", "b", "c"], 2)
     store = ShardStore(tmp_path / "pool.shards")
     assert not store.done(first)
-    store.write(first, ['{"id": "a"}', '{"id": "b"}'])
+    store.write(first, b'{"id": "a"}\n{"id": "b"}\n')
     assert store.done(first) and not store.done(second)
-    assert store.read(first) == ['{"id": "a"}', '{"id": "b"}']
+    assert store.read(first) == b'{"id": "a"}\n{"id": "b"}\n'
     assert [p.name for p in (tmp_path / "pool.shards").iterdir()] == [f"{first.name}.jsonl"]  # no temporary left
     store.clear()
     assert not (tmp_path / "pool.shards").exists()
