@@ -14,8 +14,9 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from edtune.atomic import atomic_write_bytes
+from edtune.atomic import atomic_write, atomic_write_bytes
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,20 @@ class ShardStore:
     def read(self, shard: Shard) -> bytes:
         """The results of a finished shard, as written."""
         return self.path(shard).read_bytes()
+
+    def append_to(self, path: Path, plan: Sequence[Shard]) -> None:
+        """Append every shard of `plan`, in plan order, to the file `path` in one atomic rewrite: a driver
+        killed during it leaves `path` as it was, and its successor finds every shard still kept. `path`
+        must end at a line boundary (a results file's `repair_tail` does that)."""
+        def write(handle: BinaryIO) -> None:
+            if path.exists():
+                with path.open("rb") as old:
+                    shutil.copyfileobj(old, handle)
+            for shard in plan:
+                with self.path(shard).open("rb") as part:
+                    shutil.copyfileobj(part, handle)
+
+        atomic_write(path, write)
 
     def clear(self) -> None:
         """Remove the folder, once its shards are merged into the stage's own output."""

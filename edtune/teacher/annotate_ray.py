@@ -17,13 +17,10 @@ pays again for replies cached before; one that cannot see an image fails its sam
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
-from edtune.atomic import atomic_write
 from edtune.llm.cache import CacheRows, LLMCache
 from edtune.llm.concurrency import map_bounded
 from edtune.llm.usage import StageUsage, UsageMeter
@@ -143,7 +140,8 @@ def annotate_on_ray(samples: Sequence[Sample], spec: ModelSpec, options: Annotat
     finally:
         cache.close()
     if plan:
-        _merge(store, plan, annotations_path(out))
+        repair_tail(annotations_path(out), SkillAnnotation)
+        store.append_to(annotations_path(out), plan)
     summary = write_annotated(samples, out, already_annotated=already + sum(len(s.ids) for s in plan) - len(spent),
                               spent=spent)
     store.clear()
@@ -194,19 +192,3 @@ def _add(a: StageUsage, b: StageUsage) -> StageUsage:
     return StageUsage(calls=a.calls + b.calls, cached_calls=a.cached_calls + b.cached_calls,
                       prompt_tokens=a.prompt_tokens + b.prompt_tokens,
                       completion_tokens=a.completion_tokens + b.completion_tokens)
-
-
-def _merge(store: ShardStore, plan: Sequence[Shard], results: Path) -> None:
-    """Append every shard's records, in plan order, to the results file in one atomic rewrite: a driver
-    killed during the merge leaves the file as it was, and its successor finds every shard kept."""
-    repair_tail(results, SkillAnnotation)
-
-    def write(handle: BinaryIO) -> None:
-        if results.exists():
-            with results.open("rb") as old:
-                shutil.copyfileobj(old, handle)
-        for shard in plan:
-            with store.path(shard).open("rb") as part:
-                shutil.copyfileobj(part, handle)
-
-    atomic_write(results, write)

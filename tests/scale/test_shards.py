@@ -35,6 +35,18 @@ def test_the_store_keeps_finished_shards_until_cleared(tmp_path: Path) -> None:
     assert not (tmp_path / "pool.shards").exists()
 
 
+def test_kept_shards_are_appended_in_plan_order_in_one_rewrite(tmp_path: Path) -> None:
+    plan = plan_shards(["a", "b", "c"], 1)
+    store = ShardStore(tmp_path / "out.shards")
+    for shard in reversed(plan):  # finished out of order
+        store.write(shard, f"{shard.ids[0]}\n".encode())
+    results = tmp_path / "out.jsonl"
+    results.write_bytes(b"before\n")
+    store.append_to(results, plan)
+    assert results.read_bytes() == b"before\na\nb\nc\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl", "out.shards"]  # no temporary left
+
+
 def test_ray_settings_refuse_bad_endpoints_and_shard_sizes() -> None:
     assert RaySettings(endpoints=["http://10.0.0.2:8000/v1/"]).endpoints == ["http://10.0.0.2:8000/v1"]
     with pytest.raises(ValidationError, match="not an http"):
