@@ -93,9 +93,9 @@ def _portable(exc: EdtuneError) -> EdtuneError:
 
 
 def run_on_ray(work: Callable[[In], Out], inputs: Sequence[In], settings: RaySettings) -> Iterator[Out]:
-    """`work(item)` for every item, each in its own Ray task (with `settings.cpus_per_shard` CPUs), yielded
-    as the tasks end (not in input order). Call inside `ray_session`. Closing the iterator early stops the
-    pipeline."""
+    """`work(item)` for every item, each in its own Ray task (with `settings.cpus_per_shard` CPUs and
+    `gpus_per_shard` GPUs), yielded as the tasks end (not in input order). Call inside `ray_session`.
+    Closing the iterator early stops the pipeline."""
     if not inputs:
         return
     import ray.data
@@ -103,7 +103,7 @@ def run_on_ray(work: Callable[[In], Out], inputs: Sequence[In], settings: RaySet
     rows = [{"payload": pickle.dumps(item)} for item in inputs]
     dataset = ray.data.from_items(rows, override_num_blocks=len(rows))
     mapped = dataset.map_batches(_PickledBatches(work), batch_size=1, batch_format="pyarrow",
-                                 num_cpus=settings.cpus_per_shard)
+                                 num_cpus=settings.cpus_per_shard, num_gpus=settings.gpus_per_shard or None)
     for row in mapped.iter_rows():
         status, value = pickle.loads(row["output"])
         if status == "error":

@@ -28,6 +28,10 @@ class RaySettings(Record):
     cpus_per_shard: float = Field(default=1.0, gt=0)
     """CPUs Ray reserves for one shard's task. A shard mostly waits on the teacher, so a value below 1 runs
     more shards at once per core (each with the teacher spec's concurrency)."""
+    gpus_per_shard: float = Field(default=0.0, ge=0)
+    """GPUs Ray reserves for one shard's task: set it when the stage runs a model on GPU in the workers
+    (PROGRESS features with `encoder_device = "cuda"`, scores of a student on cuda); 0 for annotation,
+    whose model runs in the teacher's servers."""
     local_cpus: int | None = Field(default=None, ge=1)
     """CPUs of a local cluster (address None); None: all of this machine's."""
     object_store_mb: int | None = Field(default=None, ge=80)
