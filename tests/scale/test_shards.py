@@ -1,12 +1,16 @@
-"""Shard plans, the folder of finished shards, and the Ray settings' checks (no Ray needed)."""
+"""Shard plans, the folder of finished shards, the Ray settings' checks, and the error a missing Ray gives (no
+Ray cluster needed)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from edtune.errors import MissingDependency
+from edtune.scale.ray_engine import ray_session
 from edtune.scale.settings import RaySettings
 from edtune.scale.shards import ShardStore, plan_shards
 
@@ -55,3 +59,9 @@ def test_ray_settings_refuse_bad_endpoints_and_shard_sizes() -> None:
         RaySettings(endpoints=["http://user:pw@10.0.0.2:8000/v1"])
     with pytest.raises(ValidationError):
         RaySettings(shard_size=0)
+
+
+def test_without_ray_installed_the_engine_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # what an install without the extra sees
+    with pytest.raises(MissingDependency, match=r"pip install 'edtune\[ray\]'"), ray_session(RaySettings()):
+        pass
