@@ -20,6 +20,7 @@ from edtune.records import Record
 from edtune.retrieval.base import BM25Params
 from edtune.retrieval.spec import TextFields
 from edtune.retrieval.tokenize import TokenizerSettings
+from edtune.scale.settings import PoolEngine
 from edtune.student.base import LoraTrainConfig, StudentConfig
 
 MethodName = Literal["error_driven", "random", "full", "ablation_random_step", "ablation_step_text",
@@ -221,6 +222,9 @@ class RunConfig(Record):
     progress: ProgressSettings = Field(default_factory=ProgressSettings)
     """PROGRESS settings (method progress), the score baselines' settings (el2n, perplexity), and the round
     rule of skill_progress (tau, exploration_fraction, metric, eval_per_cluster)."""
+    pool_engine: PoolEngine = Field(default_factory=PoolEngine)
+    """Where the pool-side stages run (PROGRESS's features): in this process, or on a Ray cluster over shards
+    of the pool, with the same result (docs/scale.md)."""
 
     @model_validator(mode="after")
     def _teacher_when_needed(self) -> RunConfig:

@@ -17,7 +17,7 @@ from edtune.data.loaders import load_samples
 from edtune.errors import DataError
 from edtune.judging.base import Judge
 from edtune.llm.base import LLMClient
-from edtune.loop.config import BUNDLED, DataFile, RunConfig
+from edtune.loop.config import BUNDLED, DataFile, RunConfig, StudentSettings
 from edtune.loop.rundir import RunDir
 from edtune.loop.stages_select import read_selection
 from edtune.records import Sample
@@ -257,8 +257,11 @@ class RunContext:
 
 
 def _load_student(config: RunConfig) -> Student:
-    """The configured student: the bundled tiny one, or any HF image-text-to-text checkpoint folder."""
-    settings = config.student
+    return load_student(config.student)
+
+
+def load_student(settings: StudentSettings) -> Student:
+    """The student `settings` name: the bundled tiny one, or any HF image-text-to-text checkpoint folder."""
     if settings.path == BUNDLED:
         from edtune.student.bundled import bundled_student
 

@@ -56,3 +56,9 @@ def test_annotate_fills_skills_and_a_rerun_sends_nothing(world: Path, tmp_path: 
     annotated = {s.id: s.required_skills for s in load_samples(out, image_root=world)}
     assert annotated.keys() == gold.keys()  # the reference teacher words skills its own way
     assert all(skills and len(skills) == len(gold[i] or []) for i, skills in annotated.items())
+
+
+def test_ray_options_without_the_ray_engine_are_refused(world: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(_app(), ["annotate", str(world / "pool.jsonl"), "--teacher", "openai/gpt-4o-mini",
+                                         "--out", str(tmp_path / "out.jsonl"), "--address", "auto"])
+    assert result.exit_code == 2 and "--address and --endpoint go with --engine ray" in result.output
