@@ -69,8 +69,9 @@ def annotate_command(
         cache.close()
     total_usage = meter.total
     typer.echo(_summary_line(summary))
-    typer.echo(f"teacher usage: {total_usage.calls} call(s) sent, {total_usage.cached_calls} answered from the "
-               f"cache; {total_usage.prompt_tokens:,} prompt + {total_usage.completion_tokens:,} completion tokens")
+    typer.echo(f"teacher usage: {total_usage.calls} call(s) sent, {total_usage.prompt_tokens:,} prompt + "
+               f"{total_usage.completion_tokens:,} completion tokens paid; {total_usage.cached_calls} answered from "
+               f"the cache ({total_usage.cached_tokens:,} tokens paid when first asked, not again)")
     typer.echo(f"wrote {summary.out} (annotations: {summary.annotations})")
 
 

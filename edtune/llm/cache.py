@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import Field
 
-from edtune.llm.base import ChatRequest, ChatResponse, Message, Usage
+from edtune.llm.base import ChatRequest, ChatResponse, Message
 from edtune.records import Record
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -49,6 +49,18 @@ def m001_initial(db: sqlite3.Connection) -> None:
                "raw_output TEXT NOT NULL, parsed_output TEXT, error TEXT, constraint_honoured INTEGER, "
                "cached INTEGER NOT NULL)")
     db.execute("CREATE INDEX calls_by_stage ON calls (stage)")
+
+
+@migration
+def m002_cached_tokens(db: sqlite3.Connection) -> None:
+    """Cache hits record the tokens their reply was paid with; rows logged before hold them in the reply."""
+    for column in ("cached_prompt_tokens", "cached_completion_tokens"):
+        db.execute(f"ALTER TABLE calls ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+    for row_id, response_json in db.execute("SELECT calls.id, responses.response_json FROM calls JOIN responses "
+                                            "ON responses.key = calls.cache_key WHERE calls.cached = 1").fetchall():
+        paid = json.loads(response_json).get("usage") or {}
+        db.execute("UPDATE calls SET cached_prompt_tokens = ?, cached_completion_tokens = ? WHERE id = ?",
+                   (int(paid.get("prompt_tokens", 0)), int(paid.get("completion_tokens", 0)), row_id))
 
 
 def _now() -> str:
@@ -84,6 +96,10 @@ class CallLogEntry(Record):
     """Tokens sent (0 for a cache hit)."""
     completion_tokens: int
     """Tokens generated (0 for a cache hit)."""
+    cached_prompt_tokens: int = 0
+    """For a cache hit: the prompt tokens its reply was paid with when first asked (not paid again)."""
+    cached_completion_tokens: int = 0
+    """For a cache hit: the completion tokens its reply was paid with when first asked."""
     raw_output: str
     """The reply text exactly as returned."""
     parsed_output: dict[str, Any] | None = None
@@ -161,13 +177,14 @@ class LLMCache:
             return [row[0] for row in self._db.execute("SELECT name FROM _migrations ORDER BY rowid")]
 
     def get(self, key: str) -> ChatResponse | None:
-        """The cached reply for `key`, marked cached (zero usage and latency), or None."""
+        """The cached reply for `key`, marked cached, with zero latency and its tokens counted as cached
+        (`Usage.as_cached`), or None."""
         with self._lock:
             row = self._db.execute("SELECT response_json FROM responses WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
         stored = ChatResponse.model_validate_json(row[0])
-        return stored.model_copy(update={"cached": True, "latency_s": 0.0, "usage": Usage()})
+        return stored.model_copy(update={"cached": True, "latency_s": 0.0, "usage": stored.usage.as_cached()})
 
     def put(self, key: str, request: ChatRequest, response: ChatResponse) -> None:
         """Store `response` under `key`, with the request (images by hash; each image kept once)."""

@@ -19,8 +19,10 @@ from loop.fakes import FamilyStudent
 from edtune.bench.reference import RunningServer
 from edtune.errors import RunDirBusy
 from edtune.jsonl import read_jsonl
+from edtune.llm.usage import StageUsage, UsageReport
 from edtune.loop import AdaptResult, adapt, resume
 from edtune.loop.consistency import check_run_dir
+from edtune.loop.metrics import RunMetrics
 from edtune.loop.ownership import read_owner
 from edtune.loop.rundir import RunDir
 from edtune.teacher.records import SkillAnalysis, StepLocation
@@ -64,13 +66,19 @@ def outcome(run_dir: Path) -> Outcome:
 
 
 @pytest.fixture(scope="module")
-def clean(fault_world: Path, teacher_server: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> Outcome:
+def clean_run(fault_world: Path, teacher_server: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run directory of a run with no fault."""
     folder = tmp_path_factory.mktemp("clean")
     spec = folder / "teacher.toml"
     spec.write_text(f'provider = "openai-compatible"\nmodel = "{teacher_server.model}"\n'
                     f'base_url = "{teacher_server.base_url}"\n')
     run(fault_world, folder / "run", spec)
-    clean = outcome(folder / "run")
+    return folder / "run"
+
+
+@pytest.fixture(scope="module")
+def clean(clean_run: Path) -> Outcome:
+    clean = outcome(clean_run)
     assert clean.lost == 0 and clean.selections[0] and clean.steps[0] and clean.skills[0]
     return clean
 
@@ -185,7 +193,7 @@ def test_kill_9_then_resume_gives_the_same_selection(fault_world: Path, teacher_
 @pytest.mark.parametrize("results", [3, 11])
 def test_kill_9_inside_a_teacher_stage_repays_only_calls_in_flight(
         fault_world: Path, teacher_server: RunningServer, teacher_spec: SpecFile, tmp_path: Path, clean: Outcome,
-        results: int) -> None:
+        clean_run: Path, results: int) -> None:
     """Killed after `results` teacher results were written (3: inside localisation, 11: inside skill analysis)."""
     concurrency = 4
     with faulty_proxy(teacher_server.base_url, FaultPlan()) as (url, proxy):
@@ -197,6 +205,34 @@ def test_kill_9_inside_a_teacher_stage_repays_only_calls_in_flight(
         resume(tmp_path / "run", student=FamilyStudent(), progress=False)
     assert outcome(tmp_path / "run") == clean
     assert proxy.log.repaid() < concurrency  # at most the calls in flight beside the one just written
+    assert_usage_counts_cached_replies(tmp_path / "run", clean_run)
+
+
+def _teacher_usage(run_dir: Path) -> dict[str, StageUsage]:
+    """Teacher usage per stage, summed over metrics.json's iterations (from the result records)."""
+    metrics = RunMetrics.model_validate_json((run_dir / "metrics.json").read_text())
+    summed: dict[str, StageUsage] = {}
+    for it in metrics.iterations:
+        for stage, usage in it.teacher.items():
+            summed[stage] = summed.get(stage, StageUsage()) + usage
+    return summed
+
+
+def assert_usage_counts_cached_replies(run_dir: Path, clean_run: Path) -> None:
+    """The resumed run's results cost what the clean run's did, paid plus cached: a reply answered before
+    the kill and read back from the cache keeps the tokens it was paid with, flagged as cached (whether
+    the kill left such a reply depends on timing; tests/loop/test_resume.py forces one). usage.json (the
+    call log) counts at least those replies as cached, with their tokens."""
+    resumed, clean = _teacher_usage(run_dir), _teacher_usage(clean_run)
+    assert resumed.keys() == clean.keys() and resumed
+    logged = UsageReport.model_validate_json((run_dir / "usage.json").read_text()).stages
+    for stage, got in resumed.items():
+        want = clean[stage]
+        assert got.calls + got.cached_calls == want.calls + want.cached_calls, stage
+        assert got.total_tokens + got.cached_tokens == want.total_tokens + want.cached_tokens > 0, stage
+        assert logged[stage].cached_calls >= got.cached_calls, stage
+        for usage in (got, logged[stage]):
+            assert (usage.cached_calls > 0) == (usage.cached_tokens > 0), stage
 
 
 TERMINATE_AFTER_RESULTS = """
