@@ -23,7 +23,7 @@ from edtune.llm.usage import StageUsage, UsageReport
 from edtune.loop import AdaptResult, adapt, resume
 from edtune.loop.consistency import check_run_dir
 from edtune.loop.metrics import RunMetrics
-from edtune.loop.ownership import read_owner
+from edtune.loop.ownership import StaleOwnerWarning, read_owner, read_takeovers
 from edtune.loop.rundir import RunDir
 from edtune.teacher.records import SkillAnalysis, StepLocation
 
@@ -185,7 +185,11 @@ def test_kill_9_then_resume_gives_the_same_selection(fault_world: Path, teacher_
         killed = subprocess.run(_script(KILL, key, fault_world, tmp_path / "run", spec), capture_output=True,
                                 text=True, timeout=120, env={**os.environ, "PYTHONHASHSEED": "0"})
         assert killed.returncode == -signal.SIGKILL, killed.stderr
-        resume(tmp_path / "run", student=FamilyStudent(), progress=False)
+        stale = read_owner(tmp_path / "run")
+        assert stale is not None and stale.pid != os.getpid()
+        with pytest.warns(StaleOwnerWarning, match=f"from process {stale.pid} on {stale.host}"):
+            resume(tmp_path / "run", student=FamilyStudent(), progress=False)
+    assert [t.stale_owner for t in read_takeovers(tmp_path / "run")] == [stale]
     assert outcome(tmp_path / "run") == clean
     assert_no_call_repaid(proxy.log)
 
