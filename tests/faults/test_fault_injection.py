@@ -194,6 +194,85 @@ def test_kill_9_then_resume_gives_the_same_selection(fault_world: Path, teacher_
     assert_no_call_repaid(proxy.log)
 
 
+@pytest.mark.slow
+def test_kill_9_at_every_stage_boundary_in_turn(fault_world: Path, teacher_server: RunningServer,
+                                                teacher_spec: SpecFile, tmp_path: Path, clean: Outcome,
+                                                clean_run: Path) -> None:
+    """One process per stage boundary of the clean run: each resumes the run its predecessor was killed in
+    and is killed with SIGKILL just after marking the next stage finished; the last resume finishes it."""
+    keys, run_dir = RunDir(clean_run).state().done, tmp_path / "run"
+    assert len(keys) >= 10
+    plan = FaultPlan(rate=0.3, seed=5, kinds=("rate_limit", "server_error", "truncated", "prose"))
+    with faulty_proxy(teacher_server.base_url, plan) as (url, proxy):
+        spec = teacher_spec(url)
+        for key in keys:
+            killed = subprocess.run(_script(KILL, key, fault_world, run_dir, spec), capture_output=True, text=True,
+                                    timeout=120, env={**os.environ, "PYTHONHASHSEED": "0"})
+            assert killed.returncode == -signal.SIGKILL, (key, killed.stderr)
+            assert RunDir(run_dir).state().done[-1] == key
+        with pytest.warns(StaleOwnerWarning):
+            resume(run_dir, student=FamilyStudent(), progress=False)
+    assert outcome(run_dir) == clean
+    assert_no_call_repaid(proxy.log)
+    assert len(read_takeovers(run_dir)) == len(keys)  # each process took over from the one killed before it
+    check_run_dir(RunDir(run_dir))
+
+
+KILL_MID_STUDENT_STAGE = {
+    "answer": """
+import edtune.loop.rundir as rundir
+append = rundir.append_jsonl
+
+def torn_append(path, records):
+    records = list(records)
+    if str(path).endswith("001/val_outputs.jsonl") and len(records) > 1:
+        append(path, records[:1])
+        with open(path, "a") as handle:  # half of the next record, as a kill during the write leaves it
+            handle.write(records[1].model_dump_json()[:20])
+        os.kill(os.getpid(), signal.SIGKILL)
+    return append(path, records)
+
+rundir.append_jsonl = torn_append
+""",
+    "train": """
+from loop.fakes import FamilyStudent
+save = FamilyStudent.save_adapter
+
+def killed_while_saving(self, directory):
+    save(self, directory)
+    os.kill(os.getpid(), signal.SIGKILL)  # the scratch folder holds a half-saved adapter
+
+FamilyStudent.save_adapter = killed_while_saving
+""",
+}
+
+
+@pytest.mark.parametrize("stage", sorted(KILL_MID_STUDENT_STAGE))
+def test_kill_9_inside_a_student_stage_then_resume(fault_world: Path, teacher_server: RunningServer,
+                                                   teacher_spec: SpecFile, tmp_path: Path, clean: Outcome,
+                                                   stage: str) -> None:
+    """Killed while appending validation outputs (a torn last line) or while saving an adapter (a scratch
+    folder left in adapters/): the resumed run drops the torn line, sweeps the scratch folder, and ends as the
+    clean run did, paying no call twice."""
+    run_dir = tmp_path / "run"
+    with faulty_proxy(teacher_server.base_url, FaultPlan()) as (url, proxy):
+        spec = teacher_spec(url)
+        killed = subprocess.run(_script("pass", "never", fault_world, run_dir, spec, KILL_MID_STUDENT_STAGE[stage]),
+                                capture_output=True, text=True, timeout=120)
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        rd = RunDir(run_dir)
+        if stage == "answer":
+            assert not rd.file(1, "val_outputs.jsonl").read_text().endswith("\n")
+        else:
+            assert list((run_dir / "adapters").glob(".001.*")) and not rd.adapter(1).exists()
+        check_run_dir(rd)
+        with pytest.warns(StaleOwnerWarning):
+            resume(run_dir, student=FamilyStudent(), progress=False)
+    assert outcome(run_dir) == clean
+    assert_no_call_repaid(proxy.log)
+    assert not list((run_dir / "adapters").glob(".*"))
+
+
 @pytest.mark.parametrize("results", [3, 11])
 def test_kill_9_inside_a_teacher_stage_repays_only_calls_in_flight(
         fault_world: Path, teacher_server: RunningServer, teacher_spec: SpecFile, tmp_path: Path, clean: Outcome,
