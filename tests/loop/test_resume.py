@@ -17,6 +17,7 @@ import pytest
 
 from edtune.llm.base import ChatRequest
 from edtune.loop import AdaptResult, adapt, resume
+from edtune.loop.ownership import TAKEOVERS_NAME, StaleOwnerWarning, read_takeovers
 from edtune.loop.rundir import RunDir
 from loop.fakes import Crash, FamilyStudent, request_key, scripted_teacher
 
@@ -42,10 +43,12 @@ def _lines(text: str, drop: tuple[str, ...]) -> str:
 
 
 def snapshot(run_dir: Path, *, costs: bool = True) -> dict[str, str]:
-    """Every file the run wrote by relative path, except the SQLite cache. With `costs=False`, teacher
-    cost fields and the metrics/usage files that sum them are left out."""
+    """Every file the run wrote by relative path, except the SQLite cache and the record of takeovers from
+    killed processes. With `costs=False`, teacher cost fields and the metrics/usage files that sum them are
+    left out."""
     files = {}
-    for path in sorted(p for p in run_dir.rglob("*") if p.is_file() and not p.name.startswith("llm_cache")):
+    for path in sorted(p for p in run_dir.rglob("*") if p.is_file() and not p.name.startswith("llm_cache")
+                       and p.name != TAKEOVERS_NAME):
         if not costs and path.name in ("metrics.json", "usage.json"):
             continue
         text = path.read_text()
@@ -163,7 +166,9 @@ def test_resume_after_sigkill(world: Path, tmp_path: Path, reference: Reference)
     assert len(first.answered) == 10
     assert RunDir(run_dir).is_done("001/answer_val") and not RunDir(run_dir).is_done("001/skills")
     second, student = Recorder(), FamilyStudent()
-    resume(run_dir, student=student, teacher=scripted_teacher(second), progress=False)
+    with pytest.warns(StaleOwnerWarning):  # the killed process still holds owner.json
+        resume(run_dir, student=student, teacher=scripted_teacher(second), progress=False)
+    assert len(read_takeovers(run_dir)) == 1
     resumed = [c.replace("\n", " ") for c in second.answered]
     assert Counter(first.answered) + Counter(resumed) == Counter(c.replace("\n", " ") for c in reference.calls)
     assert len(student.trained) == reference.trainings
