@@ -80,8 +80,9 @@ def annotate_command(
         else:
             summary, usage = _locally(samples, spec, teacher, options, out, root, project_dir, advance)
     typer.echo(_summary_line(summary))
-    typer.echo(f"teacher usage: {usage.calls} call(s) sent, {usage.cached_calls} answered from the "
-               f"cache; {usage.prompt_tokens:,} prompt + {usage.completion_tokens:,} completion tokens")
+    typer.echo(f"teacher usage: {usage.calls} call(s) sent, {usage.prompt_tokens:,} prompt + "
+               f"{usage.completion_tokens:,} completion tokens paid; {usage.cached_calls} answered from "
+               f"the cache ({usage.cached_tokens:,} tokens paid when first asked, not again)")
     typer.echo(f"wrote {summary.out} (annotations: {summary.annotations})")
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import Field
 
-from edtune.llm.base import ChatRequest, ChatResponse, Message, Usage
+from edtune.llm.base import ChatRequest, ChatResponse, Message
 from edtune.records import Record
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -54,6 +54,18 @@ def m001_initial(db: sqlite3.Connection) -> None:
                "raw_output TEXT NOT NULL, parsed_output TEXT, error TEXT, constraint_honoured INTEGER, "
                "cached INTEGER NOT NULL)")
     db.execute("CREATE INDEX calls_by_stage ON calls (stage)")
+
+
+@migration
+def m002_cached_tokens(db: sqlite3.Connection) -> None:
+    """Cache hits record the tokens their reply was paid with; rows logged before hold them in the reply."""
+    for column in ("cached_prompt_tokens", "cached_completion_tokens"):
+        db.execute(f"ALTER TABLE calls ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+    for row_id, response_json in db.execute("SELECT calls.id, responses.response_json FROM calls JOIN responses "
+                                            "ON responses.key = calls.cache_key WHERE calls.cached = 1").fetchall():
+        paid = json.loads(response_json).get("usage") or {}
+        db.execute("UPDATE calls SET cached_prompt_tokens = ?, cached_completion_tokens = ? WHERE id = ?",
+                   (int(paid.get("prompt_tokens", 0)), int(paid.get("completion_tokens", 0)), row_id))
 
 
 def _now() -> str:
@@ -89,6 +101,10 @@ class CallLogEntry(Record):
     """Tokens sent (0 for a cache hit)."""
     completion_tokens: int
     """Tokens generated (0 for a cache hit)."""
+    cached_prompt_tokens: int = 0
+    """For a cache hit: the prompt tokens its reply was paid with when first asked (not paid again)."""
+    cached_completion_tokens: int = 0
+    """For a cache hit: the completion tokens its reply was paid with when first asked."""
     raw_output: str
     """The reply text exactly as returned."""
     parsed_output: dict[str, Any] | None = None
@@ -146,9 +162,10 @@ def cache_key(request: ChatRequest, *, model: str, base_url: str, mode: str | No
 
 
 def cache_hit(response_json: str) -> ChatResponse:
-    """A stored reply as a cache hit: marked cached, with zero usage and latency."""
+    """A stored reply as a cache hit: marked cached, with zero latency and its tokens counted as cached
+    (`Usage.as_cached`)."""
     stored = ChatResponse.model_validate_json(response_json)
-    return stored.model_copy(update={"cached": True, "latency_s": 0.0, "usage": Usage()})
+    return stored.model_copy(update={"cached": True, "latency_s": 0.0, "usage": stored.usage.as_cached()})
 
 
 def _column(entry: CallLogEntry, name: str) -> Any:
@@ -189,7 +206,8 @@ class LLMCache:
             return [row[0] for row in self._db.execute("SELECT name FROM _migrations ORDER BY rowid")]
 
     def get(self, key: str) -> ChatResponse | None:
-        """The cached reply for `key`, marked cached (zero usage and latency), or None."""
+        """The cached reply for `key`, marked cached, with zero latency and its tokens counted as cached
+        (`Usage.as_cached`), or None."""
         with self._lock:
             row = self._db.execute("SELECT response_json FROM responses WHERE key = ?", (key,)).fetchone()
         return None if row is None else cache_hit(row[0])

@@ -186,7 +186,7 @@ class OpenAICompatibleClient:
         """One reply for `request`: from the cache, else from the server within the token budget."""
         key = self._key(request, shape) if self.cache is not None else ""
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
-            self.usage.count_cached(request.stage)
+            self.usage.count_cached(request.stage, hit.usage)
             return hit
         reservation = self.usage.reserve(request)
         try:
@@ -235,7 +235,6 @@ class OpenAICompatibleClient:
             model=self.model, base_url=self.base_url, stage=request.stage, template_name=request.template_name,
             template_hash=request.template_hash, mode=outcome.shape.mode, schema_hash=outcome.shape.schema_hash,
             cache_key=self._key(request, outcome.shape), attempt=outcome.number, latency_s=response.latency_s,
-            prompt_tokens=response.usage.prompt_tokens, completion_tokens=response.usage.completion_tokens,
-            raw_output=response.text, parsed_output=outcome.parsed, error=outcome.error,
+            **response.usage.model_dump(), raw_output=response.text, parsed_output=outcome.parsed, error=outcome.error,
             constraint_honoured=None if outcome.shape.mode is None else outcome.error is None,
             cached=response.cached))

@@ -3,8 +3,10 @@
 Per iteration: validation and test accuracy (over every question), test accuracy per question family
 (the metadata key `DataFile.family_field` names, "skill" by default; none when no sample has it), errors found,
 missing-skill and retrieved-sample histograms, samples used and the share of the pool, teacher usage.
-Usage per stage comes from the run's call log when this process built the teacher or judge from a spec
-(the log covers every request, re-asks and cache hits), else from the teacher result records.
+Usage per stage comes from the run's call log for the clients this process built from a spec (the log
+covers every request, re-asks and cache hits), and from the teacher result records for the stages the log
+does not hold (a teacher given as an object). Either way it counts what was paid, and apart from it the
+replies answered from the cache with the tokens they were paid with when first asked.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pydantic import Field
 from edtune.atomic import atomic_write_json
 from edtune.jsonl import read_jsonl
 from edtune.judging.base import JudgeSummary, summarize
+from edtune.llm.base import Usage
 from edtune.llm.usage import StageUsage, UsageReport
 from edtune.loop.context import RunContext
 from edtune.loop.stages_select import read_selection
@@ -127,9 +130,7 @@ def _grouped(samples: Sequence[Sample], judged: Sequence[Judgment],
 def _teacher_usage(results: Iterable[TeacherResult], stage: str, into: dict[str, StageUsage]) -> None:
     total = into.setdefault(stage, StageUsage())
     for r in results:
-        total.calls += r.calls
-        total.prompt_tokens += r.usage.prompt_tokens
-        total.completion_tokens += r.usage.completion_tokens
+        total.add(r.usage, calls=r.calls - r.cached_calls, cached_calls=r.cached_calls)
 
 
 def _selection_metrics(ctx: RunContext, chosen: list[ChosenSample], used: int) -> dict[str, object]:
@@ -170,25 +171,25 @@ def iteration_metrics(ctx: RunContext, i: int) -> IterationMetrics:
     return IterationMetrics(iteration=i, **fields)
 
 
+def _logged_usage(ctx: RunContext) -> dict[str, StageUsage]:
+    """Usage per stage from the run's call log (empty when no client of this run writes one)."""
+    stages: dict[str, StageUsage] = {}
+    if not ctx.call_log:
+        return stages
+    for call in ctx.cache().calls():
+        paid = Usage.model_validate(call.model_dump(include=set(Usage.model_fields)))
+        stages.setdefault(call.stage, StageUsage()).add(paid, calls=int(not call.cached),
+                                                         cached_calls=int(call.cached))
+    return stages
+
+
 def usage_report(ctx: RunContext, iterations: Sequence[IterationMetrics]) -> UsageReport:
-    """Calls and tokens per stage for the whole run (see the module docstring for the source)."""
-    if ctx.call_log:
-        stages: dict[str, StageUsage] = {}
-        for call in ctx.cache().calls():
-            usage = stages.setdefault(call.stage, StageUsage())
-            usage.cached_calls += call.cached
-            usage.calls += not call.cached
-            usage.prompt_tokens += call.prompt_tokens
-            usage.completion_tokens += call.completion_tokens
-        return UsageReport(stages=stages)
-    summed: dict[str, StageUsage] = {}
+    """Calls and tokens per stage for the whole run (see the module docstring for the sources)."""
+    stages: dict[str, StageUsage] = {}
     for it in iterations:
         for stage, usage in it.teacher.items():
-            total = summed.setdefault(stage, StageUsage())
-            total.calls += usage.calls
-            total.prompt_tokens += usage.prompt_tokens
-            total.completion_tokens += usage.completion_tokens
-    return UsageReport(stages=summed)
+            stages[stage] = stages.get(stage, StageUsage()) + usage
+    return UsageReport(stages=dict(sorted((stages | _logged_usage(ctx)).items())))
 
 
 def kept_adapter(iterations: Sequence[IterationMetrics], *, best_val: bool) -> int:

@@ -21,6 +21,7 @@
     adapters/NNN/                 the LoRA adapter after iteration NNN, with train.json (TrainRecord)
     adapters/.NNN.*               scratch folder of a save in progress; removed when a run (re)starts
     run.lock, owner.json          held by the one process running in the folder (`edtune.loop.ownership`)
+    takeovers.jsonl               each takeover from a process that was killed holding the folder
 
 Every whole file is written atomically and durably (`edtune.atomic`), every JSONL is append-only and
 crash-safe (`edtune.jsonl`).

@@ -67,7 +67,8 @@ def write_comparison(parent: Path) -> Path:
                    iteration(2, err, 100, families={"counting": 40, "counting_by_attribute": 10}, missing=skills,
                              matched={"filtering by colour": 50})],
                   usage={"teacher.localise": StageUsage(calls=8, cached_calls=2, prompt_tokens=800,
-                                                        completion_tokens=80),
+                                                        completion_tokens=80, cached_prompt_tokens=200,
+                                                        cached_completion_tokens=20),
                          "teacher.skills": StageUsage(calls=8, prompt_tokens=900, completion_tokens=40)})
     write_run(parent / "seed0" / "full", "full", 0, [iteration(0, 10, 0), iteration(1, 80, POOL)])
     return parent
