@@ -20,7 +20,7 @@ from edtune.environment import record_environment
 from edtune.errors import ConfigError
 from edtune.judging.base import Judge
 from edtune.llm.base import LLMClient
-from edtune.loop.config import NO_TEACHER, DataFile, RunConfig, validate_config
+from edtune.loop.config import NO_TEACHER, DataFile, RunConfig, TrainingSettings, validate_config
 from edtune.loop.consistency import check_run_dir
 from edtune.loop.context import RunContext
 from edtune.loop.loop import final_adapter, run_loop
@@ -112,7 +112,7 @@ def adapt(student: Student | str | Path, val: DataLike, pool: DataLike, *,
           teacher: LLMClient | str | None = None, judge: Judge | str | None = None, test: DataLike | None = None,
           budget: int | None = None, iterations: int | None = None, run_dir: str | Path,
           config: RunConfig | None = None, method: str | None = None, replay: DataLike | None = None,
-          progress: bool = True,
+          training: TrainingSettings | None = None, progress: bool = True,
           teacher_images: bool | None = None, teacher_logprobs: bool | None = None) -> AdaptResult:
     """Run (or continue) an adaptation; see the module docstring.
 
@@ -124,15 +124,16 @@ def adapt(student: Student | str | Path, val: DataLike, pool: DataLike, *,
     `RunConfig.teacher_images` and `localise.teacher_logprobs`: False for a text-only teacher, or one whose
     server returns no logprobs (left out, a teacher spec file's `images` / `logprobs` decide).
 
-    `val`, `pool`, `test` and `replay` are data files or in-memory datasets (see `DataLike`). Without a
-    `config`, training follows `TrainingSettings`' defaults (a floor of optimiser steps per call, replay
-    of `replay`'s samples at `replay_ratio`); pass a RunConfig to change them.
+    `val`, `pool`, `test` and `replay` are data files or in-memory datasets (see `DataLike`). `training`
+    replaces `config.training` (left out: the config's, or `TrainingSettings`' defaults: a floor of
+    optimiser steps per call, and `replay`'s samples mixed in at `replay_ratio`).
     """
     student_obj = student if not isinstance(student, str | Path) else None
     student_path = OBJECT_PREFIX + type(student).__name__ if student_obj is not None else str(student)
     settings = (config.student.model_dump(mode="json") if config is not None else {}) | {"path": student_path}
     overrides = {"student": settings, "budget": budget, "iterations": iterations, "method": method,
-                 "teacher": _spec(teacher), "judge": _spec(judge), "teacher_images": teacher_images}
+                 "teacher": _spec(teacher), "judge": _spec(judge), "teacher_images": teacher_images,
+                 "training": training.model_dump(mode="json") if training is not None else None}
     if teacher_logprobs is not None:
         localise = config.localise.model_dump(mode="json") if config is not None else {}
         overrides["localise"] = localise | {"teacher_logprobs": teacher_logprobs}
