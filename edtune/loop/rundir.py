@@ -5,6 +5,7 @@
     state.json                    finished stages ("003/locate" ...) and why the run stopped
     llm_cache.sqlite              teacher and judge replies + call log (spec-string clients only)
     usage.json                    tokens and calls per stage, summed from the records (see metrics)
+    log.txt                       events worth a user's attention, one line each (`edtune.loop.runlog`)
     metrics.json                  RunMetrics: one IterationMetrics per iteration, the report's source
     iterations/000/               the pretrained student, before any tuning (test set only)
     iterations/NNN/               iteration NNN (1-based):

@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from edtune.report.groups import group_runs
 from edtune.report.results import METHOD_ORDER
 from edtune.report.runs import LoadedRun
 
@@ -39,11 +40,11 @@ def _save(figure: Figure, path: Path) -> Path:
 
 
 def _by_method(runs: list[LoadedRun]) -> dict[str, list[LoadedRun]]:
-    grouped: dict[str, list[LoadedRun]] = defaultdict(list)
-    for run in runs:
-        grouped[run.method].append(run)
+    """Runs per line or bar series: one per method and settings (`edtune.report.groups`), labelled by the
+    method (and the settings that set it apart), in the table's method order."""
     order = {m: i for i, m in enumerate(METHOD_ORDER)}
-    return dict(sorted(grouped.items(), key=lambda kv: (order.get(kv[0], len(order) - 2), kv[0])))
+    groups = sorted(group_runs(runs), key=lambda g: (order.get(g.method, len(order) - 2), g.method))
+    return {group.label: group.runs for group in groups}
 
 
 def _curve(runs: list[LoadedRun]) -> tuple[list[float], list[float]]:
@@ -68,7 +69,7 @@ def accuracy_curve(runs: list[LoadedRun], path: Path) -> Path | None:
         if not ys:
             continue
         plotted = True
-        if method == "full":
+        if group[0].method == "full":
             axes.axhline(ys[-1], linestyle="--", color="grey", label=f"full pool ({xs[-1]:,.0f} samples)")
         else:
             axes.plot(xs, ys, marker="o", label=method)
@@ -148,7 +149,7 @@ def retrieved_skills(runs: list[LoadedRun], path: Path) -> Path | None:
     """Share of each method's selected samples per skill (the full pool is left out: it takes all)."""
     shares: dict[str, Counter[str]] = {}
     for method, group in _by_method(runs).items():
-        if method == "full":
+        if group[0].method == "full":
             continue
         counts = sum((retrieved_skill_counts(run) for run in group), Counter[str]())
         if counts:
