@@ -22,14 +22,11 @@ from pydantic import Field, field_validator
 
 from edtune.atomic import atomic_write_text
 from edtune.data.columns import HFColumns
-from edtune.data.images import STORE_DIR
 from edtune.data.loaders import dataset_samples, samples_jsonl
 from edtune.errors import ConfigError
 from edtune.loop.data_file import DataFile
 from edtune.loop.rundir import DATA_DIR
 from edtune.records import Record
-
-__all__ = ["DATA_DIR", "STORE_DIR", "InMemoryData", "as_in_memory", "memory_data_file", "write_in_memory"]
 
 
 class InMemoryData(Record):
