@@ -8,7 +8,9 @@ of its method. Not compared, because they change no result or differ by design b
 - `seed`: what a row averages over;
 - where the data files are: their folder and image root (the demo writes one world per seed), while the
   file *names* and every other data setting are compared;
-- the address of the teacher and judge servers (the "@<url>" of a spec string: a port picked per call);
+- the address of the teacher and judge servers (the "@<url>" of a spec string: a port picked per call), and
+  a model name ending in "-s<the run's seed>": the bundled reference teacher names itself after the seed
+  it draws its mistakes with ("edtune-reference-e0.1-s2"), one teacher per seed by design;
 - settings of speed alone: `student.batch_size`, `student.generation.num_threads`,
   `training.lora.print_targets`, `retrieval.index` (a saved index, refused unless it is of the same pool).
 """
@@ -16,6 +18,7 @@ of its method. Not compared, because they change no result or differ by design b
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -65,7 +68,7 @@ def flat_settings(run: LoadedRun) -> dict[str, str]:
         elif key.startswith("data.") and key.endswith(".path"):
             flat[key] = json.dumps(PurePath(json.loads(flat[key])).name)
         elif key in _ADDRESSED and isinstance(spec := json.loads(flat[key]), str):
-            flat[key] = json.dumps(_unaddressed(spec))
+            flat[key] = json.dumps(re.sub(rf"-s{run.metrics.seed}$", "-s<seed>", _unaddressed(spec)))
     return flat
 
 

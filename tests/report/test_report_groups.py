@@ -36,7 +36,7 @@ def test_unlike_budgets_and_teachers_split_but_seed_folders_and_server_ports_do_
     for seed in (0, 1):
         data = DataSettings(val=DataFile(path=Path(f"/runs/seed{seed}/world/val.jsonl")),
                             pool=DataFile(path=Path(f"/runs/seed{seed}/world/pool.jsonl"), image_root=Path("/img")))
-        teacher = f"openai-compatible/ref@http://127.0.0.1:{8000 + seed}/v1"
+        teacher = f"openai-compatible/ref-e0.1-s{seed}@http://127.0.0.1:{8000 + seed}/v1"  # as the demo's
         write_run(tmp_path / f"seed{seed}" / "a", "error_driven", seed, [iteration(0, 10, 0), iteration(1, 50, 100)],
                   data=data, teacher=teacher)
         write_run(tmp_path / f"seed{seed}" / "b", "error_driven", seed, [iteration(0, 10, 0), iteration(1, 70, 100)],
@@ -46,8 +46,8 @@ def test_unlike_budgets_and_teachers_split_but_seed_folders_and_server_ports_do_
     build_report(tmp_path)
     rows = {tuple(sorted(r.settings.items())): r for r in _results(tmp_path).methods if r.method == "error_driven"}
     assert [(r.seeds, r.accuracy) for r in rows.values()] == [([0, 1], 0.5), ([0, 1], 0.7), ([0, 1], 0.9)]
-    assert set(rows) == {(("budget", "500"), ("teacher", '"openai-compatible/ref"')),
-                         (("budget", "300"), ("teacher", '"openai-compatible/ref"')),
+    assert set(rows) == {(("budget", "500"), ("teacher", '"openai-compatible/ref-e0.1-s<seed>"')),
+                         (("budget", "300"), ("teacher", '"openai-compatible/ref-e0.1-s<seed>"')),
                          (("budget", "500"), ("teacher", '"openai-compatible/other"'))}
 
 
