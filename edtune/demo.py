@@ -92,7 +92,8 @@ class DemoConfig(Record):
     """Floor on LoRA optimiser steps per training call (`LoraTrainConfig.min_steps`). The loop's 10 epochs
     give a 100-sample selection 50 steps, after which the tiny student still scored ~1% on counting; with
     600 steps the same 100 samples reached 77% (benchmarks/bench_learning_curve.py). Every method gets the
-    same floor; the full pool's 10 epochs are above it anyway."""
+    same floor; the full pool's 10 epochs are above it anyway. Passed explicitly, so the demo's recipe
+    does not move with `LoraTrainConfig`'s default (the same value today)."""
     final_min_steps: int = Field(default=1800, ge=1)
     """Floor on optimiser steps of every run's final training call (`TrainingSettings.final_min_steps`),
     the one whose adapter the table scores. At `min_steps` the tiny student stops at a loss plateau from

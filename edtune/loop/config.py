@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from edtune.data.assistant_turn import compile_answer_pattern
 from edtune.errors import ConfigError
+from edtune.loop.data_file import DataFile as DataFile  # re-exported: configs name it from here
 from edtune.loop.progress_config import ProgressSettings
 from edtune.records import Record
 from edtune.retrieval.base import BM25Params
@@ -32,42 +32,6 @@ NO_TEACHER: tuple[str, ...] = ("random", "full", "progress", "el2n", "perplexity
 
 BUNDLED = "bundled"
 """`StudentSettings.path` value naming the shipped tiny student."""
-
-
-class DataFile(Record):
-    """One data set on disk (any format `edtune.data.load_samples` reads)."""
-
-    path: Path
-    """The data file (JSONL, LLaVA JSON, parquet/csv/arrow, or an HF dataset folder)."""
-    image_root: Path | None = None
-    """Folder that `Sample.images` are relative to; None: the data file's folder (as the loaders default)."""
-    format: Literal["auto", "jsonl", "llava", "hf"] = "auto"
-    """Data format; auto picks it from the file name."""
-    family_field: str = Field(default="skill", min_length=1, pattern=r"^\S(.*\S)?$")
-    """The `Sample.metadata` key holding a sample's question family (test accuracy per family, selected
-    samples per family); see docs/data.md. A data set without it is reported as having no families."""
-    answer_pattern: str | None = None
-    """LLaVA JSON only: a regular expression with a named group `answer` that finds the final-answer line of
-    an assistant turn (searched in each line; the last match wins). None: edtune's `Answer: ...` line. See
-    docs/data.md."""
-    text_only: bool = False
-    """Declares a data set without images. When False (the default), every row must name at least one
-    image, so a row that lost its `images` field is refused at run start instead of being read as a
-    text-only question."""
-
-    @field_validator("answer_pattern")
-    @classmethod
-    def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            compile_answer_pattern(value)
-        return value
-
-    @property
-    def root(self) -> Path:
-        """The image root actually used."""
-        if self.image_root is not None:
-            return self.image_root
-        return self.path if self.path.is_dir() else self.path.parent
 
 
 class DataSettings(Record):

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from edtune.data.loaders import load_samples
 from edtune.errors import DataError
 from edtune.judging.base import Judge
 from edtune.llm.base import LLMClient
@@ -73,9 +72,7 @@ class RunContext:
         read for training, not here, so opening a 1M-sample pool stays fast."""
         if split not in self._data:
             entry = self.data_file(split)
-            self._data[split] = load_samples(entry.path, fmt=entry.format, image_root=entry.image_root,
-                                             check_images=split in ("val", "test"),
-                                             answer_pattern=entry.answer_pattern)
+            self._data[split] = entry.load(check_images=split in ("val", "test"))
         return self._data[split]
 
     def validate_data(self) -> None:
@@ -87,8 +84,7 @@ class RunContext:
             entry: DataFile | None = getattr(self.config.data, split)
             if entry is None:
                 continue
-            samples = load_samples(entry.path, fmt=entry.format, image_root=entry.image_root, check_images=True,
-                                   require_images=not entry.text_only, answer_pattern=entry.answer_pattern)
+            samples = entry.load(check_images=True, require_images=not entry.text_only)
             if not samples:
                 raise DataError(f"the {split} data set holds no samples", file=str(entry.path))
             self._data[split] = samples

@@ -21,7 +21,8 @@ from typing import Protocol
 
 from edtune.loop.config import RunConfig
 from edtune.loop.context import RunContext
-from edtune.loop.stages_select import random_choice, write_selection
+from edtune.loop.runlog import log_event
+from edtune.loop.stages_select import random_choice, shortfall_line, write_selection
 from edtune.loop.stages_teacher import (
     analyse_skills,
     locate,
@@ -30,7 +31,7 @@ from edtune.loop.stages_teacher import (
     wrong_step_texts,
 )
 from edtune.registry import Registry
-from edtune.retrieval.select import ChosenSample, SelectionConfig, SkillQuota, select_samples
+from edtune.retrieval.select import ChosenSample, SelectionConfig, SkillQuota, select_samples, shortfall
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,8 @@ def _targeted(ctx: RunContext, iteration: int, queries: list[str]) -> tuple[list
         return [], []
     selection = select_samples(ctx.retriever(), queries, _selection_config(ctx, iteration),
                                exclude=ctx.used_before(iteration))
+    if (short := shortfall(selection.skills)) is not None:
+        log_event(ctx.run, shortfall_line(iteration, short))
     return selection.samples, selection.skills
 
 

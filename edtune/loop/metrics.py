@@ -22,10 +22,10 @@ from edtune.judging.base import JudgeSummary, summarize
 from edtune.llm.base import Usage
 from edtune.llm.usage import StageUsage, UsageReport
 from edtune.loop.context import RunContext
-from edtune.loop.stages_select import read_selection
+from edtune.loop.stages_select import read_quotas, read_selection
 from edtune.loop.stages_student import errors, judgments
 from edtune.records import Judgment, Record, Sample
-from edtune.retrieval.select import ChosenSample
+from edtune.retrieval.select import ChosenSample, QuotaShortfall, shortfall
 from edtune.student.base import TrainStats
 from edtune.teacher.records import SkillAnalysis, StepLocation, TeacherResult
 
@@ -60,6 +60,9 @@ class IterationMetrics(Record):
     selected_families: dict[str, int] = Field(default_factory=dict)
     """Selected samples per question family of the pool sample (the pool's `family_field`; samples without
     one are not counted)."""
+    shortfall: QuotaShortfall | None = None
+    """Missing skills that had a quota but got no pool sample, and where their quota went (from
+    quotas.jsonl); None when every skill with a quota got a sample, or the method allots no quotas."""
     selected: int = 0
     """Pool samples this iteration selected."""
     samples_used: int = 0
@@ -165,7 +168,7 @@ def iteration_metrics(ctx: RunContext, i: int) -> IterationMetrics:
                "missing_skills": dict(missing.most_common()), "teacher": teacher}
     if i > 0:
         used = len(ctx.used_before(i)) + len(chosen := read_selection(run, i))
-        fields |= _selection_metrics(ctx, chosen, used)
+        fields |= _selection_metrics(ctx, chosen, used) | {"shortfall": shortfall(read_quotas(run, i))}
     if (record := run.train_record(i)) is not None:
         fields["train"] = record.stats
     return IterationMetrics(iteration=i, **fields)

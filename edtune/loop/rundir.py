@@ -5,6 +5,7 @@
     state.json                    finished stages ("003/locate" ...) and why the run stopped
     llm_cache.sqlite              teacher and judge replies + call log (spec-string clients only)
     usage.json                    tokens and calls per stage, summed from the records (see metrics)
+    log.txt                       events worth a user's attention, one line each (`edtune.loop.runlog`)
     metrics.json                  RunMetrics: one IterationMetrics per iteration, the report's source
     iterations/000/               the pretrained student, before any tuning (test set only)
     iterations/NNN/               iteration NNN (1-based):
@@ -20,6 +21,8 @@
         metrics.json              IterationMetrics of this iteration
     adapters/NNN/                 the LoRA adapter after iteration NNN, with train.json (TrainRecord)
     adapters/.NNN.*               scratch folder of a save in progress; removed when a run (re)starts
+    data/                         in-memory datasets given to `adapt`, as Sample JSONL + their images
+                                  (`edtune.loop.memory_data`); absent when every data set is a file
     run.lock, owner.json          held by the one process running in the folder (`edtune.loop.ownership`)
     takeovers.jsonl               each takeover from a process that was killed holding the folder
 
@@ -50,6 +53,8 @@ from edtune.records import Record, Sample
 from edtune.student.base import LoraTrainConfig, TrainStats
 
 FORMAT_VERSION = 1
+DATA_DIR = "data"
+"""Folder holding the in-memory datasets written for the run (see `edtune.loop.memory_data`)."""
 
 
 class RunState(Record):
@@ -143,7 +148,8 @@ class RunDir:
                 raise ConfigError(f"{self.root} holds a run with a different config; resume it with "
                                   f"`edtune resume {self.root}` or choose a new run directory")
             return
-        if self.root.exists() and any(p.name not in OWNERSHIP_FILES for p in self.root.iterdir()):
+        # data/ may be there already: in-memory datasets are written (and so checked) before the config
+        if self.root.exists() and any(p.name not in {*OWNERSHIP_FILES, DATA_DIR} for p in self.root.iterdir()):
             raise ConfigError(f"{self.root} is not empty and holds no run; choose a new run directory")
         atomic_write_json(self.config_path, config)
         atomic_write_json(self.state_path, RunState())

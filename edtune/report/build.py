@@ -9,6 +9,7 @@ from pathlib import Path
 
 from edtune.atomic import atomic_write_json, atomic_write_text
 from edtune.report import plots
+from edtune.report.groups import judge_of
 from edtune.report.records import ReportResults
 from edtune.report.results import ACCURACY_RULE, compare, format_table
 from edtune.report.runs import LoadedRun, find_runs
@@ -32,12 +33,58 @@ _PLOTS: list[tuple[str, Callable[[list[LoadedRun], Path], plots.Plot]]] = [
 
 def _runs_section(runs: list[LoadedRun]) -> list[str]:
     lines = ["## Runs", "", "The test accuracy of a run is that of the adapter it keeps (`RunConfig.keep`).", "",
-             "| method | seed | iterations | stopped | kept adapter | samples used | run directory |",
-             "|---|---:|---:|---|---:|---:|---|"]
+             "| method | seed | judge | iterations | stopped | kept adapter | samples used | run directory |",
+             "|---|---:|---|---:|---|---:|---:|---|"]
     for run in runs:
-        lines.append(f"| {run.method} | {run.metrics.seed} | {len(run.finished)} | {run.metrics.stopped or 'running'} "
-                     f"| {run.final.iteration} | {run.samples_used:,} | `{run.root}` |")
+        lines.append(f"| {run.method} | {run.metrics.seed} | {judge_of(run) or '-'} | {len(run.finished)} | "
+                     f"{run.metrics.stopped or 'running'} | {run.final.iteration} | {run.samples_used:,} | "
+                     f"`{run.root}` |")
     return lines
+
+
+def _without_accuracy(runs: list[LoadedRun]) -> list[str]:
+    """In words, the runs left out of their row's mean accuracy, and why."""
+    missing = [run for run in runs if run.final.test is None or run.final.test.accuracy is None]
+    if not missing:
+        return []
+    lines = [f"{len(missing)} of {len(runs)} run(s) have no test accuracy and are left out of their row's mean "
+             "(the test accuracy column says over how many seeds it is):", ""]
+    for run in missing:
+        if not run.config.get("data", {}).get("test"):
+            why = "the run has no test set"
+        elif run.metrics.stopped is None:
+            why = "the run has not finished: its kept adapter is not tested yet"
+        else:
+            why = "its kept adapter has no test judgment"
+        lines.append(f"- {run.method}, seed {run.metrics.seed} (`{run.root}`): {why}")
+    return [*lines, ""]
+
+
+def _shortfall_section(runs: list[LoadedRun]) -> list[str]:
+    """Per iteration, the missing skills that had a quota but got no pool sample, and where it went."""
+    lines = ["| method | seed | iteration | skills that got no sample (errors naming it, quota, pool matches) | "
+             "quota left unmet | taken by other skills | not selected |", "|---|---:|---:|---|---:|---|---:|"]
+    for run in runs:
+        for it in run.metrics.iterations:
+            if (short := it.shortfall) is None:
+                continue
+            skills = "; ".join(f"{s.skill} ({s.missing}, {s.quota}, {'-' if s.hits is None else s.hits})"
+                               for s in short.skills)
+            given = ", ".join(f"{skill} +{n}" for skill, n in short.given_to.items()) or "-"
+            lines.append(f"| {run.method} | {run.metrics.seed} | {it.iteration} | {_cell(skills)} | {short.unmet} | "
+                         f"{_cell(given)} | {short.unspent} |")
+    if len(lines) == 2:
+        return []
+    return ["## Missing skills that got no pool sample", "", "Each missing skill the teacher named gets a quota "
+            "of the iteration's samples. A skill that no pool sample matches (0 pool matches), or whose matches "
+            "were all chosen already, gets none: its quota goes to the other skills' next samples, or is not "
+            "selected at all. Pool samples need `required_skills` phrasing these skills for retrieval to find "
+            "them (docs/data.md, `edtune annotate`).", "", *lines, ""]
+
+
+def _cell(text: str) -> str:
+    """`text` safe inside a Markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _environment_section(runs: list[LoadedRun]) -> list[str]:
@@ -129,13 +176,15 @@ def render_markdown(runs: list[LoadedRun], results: ReportResults, drawn: Sequen
     """report.md's text: the table, each plot (a relative link, or in words why it has none), the
     localisation outcomes, the runs and their usage, and `viewer` (how to open the run viewer)."""
     out_of = f"pool of {results.pool_size:,} samples"
-    lines = ["# edtune report", "", f"{len(runs)} run(s), {out_of}. Accuracy is the test accuracy of the adapter "
-             "each run keeps, mean ± standard deviation over seeds; % of full divides by the full-pool mean. "
-             + ACCURACY_RULE, "",
-             format_table(results), ""]
+    lines = ["# edtune report", "", f"{len(runs)} run(s), {out_of}. A row is one method with one set of settings: "
+             "runs that differ in anything but the seed (judge, teacher, budget, training ...) get rows of their own, "
+             "and the settings column names what sets a row apart. Accuracy is the test accuracy of the adapter "
+             "each run keeps, mean ± standard deviation over seeds; % of full divides by the full-pool mean (of "
+             "the same judge). " + ACCURACY_RULE, "",
+             format_table(results), "", *_without_accuracy(runs)]
     for plot in drawn:
         lines += _plot_section(plot, runs)
-    lines += [*_localisation_section(runs), *_runs_section(runs), "",
+    lines += [*_localisation_section(runs), *_shortfall_section(runs), *_runs_section(runs), "",
               *_environment_section(runs),
               "## Teacher usage per stage", "", *_usage_section(runs), "", *viewer]
     return "\n".join(lines)

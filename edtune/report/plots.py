@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from edtune.report.groups import group_runs
 from edtune.report.results import METHOD_ORDER
 from edtune.report.runs import LoadedRun
 
@@ -75,11 +76,11 @@ def _top(total: int) -> str:
 
 
 def _by_method(runs: list[LoadedRun]) -> dict[str, list[LoadedRun]]:
-    grouped: dict[str, list[LoadedRun]] = defaultdict(list)
-    for run in runs:
-        grouped[run.method].append(run)
+    """Runs per line or bar series: one per method and settings (`edtune.report.groups`), labelled by the
+    method (and the settings that set it apart), in the table's method order."""
     order = {m: i for i, m in enumerate(METHOD_ORDER)}
-    return dict(sorted(grouped.items(), key=lambda kv: (order.get(kv[0], len(order) - 2), kv[0])))
+    groups = sorted(group_runs(runs), key=lambda g: (order.get(g.method, len(order) - 2), g.method))
+    return {group.label: group.runs for group in groups}
 
 
 def _curve(runs: list[LoadedRun]) -> tuple[list[float], list[float]]:
@@ -102,14 +103,15 @@ USAGE_TITLE = "Teacher and judge calls and tokens per stage"
 def accuracy_curve(runs: list[LoadedRun], path: Path) -> Plot:
     """Test accuracy against pool samples used, one line per method (mean over seeds); the full pool is
     a dashed horizontal line, since its single point sits far right of every budgeted method."""
-    curves = {method: _curve(group) for method, group in _by_method(runs).items()}
-    curves = {method: (xs, ys) for method, (xs, ys) in curves.items() if ys}
+    groups = _by_method(runs)
+    curves = {label: _curve(group) for label, group in groups.items()}
+    curves = {label: (xs, ys) for label, (xs, ys) in curves.items() if ys}
     if not curves:
         return Plot(ACCURACY_TITLE, empty="No run has a scored test set yet (no test file, or no test pass "
                                           "finished), so there is no accuracy to plot.")
     figure, axes = _figure(7, 4.5)
     for method, (xs, ys) in curves.items():
-        if method == "full":
+        if groups[method][0].method == "full":
             axes.axhline(ys[-1], linestyle="--", color="grey", label=f"full pool ({xs[-1]:,.0f} samples)")
         else:
             axes.plot(xs, ys, marker="o", label=method)
@@ -201,7 +203,7 @@ def retrieved_skills(runs: list[LoadedRun], path: Path) -> Plot:
     """Share of each method's selected samples per skill (the full pool is left out: it takes all)."""
     shares: dict[str, Counter[str]] = {}
     for method, group in _by_method(runs).items():
-        if method == "full":
+        if group[0].method == "full":
             continue
         counts = sum((retrieved_skill_counts(run) for run in group), Counter[str]())
         if counts:

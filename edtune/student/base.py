@@ -47,6 +47,11 @@ class StudentConfig(Record):
     """Joins `Sample.choices` into the `{choices}` slot."""
 
 
+DEFAULT_MIN_STEPS = 600
+"""`LoraTrainConfig.min_steps`'s default, the bundled benchmark's floor (`edtune demo` sets its own
+explicitly). What it buys a small selection is measured in benchmarks/README.md, "Defaults that train"."""
+
+
 class LoraTrainConfig(Record):
     """One LoRA training call: adapter shape, which modules it touches, and the optimiser schedule."""
 
@@ -72,10 +77,14 @@ class LoraTrainConfig(Record):
     """AdamW weight decay on the adapter weights; 0 since the adapters start at zero and train briefly."""
     epochs: int = Field(default=10, ge=1)
     """Passes over the training samples (plus replay). 10 reached ~0.75 counting accuracy from 500 samples."""
-    min_steps: int = Field(default=0, ge=0)
-    """Lower bound on optimiser steps: more epochs are run until it is reached. With a fixed epoch count a
-    100-sample selection gets a tenth of the updates of a 1,000-sample one, so small budgets would be
-    judged on under-training rather than on which samples were chosen. 0 keeps the epoch count exact."""
+    min_steps: int = Field(default=DEFAULT_MIN_STEPS, ge=0)
+    """Lower bound on optimiser steps: whole epochs are added until it is reached. A fixed epoch count gives
+    a small selection few updates (10 epochs of 40 samples at batch 32 are 20 steps, of 1,000 samples 320),
+    so a small budget would be judged on under-training rather than on which samples were chosen, and a
+    user's first run would barely move the student. The default floor gives every call at least
+    `DEFAULT_MIN_STEPS` updates whatever its size; a selection large enough to reach it by `epochs` is not
+    affected. Lower it where a step is expensive and the selection large (a multi-billion-parameter student),
+    or set 0 to keep the epoch count exact."""
     steps: int | None = Field(default=None, ge=1)
     """Exact optimiser steps of the call, overriding `epochs` and `min_steps` (as HF's max_steps). The loop
     sets it under `training.schedule = "run"`; None: the epoch rule above."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from edtune.atomic import atomic_write_json
 from edtune.judging.base import JudgeSummary
@@ -36,12 +37,14 @@ def iteration(i: int, correct: int, used: int, *, families: dict[str, int] | Non
 
 
 def write_run(root: Path, method: str, seed: int, iterations: list[IterationMetrics],
-              usage: dict[str, StageUsage] | None = None) -> Path:
-    """A finished run directory holding config.json, state.json, metrics.json and usage.json."""
+              usage: dict[str, StageUsage] | None = None, **config: Any) -> Path:
+    """A finished run directory holding config.json, state.json, metrics.json and usage.json; `config`
+    sets RunConfig fields (data: a DataSettings)."""
     data = DataSettings(val=DataFile(path=Path("/data/val.jsonl")), pool=DataFile(path=Path("/data/pool.jsonl")))
     teacher = None if method in ("random", "full") else "openai-compatible/teacher@http://127.0.0.1:1/v1"
     run = RunDir(root)
-    run.write_config(RunConfig.model_validate({"method": method, "seed": seed, "data": data, "teacher": teacher}))
+    fields = {"method": method, "seed": seed, "data": data, "teacher": teacher, **config}
+    run.write_config(RunConfig.model_validate(fields))
     atomic_write_json(run.state_path, RunState(stopped="iterations"))
     metrics = RunMetrics(method=method, seed=seed, pool_size=POOL, budget=100, iterations=iterations,
                          stopped="iterations")
