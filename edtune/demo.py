@@ -32,12 +32,14 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
+from edtune.atomic import atomic_write_json
 from edtune.bench.shapes import TASKS, ShapesConfig
 from edtune.bench.shapes.io import ensure_world
 from edtune.bench.shapes.world import Listing
 from edtune.errors import ConfigError
 from edtune.loop.api import OBJECT_PREFIX, adapt
 from edtune.loop.config import BUNDLED, DataFile, DataSettings, MethodName, RunConfig, StudentSettings, TrainingSettings
+from edtune.loop.ownership import own_run_dir
 from edtune.loop.rundir import RunDir
 from edtune.loop.watch import StageWatcher
 from edtune.quiet import quiet_libraries
@@ -189,14 +191,20 @@ def same_but_address(recorded: RunConfig, wanted: RunConfig) -> bool:
 
 def reusable_run(run_dir: Path, wanted: RunConfig) -> bool:
     """Whether `run_dir` holds a finished run of the same config from an earlier demo (or bench) call (see
-    `same_but_address`); False when it does not exist. ConfigError for any other content."""
+    `same_but_address`); False when it does not exist, or when it holds an unfinished one of the same config
+    (an interrupted demo): that run's config is moved to this call's teacher address, so the job resumes it.
+    ConfigError for any other content."""
     run = RunDir(run_dir)
     if not run_dir.exists():
         return False
-    finished = run.exists() and run.state().stopped is not None
-    if finished and same_but_address(run.read_config(), wanted):
-        return True
-    raise ConfigError(f"{run_dir} holds an unfinished or different demo run; delete it or choose another --out")
+    if run.exists() and same_but_address(recorded := run.read_config(), wanted):
+        if run.state().stopped is not None:
+            return True
+        if recorded != wanted:
+            with own_run_dir(run_dir):  # refused while another process still runs it
+                atomic_write_json(run.config_path, wanted)
+        return False
+    raise ConfigError(f"{run_dir} holds a different demo run; delete it or choose another --out")
 
 
 @dataclass(frozen=True)
@@ -229,8 +237,10 @@ def _plan_seed(config: DemoConfig, seed: int, out: Path, teacher: str, notify: N
         run_dir, settings = out / method, run_config(config, method, seed, world, teacher, student=probe)
         if reusable_run(run_dir, settings):
             notify(f"seed {seed}: {method}: finished earlier in {run_dir}, reused")
-        else:
-            jobs.append(DemoJob(seed, method, run_dir, settings))
+            continue
+        if RunDir(run_dir).exists():
+            notify(f"seed {seed}: {method}: unfinished in {run_dir}, resumed where it stopped")
+        jobs.append(DemoJob(seed, method, run_dir, settings))
     return jobs
 
 
