@@ -23,6 +23,7 @@ from edtune.records import Sample, StudentOutput
 from edtune.student.base import LoraTrainConfig, StudentConfig, TrainStats
 from edtune.student.batches import Encoder, Example, encoder_for
 from edtune.student.devices import require_device
+from edtune.student.checkpointing import checkpointing
 from edtune.student.families import family_of
 from edtune.student.lora import adapter_target_names, attach_lora, trainable_parameters
 from edtune.student.training import Schedule, StepCallback, call_steps, fit
@@ -127,12 +128,14 @@ class HFStudent:
         schedule = Schedule(lr=config.lr, steps=steps, batch_size=config.batch_size,
                             warmup_ratio=config.warmup_ratio, weight_decay=config.weight_decay,
                             max_grad_norm=config.max_grad_norm, start=config.schedule_start,
-                            total=config.schedule_total)
+                            total=config.schedule_total, accumulation=config.gradient_accumulation_steps,
+                            mixed_precision=config.mixed_precision)
         with self._seeded(seed):
             if self._peft is None:
                 self._peft, self._targets = attach_lora(self._model, config, self._encoder.family)
-            losses = fit(self._model, examples, schedule, collate=self._training_batch, seed=seed,
-                         device=self.config.device, on_step=on_step)
+            with checkpointing(self._model, config.gradient_checkpointing):
+                losses = fit(self._model, examples, schedule, collate=self._training_batch, seed=seed,
+                             device=self.config.device, on_step=on_step)
         epoch_losses = [sum(losses[i:i + per_epoch]) / len(losses[i:i + per_epoch])
                         for i in range(0, len(losses), per_epoch)]
         return TrainStats(steps=len(losses), epochs=epochs, train_samples=len(samples),
