@@ -173,7 +173,7 @@ class RunContext:
 
     def student(self) -> Student:
         if self.student_obj is None:
-            self.student_obj = _load_student(self.config)
+            self.student_obj = _load_student(self.config, self.run.root / "adapters")
             self._adapter = 0
         return self.student_obj
 
@@ -256,13 +256,15 @@ class RunContext:
             self._cache = None
 
 
-def _load_student(config: RunConfig) -> Student:
-    """The configured student: the bundled tiny one, or any HF image-text-to-text checkpoint folder."""
+def _load_student(config: RunConfig, work_dir: Path) -> Student:
+    """The configured student: the bundled tiny one, or any HF image-text-to-text checkpoint folder. Training
+    launched on several processes keeps its job folders in `work_dir` (the run's adapters folder, whose
+    scratch folders a resumed run sweeps away)."""
     settings = config.student
     if settings.path == BUNDLED:
         from edtune.student.bundled import bundled_student
 
-        return bundled_student(settings.generation)
+        return bundled_student(settings.generation, work_dir=work_dir)
     from edtune.student.hf import HFStudent
 
-    return HFStudent.from_pretrained(settings.path, settings.generation)
+    return HFStudent.from_pretrained(settings.path, settings.generation, work_dir=work_dir)

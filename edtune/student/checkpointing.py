@@ -30,7 +30,11 @@ def checkpointing(model: Any, enabled: bool) -> Iterator[None]:
     enable = getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable
     disable = getattr(model, "activation_checkpointing_disable", None) or model.gradient_checkpointing_disable
     # A cache is of no use to a training forward pass, and checkpointed layers warn about each one.
-    configs = {id(c): c for m in model.modules() if hasattr(c := getattr(m, "config", None), "use_cache")}
+    configs: dict[int, Any] = {}
+    for module in model.modules():
+        config = getattr(module, "config", None)
+        if hasattr(config, "use_cache"):
+            configs[id(config)] = config
     caching = {key: config.use_cache for key, config in configs.items()}
     enable({"use_reentrant": False})
     try:

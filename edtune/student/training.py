@@ -81,6 +81,10 @@ StepCallback = Callable[[int, int, float], None]
 Collate = Callable[[list[Example]], "dict[str, torch.Tensor]"]
 """Turns a batch of examples into model inputs with labels (`Encoder.training_batch`)."""
 
+EndCallback = Callable[["Accelerator", "torch.nn.Module"], None]
+"""Called on every process after the last step with the accelerator and the prepared (wrapped) model, before
+the model is released: where the weights are sharded (FSDP, DeepSpeed) the place to gather them."""
+
 
 def batches(examples: list[Example], batch_size: int, rng: random.Random) -> Iterator[list[Example]]:
     """Endless batches: each epoch is a fresh shuffle; the last partial batch of an epoch is kept."""
@@ -110,7 +114,8 @@ def check_precision(precision: Precision, device: str) -> None:
 
 
 def fit(model: torch.nn.Module, examples: list[Example], schedule: Schedule, *, collate: Collate, seed: int,
-        device: str, progress: bool = False, on_step: StepCallback | None = None) -> list[float]:
+        device: str, progress: bool = False, on_step: StepCallback | None = None,
+        on_end: EndCallback | None = None) -> list[float]:
     """Train in place for `schedule.steps` steps (see the module docstring); returns every step's loss, the
     same on every process.
 
@@ -137,6 +142,8 @@ def fit(model: torch.nn.Module, examples: list[Example], schedule: Schedule, *, 
                 lr_schedule.step()
                 for callback in report:
                     callback(len(losses), schedule.steps, losses[-1])
+        if on_end is not None:
+            on_end(accelerator, prepared)
     finally:
         _release(accelerator, prepared, owned)
     model.eval()
