@@ -8,10 +8,11 @@ gradient sync between processes and the skipping of syncs while gradients accumu
 that is one process on one device; under `accelerate launch` (see `edtune.student.launch`) every process
 runs this same loop. Every process draws the same global batch of `Schedule.batch_size` examples and
 splits it the same way into processes x `accumulation` micro-batches (`micro_batches`); process p takes
-micro-batches p, p + processes, ... Each micro-batch's loss counts by its share of the batch's samples.
-So a step's gradient does not depend on how the batch was spread over processes and accumulation rounds,
-only on the split; with one micro-batch it is the plain batch loss's gradient, exactly as before
-accelerate was used.
+micro-batches p, p + processes, ... Each micro-batch's token-mean loss counts by its share of the batch's
+target tokens (counted over all processes), so a step's gradient is that of the whole batch's token-mean
+loss whatever the split: processes and accumulation change memory and time, and what is learned only by
+float rounding (a micro-batch is padded to its own longest row, so matmul shapes differ). With one
+micro-batch the factor is exactly 1: the same operations as before accelerate was used.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from edtune.errors import ConfigError
 from edtune.student.base import LoraTrainConfig, Precision
-from edtune.student.batches import Example
+from edtune.student.batches import IGNORE_INDEX, Example
 from edtune.student.lora import trainable_parameters
 
 if TYPE_CHECKING:
@@ -152,21 +153,25 @@ def fit(model: torch.nn.Module, examples: list[Example], schedule: Schedule, *, 
 
 def _step(accelerator: Accelerator, model: Any, optimiser: Any, batch: list[Example], schedule: Schedule,
           collate: Collate) -> float:
-    """One optimiser step on `batch`, this process's micro-batches of it; returns the batch's loss (the
-    micro-batch losses weighted by their share of samples, summed over processes)."""
+    """One optimiser step on `batch`, this process's micro-batches of it; returns the batch's loss: the mean
+    over all of its target tokens, on every process."""
     world, rank, rounds = accelerator.num_processes, accelerator.process_index, schedule.accumulation
     parts = micro_batches(batch, world * rounds)
+    mine = [parts[k * world + rank] for k in range(rounds)]
+    # An empty micro-batch (a short last batch of an epoch) still runs, on the batch's first example with
+    # weight 0, so that every process takes part in each gradient sync.
+    inputs = [{key: value.to(accelerator.device) for key, value in collate(part or batch[:1]).items()}
+              for part in mine]
+    tokens = [target_tokens(x["labels"]) if part else 0 for x, part in zip(inputs, mine, strict=True)]
+    everywhere = _sum_over_processes(accelerator, sum(tokens))
     total: torch.Tensor | None = None
-    for k in range(rounds):
-        part = parts[k * world + rank]
-        share = len(part) / len(batch)
+    for x, count in zip(inputs, tokens, strict=True):
+        share = count / everywhere
         with accelerator.accumulate(model):
-            # An empty micro-batch (a short last batch of an epoch) still runs, with weight 0, so that every
-            # process takes part in each gradient sync.
-            inputs = collate(part or batch[:1])
-            loss = model(**{key: value.to(accelerator.device) for key, value in inputs.items()}).loss
-            # accelerate divides by `rounds` and DDP averages over processes: undone here, so each
-            # micro-batch counts by its share. With one micro-batch the factor is exactly 1.
+            loss = model(**x).loss
+            # accelerate divides by `rounds` and DDP averages over processes: undone here, so that each
+            # micro-batch's token mean counts by its share of the batch's target tokens and the sum is the
+            # batch's token mean. With one micro-batch the factor is exactly 1.
             accelerator.backward(loss * (share * world * rounds))
             if accelerator.sync_gradients and schedule.max_grad_norm is not None:
                 accelerator.clip_grad_norm_(model.parameters(), schedule.max_grad_norm)
@@ -178,6 +183,20 @@ def _step(accelerator: Accelerator, model: Any, optimiser: Any, batch: list[Exam
     if world > 1:
         total = accelerator.reduce(total, reduction="sum")
     return float(total)
+
+
+def target_tokens(labels: torch.Tensor) -> int:
+    """Tokens a causal-LM loss averages over: labels other than -100 once shifted left by one (the first
+    position predicts nothing)."""
+    return int((labels[:, 1:] != IGNORE_INDEX).sum())
+
+
+def _sum_over_processes(accelerator: Accelerator, value: int) -> int:
+    if accelerator.num_processes == 1:
+        return value
+    import torch
+
+    return int(accelerator.reduce(torch.tensor(value, device=accelerator.device), reduction="sum"))
 
 
 def _accelerator(schedule: Schedule, device: str) -> tuple[Accelerator, bool]:

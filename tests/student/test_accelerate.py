@@ -25,9 +25,14 @@ num_machines: 1
 mixed_precision: 'no'
 main_process_port: 0
 """
-# Adapter weights of 2 processes against 1 process accumulating 2 micro-batches: the same sums in another
-# order, so equal up to float rounding (measured: bit-identical here, as both only add two terms and halve).
+# Largest difference of adapter weights (which reach ~0.13 here) between 2 processes and 1 process
+# accumulating 2 micro-batches: the same sums in another order, equal up to float rounding (measured 0.0,
+# as both only add two terms and halve).
 SAME_ADAPTER = 1e-6
+# ... and between accumulating and one undivided batch per step: micro-batches are padded to their own
+# longest row, so float rounding differs, and AdamW's first steps magnify it (measured 4.1e-5; weighting
+# micro-batches by samples instead of target tokens measured 2.9e-2).
+ROUNDED_ADAPTER = 1e-3
 CURVE = LoraTrainConfig(steps=3, schedule_start=3, schedule_total=6, batch_size=6, lr=2e-2, print_targets=False)
 
 
@@ -80,12 +85,26 @@ def test_two_processes_train_the_adapter_of_one_process_accumulating_two(
 
     accumulated, launched = adapter_weights(one, tmp_path / "a"), adapter_weights(two, tmp_path / "b")
     assert largest_difference(accumulated, launched) <= SAME_ADAPTER
-    # The comparison can tell: one undivided batch per step trains another adapter.
-    assert largest_difference(accumulated, adapter_weights(plain, tmp_path / "c")) > 1000 * SAME_ADAPTER
+    assert largest_difference(accumulated, adapter_weights(plain, tmp_path / "c")) <= ROUNDED_ADAPTER
     assert stats_two.epoch_losses == pytest.approx(stats_one.epoch_losses, rel=1e-5)
     assert [s[:2] for s in steps] == [(1, 3), (2, 3), (3, 3)]
     assert stats_two.steps == 3 and stats_two.target_modules == stats_one.target_modules
     assert not list((tmp_path / "work").iterdir()), "the job folder is removed"
+
+
+def test_accumulation_learns_what_one_undivided_batch_learns(counting: tuple[list[Sample], Path],
+                                                             tmp_path: Path) -> None:
+    samples, root = counting
+    # Batches of 4, 4 and 2 over the 10 samples: the last one leaves two of its four micro-batches empty.
+    config = LoraTrainConfig(steps=3, batch_size=4, lr=2e-2, print_targets=False)
+    plain, accumulated = bundled_student(), bundled_student()
+    losses = plain.train(samples, root, config, seed=4).epoch_losses
+    steps: list[float] = []
+    accumulated.train(samples, root, config.model_copy(update={"gradient_accumulation_steps": 4}), seed=4,
+                      on_step=lambda done, total, loss: steps.append(loss))
+    assert sum(steps) / len(steps) == pytest.approx(losses[0], rel=1e-4)
+    assert largest_difference(adapter_weights(plain, tmp_path / "a"),
+                              adapter_weights(accumulated, tmp_path / "b")) <= ROUNDED_ADAPTER
 
 
 def test_checkpointing_gives_the_same_losses(counting: tuple[list[Sample], Path]) -> None:
