@@ -224,8 +224,16 @@ def _release(accelerator: Accelerator, prepared: torch.nn.Module, owned: bool) -
     from accelerate.state import AcceleratorState, GradientState
     from accelerate.utils import DistributedType
 
-    inner = accelerator.unwrap_model(prepared, keep_fp32_wrapper=False)
+    inner = accelerator.unwrap_model(prepared)
     inner.__dict__.pop("_is_accelerate_prepared", None)
+    # Not unwrap_model(keep_fp32_wrapper=False): it unwraps through transformers' own decorators of
+    # `forward` too. The forward as it was is put back instead.
+    original = inner.__dict__.pop("_original_forward", None)
+    if original is not None:
+        if getattr(original, "__func__", None) is type(inner).forward:
+            inner.__dict__.pop("forward", None)
+        else:
+            inner.forward = original
     accelerator.free_memory()
     if owned and accelerator.distributed_type == DistributedType.NO:
         AcceleratorState._reset_state(reset_partial_state=True)

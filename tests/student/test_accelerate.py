@@ -128,8 +128,9 @@ def test_fp16_is_refused_on_cpu_and_bf16_runs(counting: tuple[list[Sample], Path
     full = bundled_student().train(samples, root, config, seed=0).epoch_losses[0]
     half = student.train(samples, root, config.model_copy(update={"mixed_precision": "bf16"}), seed=0).epoch_losses[0]
     assert half != full and half == pytest.approx(full, rel=0.05)
-    # Training in bf16 left the model as it was: answering is in float32 again.
-    assert student.answer(samples[:2], root) == student.answer(samples[:2], root)
+    # Training in bf16 left the model as it was: accelerate's autocast wrapper is gone, answering is float32.
+    model = student.model
+    assert "_original_forward" not in model.__dict__ and model.forward.__func__ is type(model).forward
 
 
 def test_accumulation_cannot_split_a_batch_into_empty_micro_batches() -> None:
