@@ -133,6 +133,18 @@ class BudgetExceeded(EdtuneError):
         super().__init__(message)
 
 
+class LaunchFailed(EdtuneError):
+    """Training started with `accelerate launch` ended without its result: the processes exited with an error
+    (a bad accelerate config, out of memory, a crash in a child) or left no adapter. Carries the command,
+    the exit status and the end of the children's output."""
+
+    def __init__(self, message: str, *, command: list[str], status: int, output: str) -> None:
+        self.command = command
+        self.status = status
+        self.output = output
+        super().__init__(f"{message} (exit status {status}; command: {' '.join(command)})\n{output}")
+
+
 class Interrupted(BaseException):
     """The user stopped the process with SIGINT or SIGTERM (raised by the CLI's signal handlers).
 

@@ -252,7 +252,8 @@ def validate_config(data: dict[str, Any], source: str) -> RunConfig:
 
 
 def load_config(path: str | Path) -> RunConfig:
-    """Read a TOML run config; data paths are resolved against the file's folder (spec strings are not)."""
+    """Read a TOML run config; data paths, the student's folder and its accelerate config file are resolved
+    against the file's folder (spec strings are not)."""
     source = Path(path)
     data = _read_toml(source)
     if isinstance(data.get("data"), dict):
@@ -270,4 +271,7 @@ def load_config(path: str | Path) -> RunConfig:
                 progress[key] = str(local)
     if isinstance(data.get("student"), dict) and data["student"].get("path", BUNDLED) != BUNDLED:
         data["student"]["path"] = str(source.resolve().parent / data["student"]["path"])
+    generation = data.get("student", {}).get("generation") if isinstance(data.get("student"), dict) else None
+    if isinstance(generation, dict) and isinstance(generation.get("accelerate_config"), str):
+        generation["accelerate_config"] = str(source.resolve().parent / generation["accelerate_config"])
     return validate_config(data, str(source))

@@ -169,7 +169,7 @@ class RunContext:
 
     def student(self) -> Student:
         if self.student_obj is None:
-            self.student_obj = _load_student(self.config)
+            self.student_obj = _load_student(self.config, self.run.root / "adapters")
             self._adapter = 0
         return self.student_obj
 
@@ -252,16 +252,18 @@ class RunContext:
             self._cache = None
 
 
-def _load_student(config: RunConfig) -> Student:
-    return load_student(config.student)
+def _load_student(config: RunConfig, work_dir: Path) -> Student:
+    return load_student(config.student, work_dir=work_dir)
 
 
-def load_student(settings: StudentSettings) -> Student:
-    """The student `settings` name: the bundled tiny one, or any HF image-text-to-text checkpoint folder."""
+def load_student(settings: StudentSettings, *, work_dir: Path | None = None) -> Student:
+    """The student `settings` name: the bundled tiny one, or any HF image-text-to-text checkpoint folder. Training
+    launched on several processes keeps its job folders in `work_dir` (the run's adapters folder, whose
+    scratch folders a resumed run sweeps away)."""
     if settings.path == BUNDLED:
         from edtune.student.bundled import bundled_student
 
-        return bundled_student(settings.generation)
+        return bundled_student(settings.generation, work_dir=work_dir)
     from edtune.student.hf import HFStudent
 
-    return HFStudent.from_pretrained(settings.path, settings.generation)
+    return HFStudent.from_pretrained(settings.path, settings.generation, work_dir=work_dir)

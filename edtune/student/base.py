@@ -17,6 +17,7 @@ from edtune.records import Record, Sample, StudentOutput
 
 Device = Literal["cpu", "cuda", "mps"]
 DType = Literal["float32", "bfloat16", "float16"]
+Precision = Literal["no", "bf16", "fp16"]
 
 # Every linear layer of the text decoder. Llava and Qwen2-VL name it `language_model`, Idefics3
 # `text_model`; the vision towers (CLIP, SigLIP, Qwen's `visual`) also have q_proj/v_proj, which is why
@@ -45,6 +46,11 @@ class StudentConfig(Record):
     """User-turn text for a multiple-choice question; `{choices}` is the options joined by `choices_separator`."""
     choices_separator: str = " / "
     """Joins `Sample.choices` into the `{choices}` slot."""
+    accelerate_config: str | None = None
+    """An accelerate config file (YAML or JSON, as `accelerate config` writes it) to train on several processes
+    or GPUs: DDP, FSDP or DeepSpeed, with its `num_processes`. Each training call then runs under
+    `accelerate launch` in child processes and the adapter comes back through files; the caller (the loop)
+    stays the only writer of its run directory. None: train in this process, on `device`."""
 
 
 DEFAULT_MIN_STEPS = 600
@@ -100,9 +106,29 @@ class LoraTrainConfig(Record):
     """Fraction of steps with linear warm-up before the cosine decay (0.03 as in LLaVA/PROGRESS recipes)."""
     max_grad_norm: float | None = Field(default=1.0, gt=0)
     """Gradient-norm clip; None disables clipping."""
+    gradient_accumulation_steps: int = Field(default=1, ge=1)
+    """Micro-batches per optimiser step on each process. `batch_size` stays the samples of one step: each
+    step's batch is split into processes x this many micro-batches, each process running this many forward
+    and backward passes and syncing gradients once. Raise it when a step's batch does not fit in memory;
+    the number of steps and the LR curve do not change."""
+    mixed_precision: Precision = "no"
+    """Autocast of the forward pass (accelerate's): "bf16" or "fp16" on a GPU, with float32 adapter weights
+    and a loss scaler for fp16; "bf16" also runs on CPU (torch's CPU autocast). "fp16" on CPU is refused,
+    since accelerate would silently train in float32 there. "no": the weights' own dtype."""
+    gradient_checkpointing: bool = False
+    """Recompute each decoder layer's activations in the backward pass instead of keeping them
+    (transformers' activation checkpointing, non-reentrant): less memory per micro-batch, ~1 more forward
+    pass of time. Same losses."""
     print_targets: bool = True
     """Print the adapted module names (grouped by layer) when an adapter is created, once per process for
     the same list (a run that creates an adapter per iteration prints it once)."""
+
+    @model_validator(mode="after")
+    def _micro_batches_not_empty(self) -> LoraTrainConfig:
+        if self.gradient_accumulation_steps > self.batch_size:
+            raise ValueError(f"gradient_accumulation_steps = {self.gradient_accumulation_steps} splits a batch of "
+                             f"batch_size = {self.batch_size} into more micro-batches than it has samples")
+        return self
 
     @model_validator(mode="after")
     def _window_inside_curve(self) -> LoraTrainConfig:

@@ -28,7 +28,9 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_paths_are_resolved_against_the_config_folder(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, MINIMAL + '\n[student]\npath = "ckpt"\n'))
+    config = load_config(write(tmp_path, MINIMAL + '\n[student]\npath = "ckpt"\n'
+                               '[student.generation]\naccelerate_config = "gpus.yaml"\n'))
+    assert config.student.generation.accelerate_config == str(tmp_path / "gpus.yaml")
     assert config.data.val.path == tmp_path / "world" / "counting_val.jsonl"
     assert config.data.val.root == tmp_path / "world"
     assert config.data.pool.image_root == tmp_path / "world"
