@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.usefixtures("ray_cluster"),
 
 def _usage(output: str) -> tuple[int, int]:
     """(calls sent, calls answered from the cache) from the command's usage line."""
-    found = re.search(r"teacher usage: (\d+) call\(s\) sent, (\d+) answered from the cache", output)
+    found = re.search(r"teacher usage: (\d+) call\(s\) sent, .*?; (\d+) answered from the cache", output)
     assert found is not None, output
     return int(found[1]), int(found[2])
 
