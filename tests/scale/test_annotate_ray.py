@@ -150,5 +150,7 @@ def test_a_driver_killed_and_started_again_redoes_only_the_unfinished_shards(
     assert f"ray: 6 shard(s), {kept} kept from an earlier run, {6 - kept} run now" in output
     sent, cached = _usage(output)
     assert sent + cached == 4 * (6 - kept)  # each sample of an unfinished shard asked once, no other
-    assert requests(teacher) - before == sent
+    # The killed driver's Ray workers may still land a request or two of their shard after `before` was read
+    # (seen once in CI: 21 against 20); what the new driver sends is exactly `sent`.
+    assert sent <= requests(teacher) - before <= sent + 4
     assert out.read_bytes() == local_out.read_bytes()
