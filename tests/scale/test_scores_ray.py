@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from loop.fakes import tiny_world
+from loop.fakes import tiny_world, world_checkpoint
 
 from edtune.loop import adapt
 from edtune.loop.config import validate_config
@@ -27,18 +27,7 @@ def shapes(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def checkpoint(shapes: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random Llava saved as an HF checkpoint, its vocabulary covering the world's texts."""
-    import torch
-
-    from edtune.bench.shapes import load_world
-    from edtune.student.prompting import target_text
-    from edtune.student.tiny import TinyStudentConfig, build_tiny_checkpoint
-
-    torch.set_num_threads(1)
-    samples = [s for split in load_world(shapes).splits.values() for s in split]
-    out = tmp_path_factory.mktemp("tiny") / "student"
-    texts = [t for s in samples for t in (s.question, target_text(s))]
-    build_tiny_checkpoint(texts, out, TinyStudentConfig.model_validate(STUDENT), seed=0)
-    return out
+    return world_checkpoint(shapes, tmp_path_factory.mktemp("tiny") / "student", STUDENT)
 
 
 @pytest.mark.slow  # two el2n runs, and each Ray worker imports transformers and loads the student
