@@ -26,6 +26,7 @@ from edtune.loop.context import RunContext
 from edtune.loop.loop import final_adapter, run_loop
 from edtune.loop.metrics import RunMetrics
 from edtune.loop.ownership import own_run_dir
+from edtune.loop.preflight import preflight
 from edtune.loop.rundir import RunDir
 from edtune.records import Record
 from edtune.student.base import Student
@@ -90,7 +91,8 @@ def adapt(student: Student | str | Path, val: DataLike, pool: DataLike, *, teach
           judge: Judge | str | None = None, test: DataLike | None = None, budget: int | None = None,
           iterations: int | None = None, run_dir: str | Path, config: RunConfig | None = None,
           method: str | None = None, replay: DataLike | None = None, progress: bool = True,
-          teacher_images: bool | None = None, teacher_logprobs: bool | None = None) -> AdaptResult:
+          teacher_images: bool | None = None, teacher_logprobs: bool | None = None,
+          teacher_preflight: bool | None = None) -> AdaptResult:
     """Run (or continue) an adaptation; see the module docstring.
 
     `student` is a checkpoint folder, "bundled", or a `Student` object; `teacher` and `judge` are spec
@@ -100,12 +102,15 @@ def adapt(student: Student | str | Path, val: DataLike, pool: DataLike, *, teach
     `config.student.path` and keeps its other settings. `teacher_images` and `teacher_logprobs` set
     `RunConfig.teacher_images` and `localise.teacher_logprobs`: False for a text-only teacher, or one whose
     server returns no logprobs (left out, a teacher spec file's `images` / `logprobs` decide).
+    `teacher_preflight` sets `RunConfig.teacher_preflight`: False skips the run-start check of the teacher
+    (an offline or replayed run).
     """
     student_obj = student if not isinstance(student, str | Path) else None
     student_path = OBJECT_PREFIX + type(student).__name__ if student_obj is not None else str(student)
     settings = (config.student.model_dump(mode="json") if config is not None else {}) | {"path": student_path}
     overrides = {"student": settings, "budget": budget, "iterations": iterations, "method": method,
-                 "teacher": _spec(teacher), "judge": _spec(judge), "teacher_images": teacher_images}
+                 "teacher": _spec(teacher), "judge": _spec(judge), "teacher_images": teacher_images,
+                 "teacher_preflight": teacher_preflight}
     if teacher_logprobs is not None:
         localise = config.localise.model_dump(mode="json") if config is not None else {}
         overrides["localise"] = localise | {"teacher_logprobs": teacher_logprobs}
@@ -148,6 +153,7 @@ def _run(config: RunConfig, run: RunDir, *, progress: bool, student: Student | N
         if config.method not in NO_TEACHER and config.teacher is not None:
             ctx.capabilities()  # a teacher asked for what its spec says it lacks is refused before model work
         ctx.validate_data()
+        preflight(ctx)  # seconds: the teacher can do what the run needs, before the student's first answer
         metrics = run_loop(ctx)
     finally:
         ctx.close()

@@ -4,7 +4,8 @@ Per iteration: validation and test accuracy (over every question), test accuracy
 (the metadata key `DataFile.family_field` names, "skill" by default; none when no sample has it), errors found,
 missing-skill and retrieved-sample histograms, samples used and the share of the pool, teacher usage.
 Usage per stage comes from the run's call log when this process built the teacher or judge from a spec
-(the log covers every request, re-asks and cache hits), else from the teacher result records.
+(the log covers every request, re-asks and cache hits), else from the teacher result records; the
+run-start preflight's calls come from preflight.jsonl either way.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from edtune.jsonl import read_jsonl
 from edtune.judging.base import JudgeSummary, summarize
 from edtune.llm.usage import StageUsage, UsageReport
 from edtune.loop.context import RunContext
+from edtune.loop.preflight import PREFLIGHT_FILE, PreflightRecord
 from edtune.loop.stages_select import read_selection
 from edtune.loop.stages_student import errors, judgments
 from edtune.records import Judgment, Record, Sample
 from edtune.retrieval.select import ChosenSample
 from edtune.student.base import TrainStats
-from edtune.teacher.records import SkillAnalysis, StepLocation, TeacherResult
+from edtune.teacher.preflight import STAGE as PREFLIGHT_STAGE
+from edtune.teacher.records import SkillAnalysis, SkillAnnotation, StepLocation, TeacherResult
 
 
 class IterationMetrics(Record):
@@ -127,9 +130,7 @@ def _grouped(samples: Sequence[Sample], judged: Sequence[Judgment],
 def _teacher_usage(results: Iterable[TeacherResult], stage: str, into: dict[str, StageUsage]) -> None:
     total = into.setdefault(stage, StageUsage())
     for r in results:
-        total.calls += r.calls
-        total.prompt_tokens += r.usage.prompt_tokens
-        total.completion_tokens += r.usage.completion_tokens
+        _add(total, r.calls, r.usage.prompt_tokens, r.usage.completion_tokens)
 
 
 def _selection_metrics(ctx: RunContext, chosen: list[ChosenSample], used: int) -> dict[str, object]:
@@ -171,24 +172,34 @@ def iteration_metrics(ctx: RunContext, i: int) -> IterationMetrics:
 
 
 def usage_report(ctx: RunContext, iterations: Sequence[IterationMetrics]) -> UsageReport:
-    """Calls and tokens per stage for the whole run (see the module docstring for the source)."""
+    """Calls and tokens per stage for the whole run (see the module docstring for the source). The pool's
+    annotation is counted under `teacher.annotate`, and the run-start preflight, whose requests bypass the
+    cache and its log, under `teacher.preflight` from preflight.jsonl."""
+    stages: dict[str, StageUsage] = {}
     if ctx.call_log:
-        stages: dict[str, StageUsage] = {}
         for call in ctx.cache().calls():
             usage = stages.setdefault(call.stage, StageUsage())
             usage.cached_calls += call.cached
             usage.calls += not call.cached
             usage.prompt_tokens += call.prompt_tokens
             usage.completion_tokens += call.completion_tokens
-        return UsageReport(stages=stages)
-    summed: dict[str, StageUsage] = {}
-    for it in iterations:
-        for stage, usage in it.teacher.items():
-            total = summed.setdefault(stage, StageUsage())
-            total.calls += usage.calls
-            total.prompt_tokens += usage.prompt_tokens
-            total.completion_tokens += usage.completion_tokens
-    return UsageReport(stages=summed)
+    else:
+        for it in iterations:
+            for stage, spent in it.teacher.items():
+                _add(stages.setdefault(stage, StageUsage()), spent.calls, spent.prompt_tokens, spent.completion_tokens)
+        if annotations := read_jsonl(ctx.run.annotations_path, SkillAnnotation):
+            _teacher_usage(annotations, "teacher.annotate", stages)
+    for record in read_jsonl(ctx.run.root / PREFLIGHT_FILE, PreflightRecord):
+        for check in record.checks:
+            _add(stages.setdefault(PREFLIGHT_STAGE, StageUsage()), check.calls, check.usage.prompt_tokens,
+                 check.usage.completion_tokens)
+    return UsageReport(stages=stages)
+
+
+def _add(total: StageUsage, calls: int, prompt_tokens: int, completion_tokens: int) -> None:
+    total.calls += calls
+    total.prompt_tokens += prompt_tokens
+    total.completion_tokens += completion_tokens
 
 
 def kept_adapter(iterations: Sequence[IterationMetrics], *, best_val: bool) -> int:
