@@ -59,7 +59,8 @@ class AnnotatingTeacher:
         return json.dumps({"skills": self.skills[question]})
 
 
-def _run(world: Path, pool: DataFile, run_dir: Path, teacher: AnnotatingTeacher, config: RunConfig | None = None) -> None:
+def _run(world: Path, pool: DataFile, run_dir: Path, teacher: AnnotatingTeacher,
+         config: RunConfig | None = None) -> None:
     adapt(FamilyStudent(), world / "counting_val.jsonl", pool, teacher=teacher.client,
           test=world / "counting_test.jsonl", budget=8, iterations=2, run_dir=run_dir, config=config, progress=False)
 

@@ -44,7 +44,8 @@ class Teacher:
         name = (body.get("response_format") or {}).get("json_schema", {}).get("name")
         text = {"PreflightReply": '{"ok": true}', "FirstWrongStep": '{"step": 1, "reason": "the count is wrong"}',
                 "MissingSkills": json.dumps({"skills": [COUNTING_SKILL]}), None: "A"}[name]
-        choice: dict[str, Any] = {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+        choice: dict[str, Any] = {"index": 0, "finish_reason": "stop",
+                                  "message": {"role": "assistant", "content": text}}
         if body.get("logprobs") and self.logprobs:
             top = [{"token": "A", "logprob": -0.1}, {"token": "B", "logprob": -2.5}]
             choice["logprobs"] = {"content": [{"token": "A", "logprob": -0.1, "top_logprobs": top}]}
