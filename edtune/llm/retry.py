@@ -57,10 +57,12 @@ _UNSUPPORTED_INPUT = re.compile(
     r"\b(image|audio|video|vision|multimodal|multi-modal)[ _-]?(input|inputs|content|modality|url)?s?\s+"
     r"(is|are)\s+(not\s+supported|unsupported|only\s+supported\s+by)"
     r"|does\s+not\s+support\s+(image|audio|video|vision|multimodal|multi-modal)"
-    r"|not\s+a\s+multi-?modal\s+model",
+    r"|not\s+a\s+multi-?modal\s+model"
+    r"|at\s+most\s+0\s+(image|audio|video)",
     re.IGNORECASE)
-"""Server messages saying a kind of input cannot be taken at all ("image input is not supported", "model
-does not support images", "image_url is only supported by certain models"), as opposed to one bad image."""
+"""Server messages saying a kind of input cannot be taken at all (llama.cpp: "image input is not supported";
+vLLM serving a text-only model: "At most 0 image(s) may be provided in one prompt."; OpenAI: "image_url is
+only supported by certain models"), as opposed to one bad image or one image too many."""
 
 
 def unsupported_input(exc: BaseException) -> bool:

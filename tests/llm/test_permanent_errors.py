@@ -44,13 +44,21 @@ def test_a_500_saying_images_are_unsupported_fails_at_once_with_its_evidence(mak
 
 
 @pytest.mark.parametrize("message", ["Invalid content type. image_url is only supported by certain models.",
-                                     "This model does not support images", "Qwen2 is not a multimodal model"])
+                                     "This model does not support images", "Qwen2 is not a multimodal model",
+                                     "At most 0 image(s) may be provided in one prompt."])
 def test_other_unsupported_input_wordings_are_permanent_at_any_status(make_client: Build, server: FakeServer,
                                                                       message: str) -> None:
     server.replies = [error(400, message)]
     with pytest.raises(UnsupportedInput) as info:
         asyncio.run(make_client().chat(image_request()))
     assert info.value.status == 400 and info.value.tries == 1 and len(server.bodies) == 1
+
+
+def test_one_image_too_many_concerns_only_that_request(make_client: Build, server: FakeServer) -> None:
+    server.replies = [error(400, "At most 1 image(s) may be provided in one prompt.")]
+    with pytest.raises(RequestRejected) as info:
+        asyncio.run(make_client().chat(image_request()))
+    assert not isinstance(info.value, UnsupportedInput) and info.value.tries == 1
 
 
 def test_an_ordinary_500_is_still_retried(make_client: Build, server: FakeServer, sleeps: Sleeps) -> None:
