@@ -101,12 +101,16 @@ def _check_teacher(ctx: RunContext) -> None:
         say_once(root, "preflight", f"skipped: the teacher is a client object ({ctx.teacher_obj.name}), not a spec")
         return
     needed = needed_checks(ctx)
-    record = _earlier(ctx, needed)
-    if record is None:
-        record = _ask(ctx, needed)
-        append_jsonl(root / PREFLIGHT_FILE, [record])
-        say(root, "preflight", "; ".join(f"{c.check} {'ok' if c.passed else 'FAILED'}: {c.detail}"
-                                         for c in record.checks))
+    earlier = _earlier(ctx, needed)
+    if earlier is not None:
+        try:  # a run that started on this record resumes deciding as it did then
+            ctx.note_capabilities(_checked(ctx, earlier, needed))
+            return
+        except TeacherPreflightFailed:  # it refused the start: the server may have been fixed since
+            pass
+    record = _ask(ctx, needed)
+    append_jsonl(root / PREFLIGHT_FILE, [record])
+    say(root, "preflight", "; ".join(f"{c.check} {'ok' if c.passed else 'FAILED'}: {c.detail}" for c in record.checks))
     ctx.note_capabilities(_checked(ctx, record, needed))
 
 

@@ -138,11 +138,14 @@ def test_auto_uses_direct_when_the_preflight_finds_no_logprobs_and_says_why(worl
 
 def test_declared_logprobs_that_are_missing_are_an_error_naming_the_setting(world: Path, tmp_path: Path,
                                                                            serve: Any, choice_val: DataFile) -> None:
-    serve(Teacher(logprobs=False))
+    teacher = serve(Teacher(logprobs=False))
     with pytest.raises(TeacherPreflightFailed) as info:
         _adapt(world, tmp_path / "run", val=choice_val, teacher_logprobs=True)
     assert (info.value.check, info.value.setting) == ("logprobs", "localise.teacher_logprobs")
     assert "localise.teacher_logprobs = false" in str(info.value) and "adapt(teacher_logprobs=False)" in str(info.value)
+    teacher.logprobs = True  # the server fixed: the refused start's record is not reused, the teacher is asked again
+    _adapt(world, tmp_path / "run", val=choice_val, teacher_logprobs=True)
+    assert len(teacher.preflights()) == 6
 
 
 def test_a_teacher_with_logprobs_gets_answer_switch_and_a_resume_asks_nothing_again(
