@@ -14,6 +14,7 @@ import httpx2
 import pytest
 
 from edtune import specs
+from edtune.cli import main
 from edtune.errors import TeacherPreflightFailed
 from edtune.loop import adapt
 from edtune.loop.config import DataFile
@@ -174,3 +175,18 @@ def test_the_preflight_can_be_switched_off(world: Path, tmp_path: Path, serve: A
     assert teacher.bodies and not teacher.preflights()
     assert not (tmp_path / "run" / PREFLIGHT_FILE).exists()
     assert "preflight: skipped (teacher_preflight = false)" in read_log(tmp_path / "run")
+
+
+def test_the_cli_says_a_failed_preflight_in_one_line_with_exit_code_2(world: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "run.toml"
+    config.write_text(f'teacher = "{TEACHER}"\n[data]\nval = {{path = "{world / "counting_val.jsonl"}"}}\n'
+                      f'pool = {{path = "{world / "pool.jsonl"}"}}\n')
+    monkeypatch.setattr("sys.argv", ["edtune", "run", str(config), "--run-dir", str(tmp_path / "run"), "--no-progress"])
+    with pytest.raises(SystemExit) as done:
+        main()
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("error: preflight: the teacher openai-compatible/teacher-model@http://127.0.0.1:9/v1 did "
+                          "not answer"), err
