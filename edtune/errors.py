@@ -43,6 +43,22 @@ class ConfigError(UserError):
     """A config, spec file or spec string that does not validate."""
 
 
+class TeacherPreflightFailed(ConfigError):
+    """The run-start preflight found the teacher unable to do what the run needs: unreachable, unable to
+    take images, without top logprobs where answer-switch would read them, or unable to reply in its
+    structured-output mode. `check` names the failed check, `setting` what to change (a run-config key,
+    the `adapt()` argument, a teacher spec key); `status`, `body` and `tries` are the server's evidence."""
+
+    def __init__(self, message: str, *, check: str, setting: str, status: int | None = None,
+                 body: str | None = None, tries: int = 0) -> None:
+        self.check = check
+        self.setting = setting
+        self.status = status
+        self.body = body
+        self.tries = tries
+        super().__init__(message)
+
+
 class RunDirBusy(UserError):
     """Another process owns the run directory: a second run or resume on it is refused."""
 
@@ -107,6 +123,13 @@ class RequestRejected(ProviderError):
     """The server refused this one request as invalid (HTTP 400, 413 or 422: too long for the context,
     content it cannot take ...). Unlike other provider errors it says nothing about the next request, so
     batch stages record it as that sample's failure and go on."""
+
+
+class UnsupportedInput(ProviderError):
+    """The server cannot take a kind of input the request carries, e.g. images sent to a text-only model
+    (llama.cpp answers HTTP 500 "image input is not supported"). Never retried, whatever the status; unlike
+    RequestRejected it concerns every request carrying that input, so it stops a run instead of failing
+    one sample: send that teacher no images (`teacher_images = false`, or `images = false` in its spec)."""
 
 
 class MalformedReply(ProviderError):

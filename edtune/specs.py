@@ -284,9 +284,13 @@ def build_judge(choice: str, *, project_dir: str | Path | None = None, cache: LL
 
 
 def build_teacher_client(choice: str, *, project_dir: str | Path | None = None, cache: LLMCache | None = None,
-                         usage: UsageMeter | None = None, http_client: Any = None) -> LLMClient:
+                         usage: UsageMeter | None = None, http_client: Any = None,
+                         max_retries: int | None = None) -> LLMClient:
     """The client a teacher spec string or spec file names. Its sampling settings are not the client's:
     hand `load_model_spec(choice).params` to the teacher tasks (`TeacherTask(..., sampling=...)`), which
-    merge them with what each task needs; `.concurrency` bounds a batch."""
+    merge them with what each task needs; `.concurrency` bounds a batch. `max_retries` caps the spec's
+    retries (a quick check wants a dead server found in seconds)."""
     spec = load_model_spec(choice, project_dir)
+    if max_retries is not None and max_retries < spec.max_retries:
+        spec = spec.model_copy(update={"max_retries": max_retries})
     return build_client(spec, cache=cache, usage=usage, http_client=http_client)

@@ -55,11 +55,16 @@ def _naming(run_dir: Path) -> Iterator[None]:
 
 
 def _summarise(result: AdaptResult) -> None:
+    from edtune.loop.runlog import read_log
+
     typer.echo(f"{result.method}: stopped ({result.stopped}) after {len(result.metrics.iterations) - 1} "
                f"iteration(s); {result.samples_used} samples used ({result.pool_fraction:.1%} of the pool)")
     for it in result.metrics.iterations:
         typer.echo(f"  iteration {it.iteration}: test {_accuracy(it.test)}  val {_accuracy(it.val)}  "
                    f"errors {it.errors}  selected {it.selected}  used {it.samples_used}")
+    said = read_log(result.run_dir)
+    if said:
+        typer.echo("run log (run.log):\n" + "\n".join(f"  {line}" for line in said))
     typer.echo(f"adapter: {result.adapter or 'none'}\nrun directory: {result.run_dir}")
 
 

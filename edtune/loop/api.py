@@ -27,6 +27,7 @@ from edtune.loop.loop import final_adapter, run_loop
 from edtune.loop.memory_data import InMemoryData, as_in_memory, memory_data_file, write_in_memory
 from edtune.loop.metrics import RunMetrics
 from edtune.loop.ownership import own_run_dir
+from edtune.loop.preflight import preflight
 from edtune.loop.rundir import RunDir
 from edtune.records import Record
 from edtune.student.base import Student
@@ -113,7 +114,8 @@ def adapt(student: Student | str | Path, val: DataLike, pool: DataLike, *,
           budget: int | None = None, iterations: int | None = None, run_dir: str | Path,
           config: RunConfig | None = None, method: str | None = None, replay: DataLike | None = None,
           training: TrainingSettings | None = None, progress: bool = True,
-          teacher_images: bool | None = None, teacher_logprobs: bool | None = None) -> AdaptResult:
+          teacher_images: bool | None = None, teacher_logprobs: bool | None = None,
+          teacher_preflight: bool | None = None) -> AdaptResult:
     """Run (or continue) an adaptation; see the module docstring.
 
     `student` is a checkpoint folder, "bundled", or a `Student` object; `teacher` and `judge` are spec
@@ -127,12 +129,15 @@ def adapt(student: Student | str | Path, val: DataLike, pool: DataLike, *,
     `val`, `pool`, `test` and `replay` are data files or in-memory datasets (see `DataLike`). `training`
     replaces `config.training` (left out: the config's, or `TrainingSettings`' defaults: a floor of
     optimiser steps per call, and `replay`'s samples mixed in at `replay_ratio`).
+    `teacher_preflight` sets `RunConfig.teacher_preflight`: False skips the run-start check of the teacher
+    (an offline or replayed run).
     """
     student_obj = student if not isinstance(student, str | Path) else None
     student_path = OBJECT_PREFIX + type(student).__name__ if student_obj is not None else str(student)
     settings = (config.student.model_dump(mode="json") if config is not None else {}) | {"path": student_path}
     overrides = {"student": settings, "budget": budget, "iterations": iterations, "method": method,
                  "teacher": _spec(teacher), "judge": _spec(judge), "teacher_images": teacher_images,
+                 "teacher_preflight": teacher_preflight,
                  "training": training.model_dump(mode="json") if training is not None else None}
     if teacher_logprobs is not None:
         localise = config.localise.model_dump(mode="json") if config is not None else {}
@@ -181,6 +186,7 @@ def _run(config: RunConfig, run: RunDir, *, progress: bool, student: Student | N
         if config.method not in NO_TEACHER and config.teacher is not None:
             ctx.capabilities()  # a teacher asked for what its spec says it lacks is refused before model work
         ctx.validate_data()
+        preflight(ctx)  # seconds: the teacher can do what the run needs, before the student's first answer
         metrics = run_loop(ctx)
     finally:
         ctx.close()

@@ -40,7 +40,8 @@ class DataSettings(Record):
     val: DataFile
     """Validation set: the student's errors on it drive selection (error-driven methods only)."""
     pool: DataFile
-    """Supporting pool to select training samples from; needs `required_skills` for retrieval."""
+    """Supporting pool to select training samples from; retrieval reads its `required_skills`, which the
+    teacher fills in where they are missing (`retrieval.annotate`)."""
     test: DataFile | None = None
     """Held-out test set scored after every iteration; None skips test evaluation (metrics use val only)."""
     replay: DataFile | None = None
@@ -90,6 +91,10 @@ class RetrievalSettings(Record):
     """Hits retrieved per distinct skill; a skill never gets more samples than this in one iteration."""
     min_score: float = 0.0
     """Only hits scoring above this are chosen (0: the hit must share an informative term)."""
+    annotate: bool = True
+    """Before the first retrieval, ask the teacher for the required skills of the pool samples that have none
+    (stage `teacher.annotate`, once per run, resumable; answers in pool_annotations.jsonl). False leaves
+    those samples out of retrieval. Not done with `index` (the saved index has its own documents)."""
     index: Path | None = None
     """A saved index folder (`edtune index build`) of the same pool, opened instead of indexing the pool in
     this process: worth it for pools of 100K+ samples. Its own fields/tokenizer/bm25 settings then apply,
@@ -175,6 +180,12 @@ class RunConfig(Record):
     teacher_images: bool | None = None
     """Send sample images to the teacher (a VLM teacher); False for a text-only teacher. None: the teacher
     spec's `images` (true for a spec string or a teacher object)."""
+    teacher_preflight: bool = True
+    """Check the teacher at run start, before any student evaluation: one tiny request per capability the
+    run needs (it answers, takes images when the run sends them, returns top logprobs where answer-switch
+    would read them); a teacher that fails is refused with the setting to change. Done once per run
+    directory, for a teacher named by a spec (a client object is not probed). False for an offline or
+    replayed run whose replies all come from the run's cache."""
     localise: LocaliseSettings = Field(default_factory=LocaliseSettings)
     """First-wrong-step localisation."""
     skills_per_error: int = Field(default=1, ge=1, le=10)

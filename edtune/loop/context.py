@@ -72,8 +72,22 @@ class RunContext:
         read for training, not here, so opening a 1M-sample pool stays fast."""
         if split not in self._data:
             entry = self.data_file(split)
-            self._data[split] = entry.load(check_images=split in ("val", "test"))
+            self._data[split] = self._annotated(split, entry.load(check_images=split in ("val", "test")))
         return self._data[split]
+
+    def _annotated(self, split: Split, samples: list[Sample]) -> list[Sample]:
+        """Pool samples with the required skills the run's annotation stage found filled in (as read)."""
+        if split != "pool" or not self.run.annotations_path.is_file():
+            return samples
+        from edtune.teacher.annotate_file import fill_skills
+
+        return fill_skills(samples, self.run.annotations_path)
+
+    def refresh_pool(self) -> None:
+        """Read the pool again on next use, with the annotations written since (`edtune.loop.stages_annotate`)."""
+        self._data.pop("pool", None)
+        self._pool_by_id = None
+        self._retriever = None
 
     def validate_data(self) -> None:
         """Read and check every configured data file in full (val, test, pool, replay), before any model
@@ -87,7 +101,7 @@ class RunContext:
             samples = entry.load(check_images=True, require_images=not entry.text_only)
             if not samples:
                 raise DataError(f"the {split} data set holds no samples", file=str(entry.path))
-            self._data[split] = samples
+            self._data[split] = self._annotated(split, samples)
 
     def image_root(self, split: Split) -> Path:
         return self.data_file(split).root
@@ -103,8 +117,8 @@ class RunContext:
                             field="id") from None
 
     def retriever(self) -> Retriever:
-        """BM25 over the pool's required skills, built once per process (pool samples without skills are
-        left out), or the saved index named by `retrieval.index`."""
+        """BM25 over the pool's required skills, built once per process (pool samples without skills, also
+        after the annotation stage, are left out), or the saved index named by `retrieval.index`."""
         if self._retriever is None:
             settings = self.config.retrieval
             if settings.index is not None:
@@ -213,6 +227,10 @@ class RunContext:
 
             self._capabilities = teacher_capabilities(self.config)
         return self._capabilities
+
+    def note_capabilities(self, caps: TeacherCapabilities) -> None:
+        """Replace the capabilities by what the run-start preflight saw (`edtune.loop.preflight`)."""
+        self._capabilities = caps
 
     def teacher_concurrency(self) -> int:
         """Calls in flight for a teacher batch: the spec's setting, or the default for a client object

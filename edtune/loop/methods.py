@@ -15,13 +15,14 @@ This module holds the error-driven method (arXiv 2412.15652) and the paper's abl
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from edtune.loop.config import RunConfig
 from edtune.loop.context import RunContext
-from edtune.loop.runlog import log_event
+from edtune.loop.runlog import say_once
 from edtune.loop.stages_select import random_choice, shortfall_line, write_selection
 from edtune.loop.stages_teacher import (
     analyse_skills,
@@ -102,7 +103,7 @@ def _targeted(ctx: RunContext, iteration: int, queries: list[str]) -> tuple[list
     selection = select_samples(ctx.retriever(), queries, _selection_config(ctx, iteration),
                                exclude=ctx.used_before(iteration))
     if (short := shortfall(selection.skills)) is not None:
-        log_event(ctx.run, shortfall_line(iteration, short))
+        say_once(ctx.run.root, f"iteration {iteration}", shortfall_line(short), level=logging.WARNING)
     return selection.samples, selection.skills
 
 

@@ -6,7 +6,8 @@ missing-skill and retrieved-sample histograms, samples used and the share of the
 Usage per stage comes from the run's call log for the clients this process built from a spec (the log
 covers every request, re-asks and cache hits), and from the teacher result records for the stages the log
 does not hold (a teacher given as an object). Either way it counts what was paid, and apart from it the
-replies answered from the cache with the tokens they were paid with when first asked.
+replies answered from the cache with the tokens they were paid with when first asked. The
+run-start preflight's calls, which bypass the cache and its log, come from preflight.jsonl either way.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from edtune.judging.base import JudgeSummary, summarize
 from edtune.llm.base import Usage
 from edtune.llm.usage import StageUsage, UsageReport
 from edtune.loop.context import RunContext
+from edtune.loop.preflight import PREFLIGHT_FILE, PreflightRecord
 from edtune.loop.stages_select import read_quotas, read_selection
 from edtune.loop.stages_student import errors, judgments
 from edtune.records import Judgment, Record, Sample
 from edtune.retrieval.select import ChosenSample, QuotaShortfall, shortfall
 from edtune.student.base import TrainStats
-from edtune.teacher.records import SkillAnalysis, StepLocation, TeacherResult
+from edtune.teacher.preflight import STAGE as PREFLIGHT_STAGE
+from edtune.teacher.records import SkillAnalysis, SkillAnnotation, StepLocation, TeacherResult
 
 
 class IterationMetrics(Record):
@@ -187,12 +190,19 @@ def _logged_usage(ctx: RunContext) -> dict[str, StageUsage]:
 
 
 def usage_report(ctx: RunContext, iterations: Sequence[IterationMetrics]) -> UsageReport:
-    """Calls and tokens per stage for the whole run (see the module docstring for the sources)."""
+    """Calls and tokens per stage for the whole run (see the module docstring for the sources). The pool's
+    annotation is counted under `teacher.annotate`, and the run-start preflight under `teacher.preflight`."""
     stages: dict[str, StageUsage] = {}
     for it in iterations:
         for stage, usage in it.teacher.items():
             stages[stage] = stages.get(stage, StageUsage()) + usage
-    return UsageReport(stages=dict(sorted((stages | _logged_usage(ctx)).items())))
+    if annotations := read_jsonl(ctx.run.annotations_path, SkillAnnotation):
+        _teacher_usage(annotations, "teacher.annotate", stages)
+    stages |= _logged_usage(ctx)
+    for record in read_jsonl(ctx.run.root / PREFLIGHT_FILE, PreflightRecord):
+        for check in record.checks:
+            stages.setdefault(PREFLIGHT_STAGE, StageUsage()).add(check.usage, calls=check.calls)
+    return UsageReport(stages=dict(sorted(stages.items())))
 
 
 def kept_adapter(iterations: Sequence[IterationMetrics], *, best_val: bool) -> int:

@@ -5,7 +5,10 @@
     state.json                    finished stages ("003/locate" ...) and why the run stopped
     llm_cache.sqlite              teacher and judge replies + call log (spec-string clients only)
     usage.json                    tokens and calls per stage, summed from the records (see metrics)
-    log.txt                       events worth a user's attention, one line each (`edtune.loop.runlog`)
+    run.log                       what the run decided or ran into, in words, a line each (`edtune.loop.runlog`)
+    preflight.jsonl               PreflightRecord per run-start check of the teacher (`edtune.loop.preflight`)
+    localisation.json             which localisation the run uses and why (`LocalisationChoice`)
+    pool_annotations.jsonl        SkillAnnotation per pool sample the teacher annotated (`retrieval.annotate`)
     metrics.json                  RunMetrics: one IterationMetrics per iteration, the report's source
     iterations/000/               the pretrained student, before any tuning (test set only)
     iterations/NNN/               iteration NNN (1-based):
@@ -141,10 +144,23 @@ class RunDir:
         """Whether a run was started here (its config snapshot exists)."""
         return self.config_path.is_file()
 
+    @property
+    def annotations_path(self) -> Path:
+        return self.root / "pool_annotations.jsonl"
+
+    def started(self) -> bool:
+        """Whether the run got past its start checks: a stage finished, an iteration folder or the pool's
+        annotations exist. A run refused at start (bad data, a failed teacher preflight) has not."""
+        return bool(self.state().done) or (self.root / "iterations").exists() or self.annotations_path.exists()
+
     def write_config(self, config: RunConfig) -> None:
-        """Snapshot the config; refuses a folder holding another run or other files."""
+        """Snapshot the config; refuses a folder holding another run or other files. A run that never got
+        past its start checks takes the new config, so the setting a start error named can be changed."""
         if self.exists():
-            if self.read_config() != config:
+            if self.read_config() != config and not self.started():
+                (self.root / "localisation.json").unlink(missing_ok=True)  # stated for the old config
+                atomic_write_json(self.config_path, config)
+            elif self.read_config() != config:
                 raise ConfigError(f"{self.root} holds a run with a different config; resume it with "
                                   f"`edtune resume {self.root}` or choose a new run directory")
             return

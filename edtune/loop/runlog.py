@@ -1,35 +1,54 @@
-"""The run log: `log.txt` in the run directory, one line per event a user should hear about while a run
-goes on and that no progress bar shows (a missing skill no pool sample matches, ...).
+"""`run.log`: what a run decided or ran into, in words, one line each, for the person who started it.
 
-Lines are appended (a resumed run adds to the same file; a stage recomputed after a crash may say its
-line again) as "<UTC time> <LEVEL> <message>". Each is also sent to the `edtune.run` logger at its level:
-with no logging configured, Python writes WARNING and above to stderr, so `edtune run` and `adapt()`
-show them as they happen; an application that configures logging routes them like any other.
+The preflight's outcome, the localisation chosen and why, the pool annotation, a missing skill no pool
+sample matches: each is said once per run directory (`say_once` skips a line whose key an earlier process
+already wrote), so a resumed run does not repeat itself. A line is `<key>: <text>`, with no time stamp: a
+run killed and resumed leaves the same files as one that went straight through.
+
+Each line is also sent to the `edtune.run` logger at its level. Decisions are INFO, which Python does not
+show unless logging is configured (`edtune run` and `edtune resume` print run.log at the end); problems
+are WARNING, which Python writes to stderr as they happen when nothing configured logging, so `adapt()`
+shows them too. Library code writes here and never prints.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+import os
+from pathlib import Path
 
-from edtune.loop.rundir import RunDir
-
-LOG_FILE = "log.txt"
+RUN_LOG = "run.log"
 """The run log's name inside the run directory."""
 logger = logging.getLogger("edtune.run")
 
 
-def log_event(run: RunDir, message: str, *, level: int = logging.WARNING) -> None:
-    """Append `message` (one line) to the run's log.txt and send it to the `edtune.run` logger."""
-    text = " ".join(message.split())
-    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    run.root.mkdir(parents=True, exist_ok=True)
-    with (run.root / LOG_FILE).open("a", encoding="utf-8") as handle:
-        handle.write(f"{stamp} {logging.getLevelName(level)} {text}\n")
-    logger.log(level, "%s: %s", run.root, text)
+def log_path(root: Path) -> Path:
+    return Path(root) / RUN_LOG
 
 
-def read_log(run: RunDir) -> list[str]:
-    """The run log's lines ([] when nothing was logged)."""
-    path = run.root / LOG_FILE
+def read_log(root: Path) -> list[str]:
+    """Every line of the run's log (none before anything was said)."""
+    path = log_path(root)
     return path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+
+
+def said(root: Path, key: str) -> bool:
+    """Whether a line with `key` was written."""
+    return any(line.startswith(f"{key}: ") for line in read_log(root))
+
+
+def say(root: Path, key: str, text: str, *, level: int = logging.INFO) -> None:
+    """Append `<key>: <text>` (one line: newlines in `text` become spaces), durably, and log it at `level`."""
+    line = f"{key}: {' '.join(text.split())}"
+    Path(root).mkdir(parents=True, exist_ok=True)
+    with log_path(root).open("a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    logger.log(level, "%s: %s", root, line)
+
+
+def say_once(root: Path, key: str, text: str, *, level: int = logging.INFO) -> None:
+    """`say`, unless a line with `key` is already there."""
+    if not said(root, key):
+        say(root, key, text, level=level)

@@ -50,13 +50,13 @@ def random_choice(ids: list[str], count: int, *, seed: int, iteration: int, stag
 
 
 
-def shortfall_line(iteration: int, short: QuotaShortfall) -> str:
-    """The run-log line of an iteration in which missing skills with a quota got no pool sample."""
+def shortfall_line(short: QuotaShortfall) -> str:
+    """The run-log text of an iteration in which missing skills with a quota got no pool sample."""
     named = [f'"{s.skill}" (named by {s.missing} error(s), quota {s.quota}; '
              f'{"no pool sample matches it" if s.hits == 0 else "its matches were all chosen already"})'
              for s in short.skills[:NAMED]]
     more = f" and {len(short.skills) - NAMED} more" if len(short.skills) > NAMED else ""
     given = sum(short.given_to.values())
-    return (f"iteration {iteration}: {len(short.skills)} missing skill(s) got no pool sample: {', '.join(named)}"
+    return (f"{len(short.skills)} missing skill(s) got no pool sample: {', '.join(named)}"
             f"{more}. Of {short.unmet} sample(s) of quota left unmet, {given} went to other skills and "
             f"{short.unspent} were not selected (report.md: \"Missing skills that got no pool sample\").")

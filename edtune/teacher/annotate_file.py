@@ -114,6 +114,13 @@ def filled_skills(annotation: SkillAnnotation | None) -> list[str]:
     return list(annotation.required_skills) if annotation is not None and annotation.outcome == "found" else []
 
 
+def fill_skills(samples: Sequence[Sample], annotations: Path) -> list[Sample]:
+    """`samples`, each without `required_skills` given those its latest record in the results file
+    `annotations` found (a sample without a found record keeps none)."""
+    latest = latest_annotations(annotations)
+    return [_filled(s, latest.get(s.id)) for s in samples]
+
+
 def _filled(sample: Sample, annotation: SkillAnnotation | None) -> Sample:
     if sample.required_skills:
         return sample

@@ -11,13 +11,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from faulty_proxy import FAULTS, FaultPlan, ProxyLog, faulty_proxy
 from loop.fakes import FamilyStudent
 
 from edtune.bench.reference import RunningServer
-from edtune.errors import RunDirBusy
+from edtune.errors import RunDirBusy, TeacherPreflightFailed
 from edtune.jsonl import read_jsonl
 from edtune.llm.usage import StageUsage, UsageReport
 from edtune.loop import AdaptResult, adapt, resume
@@ -33,10 +34,10 @@ SpecFile = Callable[..., Path]
 ITERATIONS = 2
 
 
-def run(world: Path, run_dir: Path, teacher: Path) -> AdaptResult:
+def run(world: Path, run_dir: Path, teacher: Path, **settings: Any) -> AdaptResult:
     return adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=str(teacher),
                  test=world / "counting_test.jsonl", replay=world / "base.jsonl", budget=12, iterations=ITERATIONS,
-                 run_dir=run_dir, progress=False)
+                 run_dir=run_dir, progress=False, **settings)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,11 @@ def test_faults_outlasting_the_retries_fail_only_their_samples(fault_world: Path
                                                               teacher_spec: SpecFile, tmp_path: Path) -> None:
     plan = FaultPlan(rate=1.0, seed=0, kinds=("truncated", "html", "reset"), max_faults_per_body=99)
     with faulty_proxy(teacher_server.base_url, plan) as (url, _):
-        result = run(fault_world, tmp_path / "run", teacher_spec(url, max_retries=1))
+        with pytest.raises(TeacherPreflightFailed) as refused:  # a teacher that never answers is refused at start
+            run(fault_world, tmp_path / "run", teacher_spec(url, max_retries=1))
+        assert (refused.value.check, refused.value.tries) == ("reachable", 2) and "after 2 tries" in str(refused.value)
+        assert not RunDir(tmp_path / "run").started()
+        result = run(fault_world, tmp_path / "run", teacher_spec(url, max_retries=1), teacher_preflight=False)
     assert result.stopped == "nothing_selected"
     locations = read_jsonl(RunDir(tmp_path / "run").file(1, "locations.jsonl"), StepLocation)
     assert locations and all(r.outcome == "failed" and r.failure is not None for r in locations)
