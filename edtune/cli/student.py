@@ -29,7 +29,7 @@ def pretrain_command(
     """Pretrain the tiny Llava student on the shapes world's base skills (colour, shape, existence)."""
     import torch
 
-    from edtune.student.pretrain import PretrainConfig, pretrain
+    from edtune.bench.shapes.pretrain import PretrainConfig, pretrain
 
     torch.set_num_threads(1)
     config = validate_options(PretrainConfig, {"steps": steps, "train_samples": samples, "lr": lr, "seed": seed,
