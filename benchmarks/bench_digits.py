@@ -83,7 +83,8 @@ def main() -> None:
     parser.add_argument("--student", type=Path, help="an existing student checkpoint (skips pretraining)")
     parser.add_argument("--pretrain-steps", type=int, default=3000)
     args = parser.parse_args()
-    out, python, timings = args.out.resolve(), sys.executable, {}
+    out, python = args.out.resolve(), sys.executable
+    timings: dict[str, float] = {}
     data = out / "data" / "digits"
     _step("make_data", [python, str(EXAMPLE / "make_data.py"), "--out", str(data)], timings)
     if args.student is None:

@@ -83,8 +83,8 @@ def draw_digit(digit: int, rng: random.Random) -> Image.Image:
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=rng.randint(*FONT_SIZES))
     left, top, right, bottom = draw.textbbox((0, 0), str(digit), font=font, stroke_width=STROKE)
-    x = _place(rng, left, right)
-    y = _place(rng, top, bottom)
+    x = _place(rng, int(left), int(right))
+    y = _place(rng, int(top), int(bottom))
     draw.text((x, y), str(digit), fill=ink, font=font, stroke_width=STROKE, stroke_fill=ink)
     return image
 

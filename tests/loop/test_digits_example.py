@@ -72,10 +72,12 @@ def test_digits_example_annotate_run_report(tmp_path: Path, monkeypatch: pytest.
                                         "--out", str(data / "pool.jsonl"), "--no-images", "--no-progress"])
         assert annotated.exit_code == 0, annotated.output
         assert all(s.required_skills for s in load_samples(data / "pool.jsonl"))
+        outputs: dict[str, str] = {}
         for method in ("error_driven", "random", "full"):
             config = _tiny_config(method, examples, server.base_url)
             done = runner.invoke(app, ["run", str(config), "--run-dir", str(runs / method), "--no-progress"])
             assert done.exit_code == 0, (method, done.output)
+            outputs[method] = done.output
         counts = dict(server.counts)
     finally:
         server.shutdown()
@@ -83,6 +85,10 @@ def test_digits_example_annotate_run_report(tmp_path: Path, monkeypatch: pytest.
     assert 0 < counts["RequiredSkills"] <= 40 and counts.get("refused", 0) == 0
     assert counts.get("MissingSkills", 0) > 0  # the untrained student's errors were diagnosed
 
+    # two iterations trained; the third folder only validates the last adapter, and the summary says so
+    assert "error_driven: stopped (iterations) after 2 iteration(s)" in outputs["error_driven"]
+    assert "iteration 3: test -" in outputs["error_driven"]
+    assert "(validation of the last adapter only)" in outputs["error_driven"].split("iteration 3:")[1]
     locations = read_jsonl(runs / "error_driven" / "iterations" / "001" / "locations.jsonl", StepLocation)
     assert locations and {loc.outcome for loc in locations} <= {"found", "no_steps"}
     reported = runner.invoke(app, ["report", str(runs)])
