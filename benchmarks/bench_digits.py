@@ -8,7 +8,9 @@ the student (skipped with --student: a checkpoint made by the same command), sta
 free port, `edtune annotate` the LLaVA pool, `edtune run` the example's error-driven, random and full configs,
 `edtune report` over the three. The configs are the example's own, copied beside the data with only the
 teacher's port changed. Writes <out>/results.json (the report's, read by `benchmarks/claims.py`) and
-<out>/timings.json, and prints each step's wall time, the teacher's calls and the report's table.
+<out>/timings.json, and prints each step's wall time, the teacher's calls and the report's table. Give each
+invocation a fresh --out: the teacher's port is part of each run's config, so a run directory left by an
+earlier invocation is refused as holding another run.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -105,7 +106,7 @@ def main() -> None:
             _step(method, [python, "-m", "edtune", "run", str(config), "--run-dir", str(out / "runs" / method),
                            "--no-progress"], timings)
     finally:
-        server.send_signal(signal.SIGINT)  # the server prints its request counts on Ctrl-C
+        server.terminate()  # the server prints its request counts as it stops
         print(f"[digits] teacher: {(server.communicate(timeout=10)[0] or b'').decode().strip()}", flush=True)
     _step("report", [python, "-m", "edtune", "report", str(out / "runs"), "--out", str(out)], timings)
     calls = {method: _teacher_calls(out / "runs" / method) for method in METHODS}

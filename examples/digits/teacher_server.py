@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import threading
 import time
 from collections import Counter
@@ -322,6 +323,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8011)
     args = parser.parse_args()
     server = TeacherServer((args.host, args.port))
+    # Stop on Ctrl-C and on `kill` alike (a shell starts a background job with SIGINT ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     print(f"serving model '{MODEL}' at {server.base_url} - Ctrl-C to stop", flush=True)
     try:
         server.serve_forever()
