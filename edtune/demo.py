@@ -32,12 +32,14 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
+from edtune.atomic import atomic_write_json
 from edtune.bench.shapes import TASKS, ShapesConfig
 from edtune.bench.shapes.io import ensure_world
 from edtune.bench.shapes.world import Listing
 from edtune.errors import ConfigError
 from edtune.loop.api import OBJECT_PREFIX, adapt
 from edtune.loop.config import BUNDLED, DataFile, DataSettings, MethodName, RunConfig, StudentSettings, TrainingSettings
+from edtune.loop.ownership import own_run_dir
 from edtune.loop.rundir import RunDir
 from edtune.loop.watch import StageWatcher
 from edtune.quiet import quiet_libraries
@@ -92,7 +94,8 @@ class DemoConfig(Record):
     """Floor on LoRA optimiser steps per training call (`LoraTrainConfig.min_steps`). The loop's 10 epochs
     give a 100-sample selection 50 steps, after which the tiny student still scored ~1% on counting; with
     600 steps the same 100 samples reached 77% (benchmarks/bench_learning_curve.py). Every method gets the
-    same floor; the full pool's 10 epochs are above it anyway."""
+    same floor; the full pool's 10 epochs are above it anyway. Passed explicitly, so the demo's recipe
+    does not move with `LoraTrainConfig`'s default (the same value today)."""
     final_min_steps: int = Field(default=1800, ge=1)
     """Floor on optimiser steps of every run's final training call (`TrainingSettings.final_min_steps`),
     the one whose adapter the table scores. At `min_steps` the tiny student stops at a loss plateau from
@@ -188,14 +191,20 @@ def same_but_address(recorded: RunConfig, wanted: RunConfig) -> bool:
 
 def reusable_run(run_dir: Path, wanted: RunConfig) -> bool:
     """Whether `run_dir` holds a finished run of the same config from an earlier demo (or bench) call (see
-    `same_but_address`); False when it does not exist. ConfigError for any other content."""
+    `same_but_address`); False when it does not exist, or when it holds an unfinished one of the same config
+    (an interrupted demo): that run's config is moved to this call's teacher address, so the job resumes it.
+    ConfigError for any other content."""
     run = RunDir(run_dir)
     if not run_dir.exists():
         return False
-    finished = run.exists() and run.state().stopped is not None
-    if finished and same_but_address(run.read_config(), wanted):
-        return True
-    raise ConfigError(f"{run_dir} holds an unfinished or different demo run; delete it or choose another --out")
+    if run.exists() and same_but_address(recorded := run.read_config(), wanted):
+        if run.state().stopped is not None:
+            return True
+        if recorded != wanted:
+            with own_run_dir(run_dir):  # refused while another process still runs it
+                atomic_write_json(run.config_path, wanted)
+        return False
+    raise ConfigError(f"{run_dir} holds a different demo run; delete it or choose another --out")
 
 
 @dataclass(frozen=True)
@@ -228,8 +237,10 @@ def _plan_seed(config: DemoConfig, seed: int, out: Path, teacher: str, notify: N
         run_dir, settings = out / method, run_config(config, method, seed, world, teacher, student=probe)
         if reusable_run(run_dir, settings):
             notify(f"seed {seed}: {method}: finished earlier in {run_dir}, reused")
-        else:
-            jobs.append(DemoJob(seed, method, run_dir, settings))
+            continue
+        if RunDir(run_dir).exists():
+            notify(f"seed {seed}: {method}: unfinished in {run_dir}, resumed where it stopped")
+        jobs.append(DemoJob(seed, method, run_dir, settings))
     return jobs
 
 

@@ -43,6 +43,22 @@ class ConfigError(UserError):
     """A config, spec file or spec string that does not validate."""
 
 
+class TeacherPreflightFailed(ConfigError):
+    """The run-start preflight found the teacher unable to do what the run needs: unreachable, unable to
+    take images, without top logprobs where answer-switch would read them, or unable to reply in its
+    structured-output mode. `check` names the failed check, `setting` what to change (a run-config key,
+    the `adapt()` argument, a teacher spec key); `status`, `body` and `tries` are the server's evidence."""
+
+    def __init__(self, message: str, *, check: str, setting: str, status: int | None = None,
+                 body: str | None = None, tries: int = 0) -> None:
+        self.check = check
+        self.setting = setting
+        self.status = status
+        self.body = body
+        self.tries = tries
+        super().__init__(message)
+
+
 class RunDirBusy(UserError):
     """Another process owns the run directory: a second run or resume on it is refused."""
 
@@ -109,6 +125,13 @@ class RequestRejected(ProviderError):
     batch stages record it as that sample's failure and go on."""
 
 
+class UnsupportedInput(ProviderError):
+    """The server cannot take a kind of input the request carries, e.g. images sent to a text-only model
+    (llama.cpp answers HTTP 500 "image input is not supported"). Never retried, whatever the status; unlike
+    RequestRejected it concerns every request carrying that input, so it stops a run instead of failing
+    one sample: send that teacher no images (`teacher_images = false`, or `images = false` in its spec)."""
+
+
 class MalformedReply(ProviderError):
     """The server answered, but not with a usable chat completion: a truncated, empty or non-JSON body, a
     wrong content type, or a connection dropped mid-reply. Retried like a 5xx; once the retries are spent it
@@ -131,6 +154,18 @@ class BudgetExceeded(EdtuneError):
         self.used = used
         self.limit = limit
         super().__init__(message)
+
+
+class LaunchFailed(EdtuneError):
+    """Training started with `accelerate launch` ended without its result: the processes exited with an error
+    (a bad accelerate config, out of memory, a crash in a child) or left no adapter. Carries the command,
+    the exit status and the end of the children's output."""
+
+    def __init__(self, message: str, *, command: list[str], status: int, output: str) -> None:
+        self.command = command
+        self.status = status
+        self.output = output
+        super().__init__(f"{message} (exit status {status}; command: {' '.join(command)})\n{output}")
 
 
 class Interrupted(BaseException):

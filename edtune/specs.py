@@ -249,15 +249,21 @@ def load_model_spec(choice: str, project_dir: str | Path | None = None) -> Model
 
 
 def build_client(spec: ModelSpec, *, cache: LLMCache | None = None, usage: UsageMeter | None = None,
-                 http_client: Any = None) -> LLMClient:
+                 http_client: Any = None, replica_url: str | None = None,
+                 project_dir: str | Path | None = None) -> LLMClient:
     """An OpenAICompatibleClient for `spec`. The key is read from the variable `spec.api_key_env` by the
-    client; it never passes through the spec."""
+    client; it never passes through the spec. `replica_url` sends the requests to a replica serving the
+    same model instead of `spec.base_url`; cache keys keep naming `spec.base_url`, so all replicas share
+    cached replies. `project_dir` is where the re-ask template is looked up (default: found from the
+    working directory)."""
     from edtune.llm.openai_client import OpenAICompatibleClient
 
-    return OpenAICompatibleClient(spec.model, base_url=spec.base_url, api_key_env=spec.key_env,
+    key_base_url = spec.base_url if replica_url is not None else None
+    return OpenAICompatibleClient(spec.model, base_url=replica_url or spec.base_url, api_key_env=spec.key_env,
                                   provider=spec.provider, default_mode=spec.mode, max_reasks=spec.max_reasks,
                                   max_retries=spec.max_retries, timeout_s=spec.timeout_s, cache=cache,
-                                  usage=usage, http_client=http_client)
+                                  usage=usage, http_client=http_client, key_base_url=key_base_url,
+                                  project_dir=project_dir)
 
 
 def build_judge(choice: str, *, project_dir: str | Path | None = None, cache: LLMCache | None = None,
@@ -278,9 +284,13 @@ def build_judge(choice: str, *, project_dir: str | Path | None = None, cache: LL
 
 
 def build_teacher_client(choice: str, *, project_dir: str | Path | None = None, cache: LLMCache | None = None,
-                         usage: UsageMeter | None = None, http_client: Any = None) -> LLMClient:
+                         usage: UsageMeter | None = None, http_client: Any = None,
+                         max_retries: int | None = None) -> LLMClient:
     """The client a teacher spec string or spec file names. Its sampling settings are not the client's:
     hand `load_model_spec(choice).params` to the teacher tasks (`TeacherTask(..., sampling=...)`), which
-    merge them with what each task needs; `.concurrency` bounds a batch."""
+    merge them with what each task needs; `.concurrency` bounds a batch. `max_retries` caps the spec's
+    retries (a quick check wants a dead server found in seconds)."""
     spec = load_model_spec(choice, project_dir)
+    if max_retries is not None and max_retries < spec.max_retries:
+        spec = spec.model_copy(update={"max_retries": max_retries})
     return build_client(spec, cache=cache, usage=usage, http_client=http_client)

@@ -15,7 +15,8 @@ def report_command(
     out: Annotated[Path | None, typer.Option("--out", help="Where report.md, plots/ and results.json go; "
                                              "default: the (single) folder given.")] = None,
     html: Annotated[Path | None, typer.Option("--html", help="Instead, write the run viewer's pages (as "
-                                              "`edtune view` serves them) to this folder.")] = None,
+                                              "`edtune view` serves them) to this folder; report.md links "
+                                              "them when the folder is `viewer` beside it.")] = None,
 ) -> None:
     """Write report.md with plots and results.json comparing the runs (accuracy, samples used, % of full);
     with --html, the viewer's pages of the given run directories as static files instead."""

@@ -1,7 +1,9 @@
-"""Reading and writing data sets of `Sample`s (JSONL, LLaVA conversation JSON, Hugging Face datasets)."""
+"""Reading and writing data sets of `Sample`s (JSONL, LLaVA conversation JSON, Hugging Face datasets, on
+disk or in memory)."""
 
-from edtune.data.hf import HFColumns
+from edtune.data.columns import HFColumns
 from edtune.data.loaders import (
+    dataset_samples,
     default_image_root,
     detect_format,
     iter_samples,
@@ -12,6 +14,7 @@ from edtune.data.loaders import (
 
 __all__ = [
     "HFColumns",
+    "dataset_samples",
     "default_image_root",
     "detect_format",
     "iter_samples",

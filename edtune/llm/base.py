@@ -65,20 +65,38 @@ class ChatRequest(Record):
 
 
 class Usage(Record):
-    """Token counts for one call (or a sum of calls)."""
+    """Token counts for one call (or a sum of calls): those paid for by sending a request, and apart from
+    them those of replies answered from the cache, which were paid once when first asked and not again."""
 
     prompt_tokens: int = 0
-    """Tokens sent."""
+    """Tokens sent (paid)."""
     completion_tokens: int = 0
-    """Tokens generated."""
+    """Tokens generated (paid)."""
+    cached_prompt_tokens: int = 0
+    """Prompt tokens of replies answered from the cache, as counted when they were paid."""
+    cached_completion_tokens: int = 0
+    """Completion tokens of replies answered from the cache, as counted when they were paid."""
 
     @property
     def total_tokens(self) -> int:
+        """Paid tokens (cached replies are not paid again)."""
         return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def cached_tokens(self) -> int:
+        """Tokens of the replies answered from the cache."""
+        return self.cached_prompt_tokens + self.cached_completion_tokens
+
+    def as_cached(self) -> Usage:
+        """The same tokens, all counted as answered from the cache (what a cache hit of this reply costs)."""
+        return Usage(cached_prompt_tokens=self.prompt_tokens + self.cached_prompt_tokens,
+                     cached_completion_tokens=self.completion_tokens + self.cached_completion_tokens)
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(prompt_tokens=self.prompt_tokens + other.prompt_tokens,
-                     completion_tokens=self.completion_tokens + other.completion_tokens)
+                     completion_tokens=self.completion_tokens + other.completion_tokens,
+                     cached_prompt_tokens=self.cached_prompt_tokens + other.cached_prompt_tokens,
+                     cached_completion_tokens=self.cached_completion_tokens + other.cached_completion_tokens)
 
 
 class TokenLogprob(Record):
@@ -100,7 +118,8 @@ class ChatResponse(Record):
     model: str
     """The model name the server reported (or was asked for)."""
     usage: Usage = Field(default_factory=Usage)
-    """Token counts of this call (zero when served from the cache)."""
+    """Token counts of this call; served from the cache, its tokens are in the `cached_*` counts (paid
+    when first asked) and the paid counts are zero."""
     logprobs: list[TokenLogprob] | None = None
     """Per-token log-probabilities, when requested and returned."""
     finish_reason: str | None = None
@@ -123,14 +142,20 @@ class Structured(BaseModel, Generic[M]):
     """The final call's response (raw text, usage, logprobs)."""
     attempts: int = 1
     """How many asks it took (1 = valid the first time)."""
+    cached_attempts: int = 0
+    """How many of those asks were answered from the cache (no request sent)."""
     usage: Usage = Field(default_factory=Usage)
     """Tokens of all the asks, the refused ones included (`response.usage` is the accepted ask's alone).
     When a client leaves it out, it is `response.usage`."""
 
     @model_validator(mode="after")
-    def _usage_defaults_to_the_response(self) -> Structured[M]:
+    def _defaults_from_the_response(self) -> Structured[M]:
+        """A client that leaves out the totals of the asks gets the accepted response's: its usage, and all
+        asks cached when it was served from the cache."""
         if "usage" not in self.model_fields_set:
             self.usage = self.response.usage
+        if "cached_attempts" not in self.model_fields_set and self.response.cached:
+            self.cached_attempts = self.attempts
         return self
 
 

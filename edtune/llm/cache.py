@@ -9,6 +9,11 @@ Images are stored once, in their own table, however many requests carry them. Se
 file: clients pass requests and responses, never headers or keys.
 
 The schema evolves through named migrations recorded in `_migrations`, applied in order on open.
+
+One process writes a file. Several processes opening a fresh file at once race on its migrations (seen:
+"table images already exists", "database is locked"), and SQLite's locks are not to be trusted on a
+network file system, so workers of a cluster never write the shared file: each keeps its new rows in
+a cache of its own and hands them over (`export_rows`), and the one owner of the file `absorb`s them.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any
 
 from pydantic import Field
 
-from edtune.llm.base import ChatRequest, ChatResponse, Message, Usage
+from edtune.llm.base import ChatRequest, ChatResponse, Message
 from edtune.records import Record
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -49,6 +54,18 @@ def m001_initial(db: sqlite3.Connection) -> None:
                "raw_output TEXT NOT NULL, parsed_output TEXT, error TEXT, constraint_honoured INTEGER, "
                "cached INTEGER NOT NULL)")
     db.execute("CREATE INDEX calls_by_stage ON calls (stage)")
+
+
+@migration
+def m002_cached_tokens(db: sqlite3.Connection) -> None:
+    """Cache hits record the tokens their reply was paid with; rows logged before hold them in the reply."""
+    for column in ("cached_prompt_tokens", "cached_completion_tokens"):
+        db.execute(f"ALTER TABLE calls ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+    for row_id, response_json in db.execute("SELECT calls.id, responses.response_json FROM calls JOIN responses "
+                                            "ON responses.key = calls.cache_key WHERE calls.cached = 1").fetchall():
+        paid = json.loads(response_json).get("usage") or {}
+        db.execute("UPDATE calls SET cached_prompt_tokens = ?, cached_completion_tokens = ? WHERE id = ?",
+                   (int(paid.get("prompt_tokens", 0)), int(paid.get("completion_tokens", 0)), row_id))
 
 
 def _now() -> str:
@@ -84,6 +101,10 @@ class CallLogEntry(Record):
     """Tokens sent (0 for a cache hit)."""
     completion_tokens: int
     """Tokens generated (0 for a cache hit)."""
+    cached_prompt_tokens: int = 0
+    """For a cache hit: the prompt tokens its reply was paid with when first asked (not paid again)."""
+    cached_completion_tokens: int = 0
+    """For a cache hit: the completion tokens its reply was paid with when first asked."""
     raw_output: str
     """The reply text exactly as returned."""
     parsed_output: dict[str, Any] | None = None
@@ -95,6 +116,17 @@ class CallLogEntry(Record):
     constraint); None for plain calls."""
     cached: bool
     """True when the reply came from the cache and no request was sent."""
+
+
+class CacheRows(Record):
+    """The rows of a cache file, as handed from a worker's cache to the file's owner (`LLMCache.absorb`)."""
+
+    images: list[tuple[str, str]] = Field(default_factory=list)
+    """(hash, data URI) of every image the stored requests name."""
+    responses: list[tuple[str, str, str, str]] = Field(default_factory=list)
+    """(key, request JSON, response JSON, created_at) of every stored reply."""
+    calls: list[CallLogEntry] = Field(default_factory=list)
+    """The call log, in order."""
 
 
 def image_hash(data_uri: str) -> str:
@@ -129,6 +161,19 @@ def cache_key(request: ChatRequest, *, model: str, base_url: str, mode: str | No
     return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+def cache_hit(response_json: str) -> ChatResponse:
+    """A stored reply as a cache hit: marked cached, with zero latency and its tokens counted as cached
+    (`Usage.as_cached`)."""
+    stored = ChatResponse.model_validate_json(response_json)
+    return stored.model_copy(update={"cached": True, "latency_s": 0.0, "usage": stored.usage.as_cached()})
+
+
+def _column(entry: CallLogEntry, name: str) -> Any:
+    """One call-log field as stored (the parsed output as JSON text)."""
+    value = getattr(entry, name)
+    return json.dumps(value) if name == "parsed_output" and value is not None else value
+
+
 class LLMCache:
     """The SQLite file behind the cache and the call log. Safe to share between threads and tasks."""
 
@@ -161,13 +206,11 @@ class LLMCache:
             return [row[0] for row in self._db.execute("SELECT name FROM _migrations ORDER BY rowid")]
 
     def get(self, key: str) -> ChatResponse | None:
-        """The cached reply for `key`, marked cached (zero usage and latency), or None."""
+        """The cached reply for `key`, marked cached, with zero latency and its tokens counted as cached
+        (`Usage.as_cached`), or None."""
         with self._lock:
             row = self._db.execute("SELECT response_json FROM responses WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            return None
-        stored = ChatResponse.model_validate_json(row[0])
-        return stored.model_copy(update={"cached": True, "latency_s": 0.0, "usage": Usage()})
+        return None if row is None else cache_hit(row[0])
 
     def put(self, key: str, request: ChatRequest, response: ChatResponse) -> None:
         """Store `response` under `key`, with the request (images by hash; each image kept once)."""
@@ -181,12 +224,10 @@ class LLMCache:
 
     def log(self, entry: CallLogEntry) -> None:
         """Append one row to the call log."""
-        row = entry.model_dump()
-        row["parsed_output"] = None if entry.parsed_output is None else json.dumps(entry.parsed_output)
-        columns = ", ".join(row)
+        names = list(CallLogEntry.model_fields)
         with self._lock:
-            self._db.execute(f"INSERT INTO calls ({columns}) VALUES ({', '.join('?' * len(row))})",
-                             list(row.values()))
+            self._db.execute(f"INSERT INTO calls ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                             [_column(entry, name) for name in names])
 
     def calls(self, stage: str | None = None) -> list[CallLogEntry]:
         """The call log in order, optionally for one stage."""
@@ -201,6 +242,26 @@ class LLMCache:
                 data["parsed_output"] = json.loads(data["parsed_output"])
             entries.append(CallLogEntry.model_validate(data))
         return entries
+
+    def export_rows(self) -> CacheRows:
+        """Every row of the file: what a worker's cache hands to the owner of the shared one."""
+        with self._lock:
+            images = self._db.execute("SELECT hash, data_uri FROM images ORDER BY hash").fetchall()
+            responses = self._db.execute("SELECT key, request_json, response_json, created_at FROM responses "
+                                         "ORDER BY rowid").fetchall()
+        return CacheRows(images=images, responses=responses, calls=self.calls())
+
+    def absorb(self, rows: CacheRows) -> None:
+        """Add another cache's rows in one transaction: its replies (a key held already is overwritten with
+        the same content-addressed reply) and its calls, appended to the log in their order."""
+        names = list(CallLogEntry.model_fields)
+        calls = [[_column(entry, name) for name in names] for entry in rows.calls]
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR IGNORE INTO images VALUES (?, ?)", rows.images)
+            self._db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?)", rows.responses)
+            self._db.executemany(f"INSERT INTO calls ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                                 calls)
 
     def image_count(self) -> int:
         """How many distinct images the file holds."""

@@ -126,7 +126,9 @@ def _to_response(completion: ChatCompletion, latency_s: float, model: str) -> Ch
 class OpenAICompatibleClient:
     """An LLMClient over the OpenAI chat-completions protocol (see the module docstring).
 
-    `provider` only labels the client (`name` is "provider/model"). `http_client` replaces the SDK's
+    `provider` only labels the client (`name` is "provider/model"). `key_base_url` is the URL cache keys
+    name as the server (default: `base_url`): a replica of a deployment passes the deployment's URL, so
+    that every replica answers from, and adds to, the same cached replies. `http_client` replaces the SDK's
     transport (tests pass one over `httpx2.MockTransport`). `sleep` and `jitter_seed` control retry
     waits; `project_dir` is where the re-ask template `prompts/reask.jinja` is looked up (default: the
     project dir found by `edtune.settings.project_paths`).
@@ -136,7 +138,8 @@ class OpenAICompatibleClient:
                  provider: str = "openai", default_mode: StructuredMode = "json_schema", max_reasks: int = 2,
                  max_retries: int = 5, timeout_s: float = 120, cache: LLMCache | None = None,
                  usage: UsageMeter | None = None, http_client: httpx2.AsyncClient | None = None,
-                 sleep: Sleep = asyncio.sleep, jitter_seed: int = 0, project_dir: str | Path | None = None) -> None:
+                 sleep: Sleep = asyncio.sleep, jitter_seed: int = 0, project_dir: str | Path | None = None,
+                 key_base_url: str | None = None) -> None:
         self.model = model
         self.provider = provider
         self.default_mode: StructuredMode = default_mode
@@ -148,6 +151,7 @@ class OpenAICompatibleClient:
         self._sdk = openai.AsyncOpenAI(api_key=self._secret.reveal(), base_url=base_url, max_retries=0,
                                        timeout=timeout_s, http_client=http_client)
         self.base_url = str(self._sdk.base_url).rstrip("/")
+        self.key_base_url = key_base_url.rstrip("/") if key_base_url is not None else self.base_url
         self._retry = RetryPolicy(max_retries=max_retries, rng=random.Random(jitter_seed), sleep=sleep)
         hosted_openai = urlparse(self.base_url).hostname == "api.openai.com"
         self._max_tokens_field = "max_completion_tokens" if hosted_openai else "max_tokens"
@@ -175,14 +179,14 @@ class OpenAICompatibleClient:
         await self._sdk.close()
 
     def _key(self, request: ChatRequest, shape: OutputShape) -> str:
-        return cache_key(request, model=self.model, base_url=self.base_url, mode=shape.mode,
+        return cache_key(request, model=self.model, base_url=self.key_base_url, mode=shape.mode,
                          schema_hash=shape.schema_hash)
 
     async def _send(self, request: ChatRequest, shape: OutputShape) -> ChatResponse:
         """One reply for `request`: from the cache, else from the server within the token budget."""
         key = self._key(request, shape) if self.cache is not None else ""
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
-            self.usage.count_cached(request.stage)
+            self.usage.count_cached(request.stage, hit.usage)
             return hit
         reservation = self.usage.reserve(request)
         try:
@@ -231,7 +235,6 @@ class OpenAICompatibleClient:
             model=self.model, base_url=self.base_url, stage=request.stage, template_name=request.template_name,
             template_hash=request.template_hash, mode=outcome.shape.mode, schema_hash=outcome.shape.schema_hash,
             cache_key=self._key(request, outcome.shape), attempt=outcome.number, latency_s=response.latency_s,
-            prompt_tokens=response.usage.prompt_tokens, completion_tokens=response.usage.completion_tokens,
-            raw_output=response.text, parsed_output=outcome.parsed, error=outcome.error,
+            **response.usage.model_dump(), raw_output=response.text, parsed_output=outcome.parsed, error=outcome.error,
             constraint_honoured=None if outcome.shape.mode is None else outcome.error is None,
             cached=response.cached))

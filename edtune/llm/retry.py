@@ -1,4 +1,6 @@
-"""Retrying transient provider failures: 429, 5xx, timeouts, dropped connections and malformed replies.
+"""Retrying transient provider failures: 408, 409, 429, 5xx, timeouts, dropped connections and malformed
+replies. Permanent failures fail at once: every other 4xx, and any status whose body says the server cannot
+take the input type the request carries (llama.cpp's HTTP 500 "image input is not supported").
 
 The SDK's own retries are switched off so this is the only retry layer. Waits grow exponentially with
 jitter drawn from a seeded `random.Random`, and a server's Retry-After (or OpenAI's retry-after-ms) wins
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,7 +22,7 @@ import httpx2
 import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from edtune.errors import REJECTED_STATUSES, MalformedReply, ProviderError, RequestRejected
+from edtune.errors import REJECTED_STATUSES, MalformedReply, ProviderError, RequestRejected, UnsupportedInput
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
@@ -47,11 +50,36 @@ class RetryPolicy:
         return base / 2 + self.rng.uniform(0, base / 2)
 
 
+TRANSIENT_4XX = frozenset({408, 409, 429})
+"""Client-error statuses that say "try again later" (timeout, conflict, rate limit): retried like a 5xx."""
+
+_UNSUPPORTED_INPUT = re.compile(
+    r"\b(image|audio|video|vision|multimodal|multi-modal)[ _-]?(input|inputs|content|modality|url)?s?\s+"
+    r"(is|are)\s+(not\s+supported|unsupported|only\s+supported\s+by)"
+    r"|does\s+not\s+support\s+(image|audio|video|vision|multimodal|multi-modal)"
+    r"|not\s+a\s+multi-?modal\s+model"
+    r"|at\s+most\s+0\s+(image|audio|video)",
+    re.IGNORECASE)
+"""Server messages saying a kind of input cannot be taken at all (llama.cpp: "image input is not supported";
+vLLM serving a text-only model: "At most 0 image(s) may be provided in one prompt."; OpenAI: "image_url is
+only supported by certain models"), as opposed to one bad image or one image too many."""
+
+
+def unsupported_input(exc: BaseException) -> bool:
+    """True for an HTTP error whose body says the server cannot take the input type sent (any status)."""
+    if not isinstance(exc, openai.APIStatusError):
+        return False
+    return _UNSUPPORTED_INPUT.search(f"{exc.message}\n{exc.response.text}") is not None
+
+
 def is_transient(exc: BaseException) -> bool:
-    """True for failures worth retrying: rate limits, server errors (5xx and 408), timeouts, connection
-    errors and malformed replies. Other 4xx statuses are permanent and never retried."""
+    """True for failures worth retrying: rate limits and other "try later" 4xx (408, 409, 429), server
+    errors (5xx), timeouts, connection errors and malformed replies. Other 4xx statuses, and any status whose
+    body says the input type is unsupported (`unsupported_input`), are permanent and never retried."""
     if isinstance(exc, openai.APIStatusError):
-        return exc.status_code in (408, 429) or exc.status_code >= 500
+        if unsupported_input(exc):
+            return False
+        return exc.status_code in TRANSIENT_4XX or exc.status_code >= 500
     return isinstance(exc, (openai.APIConnectionError, MalformedReply))
 
 
@@ -128,6 +156,8 @@ def _provider_error(exc: openai.APIError, tries: int, label: str, redact: Callab
     body = redact(exc.response.text) if isinstance(exc, openai.APIStatusError) else None
     kind = f"HTTP {status}" if status is not None else type(exc).__name__
     error_type: type[ProviderError] = RequestRejected if status in REJECTED_STATUSES else ProviderError
+    if unsupported_input(exc):
+        error_type = UnsupportedInput
     if dropped_mid_reply(exc):
         error_type, kind = MalformedReply, f"malformed reply (connection dropped: {type(exc.__cause__).__name__})"
     return error_type(f"{label}: {kind} after {tries} tries: {redact(exc.message)}", status=status, body=body,

@@ -13,8 +13,8 @@ The re-ask history is bounded: each re-ask is the original conversation plus onl
 output and its error, so a stubborn model does not grow the prompt without limit.
 
 Refused asks cost tokens too: `Structured.usage` sums every ask of the call, and each refused `Attempt`
-carries in `extra` its mode, finish_reason, prompt_tokens and completion_tokens, so a caller can count
-what a call that never validated spent (`usage_of_attempts`).
+carries in `extra` its mode, finish_reason, whether it was answered from the cache, and its token counts
+(`Usage` fields), so a caller can count what a call that never validated spent (`usage_of_attempts`).
 """
 
 from __future__ import annotations
@@ -191,18 +191,19 @@ async def structured_call(send: Send, request: ChatRequest, output: type[M], set
     """Ask, validate, re-ask up to `settings.max_reasks` times; see the module docstring."""
     shape = shape_for(output, settings.mode)
     attempts: list[Attempt] = []
-    current, spent = request, Usage()
+    current, spent, cached = request, Usage(), 0
     for number in range(1, settings.max_reasks + 2):
         response = await send(current, shape)
         spent += response.usage
+        cached += response.cached
         try:
             value = validate_output(response.text, output, settings.mode, context)
         except ValueError as exc:
             problem = str(exc) + (TRUNCATED if response.finish_reason == "length" else "")
             _report(settings, AttemptOutcome(current, shape, response, number, None, problem))
             attempts.append(Attempt(raw=response.text, error=problem, extra={
-                "mode": settings.mode, "finish_reason": response.finish_reason,
-                "prompt_tokens": response.usage.prompt_tokens, "completion_tokens": response.usage.completion_tokens}))
+                "mode": settings.mode, "finish_reason": response.finish_reason, "cached": response.cached,
+                **response.usage.model_dump()}))
             if number <= settings.max_reasks:
                 feedback = render_reask(problem, output, settings.project_dir)
                 current = reask_request(request, response.text, feedback)
@@ -210,16 +211,22 @@ async def structured_call(send: Send, request: ChatRequest, output: type[M], set
         response = response.model_copy(update={"constraint_honoured": number == 1})
         _report(settings, AttemptOutcome(current, shape, response, number, value.model_dump(mode="json"), None))
         return Structured[output](value=value, response=response, attempts=number,  # type: ignore[valid-type]
-                                  usage=spent)
+                                  cached_attempts=cached, usage=spent)
     raise UnexpectedModelBehavior(f"no valid {output.__name__} from {settings.model_name} after "
                                   f"{len(attempts)} attempts (mode {settings.mode}); last error: "
                                   f"{attempts[-1].error}", attempts=attempts, model=settings.model_name)
 
 
 def usage_of_attempts(attempts: Sequence[Attempt]) -> Usage:
-    """Tokens the refused attempts of a structured call spent (attempts without counts add nothing)."""
-    return sum((Usage(prompt_tokens=int(a.extra.get("prompt_tokens", 0)),
-                      completion_tokens=int(a.extra.get("completion_tokens", 0))) for a in attempts), Usage())
+    """Tokens the refused attempts of a structured call spent, paid and cached apart (attempts without
+    counts add nothing)."""
+    return sum((Usage(**{name: int(a.extra.get(name, 0)) for name in Usage.model_fields}) for a in attempts),
+               Usage())
+
+
+def cached_attempts(attempts: Sequence[Attempt]) -> int:
+    """How many of the refused attempts of a structured call were answered from the cache."""
+    return sum(bool(a.extra.get("cached", False)) for a in attempts)
 
 
 def _report(settings: StructuredSettings, outcome: AttemptOutcome) -> None:

@@ -2,7 +2,8 @@
 
 A call first reserves its worst case (an estimate of the prompt plus `max_tokens`); the reservation is
 replaced by the real usage when the reply arrives. Concurrent calls therefore cannot jointly overshoot a
-budget that each alone would respect. Cache hits cost nothing and are counted separately.
+budget that each alone would respect. Cache hits cost nothing and are counted apart: their calls, and
+the tokens their replies were paid with when first asked.
 """
 
 from __future__ import annotations
@@ -21,20 +22,43 @@ CHARS_PER_TOKEN = 4
 
 
 class StageUsage(Record):
-    """Usage summed over one stage's calls."""
+    """Usage summed over one stage's calls: what was paid, and apart from it the replies answered from the
+    cache with the tokens they were paid with when first asked (not paid again)."""
 
     calls: int = 0
     """Requests actually sent (retries of one call count once)."""
     cached_calls: int = 0
     """Calls answered from the cache."""
     prompt_tokens: int = 0
-    """Tokens sent, summed."""
+    """Tokens sent, summed (paid)."""
     completion_tokens: int = 0
-    """Tokens generated, summed."""
+    """Tokens generated, summed (paid)."""
+    cached_prompt_tokens: int = 0
+    """Prompt tokens of the calls answered from the cache, as paid when first asked."""
+    cached_completion_tokens: int = 0
+    """Completion tokens of the calls answered from the cache, as paid when first asked."""
 
     @property
     def total_tokens(self) -> int:
+        """Paid tokens."""
         return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def cached_tokens(self) -> int:
+        """Tokens of the calls answered from the cache."""
+        return self.cached_prompt_tokens + self.cached_completion_tokens
+
+    def add(self, usage: Usage, *, calls: int = 0, cached_calls: int = 0) -> None:
+        """Count `calls` sent and `cached_calls` answered from the cache that together used `usage`."""
+        self.calls += calls
+        self.cached_calls += cached_calls
+        self.prompt_tokens += usage.prompt_tokens
+        self.completion_tokens += usage.completion_tokens
+        self.cached_prompt_tokens += usage.cached_prompt_tokens
+        self.cached_completion_tokens += usage.cached_completion_tokens
+
+    def __add__(self, other: StageUsage) -> StageUsage:
+        return StageUsage(**{name: getattr(self, name) + getattr(other, name) for name in StageUsage.model_fields})
 
 
 class UsageReport(Record):
@@ -84,12 +108,7 @@ class UsageMeter:
     @property
     def total(self) -> StageUsage:
         """Usage summed over all stages."""
-        total = StageUsage()
-        for usage in self._stages.values():
-            total = StageUsage(calls=total.calls + usage.calls, cached_calls=total.cached_calls + usage.cached_calls,
-                               prompt_tokens=total.prompt_tokens + usage.prompt_tokens,
-                               completion_tokens=total.completion_tokens + usage.completion_tokens)
-        return total
+        return sum(self._stages.values(), StageUsage())
 
     def reserve(self, request: ChatRequest) -> Reservation:
         """Hold the worst case of `request` against the budgets; BudgetExceeded if it would pass one."""
@@ -116,14 +135,12 @@ class UsageMeter:
         self._reserved[reservation.stage] -= reservation.tokens
         if usage is None:
             return
-        current = self._stages.setdefault(reservation.stage, StageUsage())
-        current.calls += 1
-        current.prompt_tokens += usage.prompt_tokens
-        current.completion_tokens += usage.completion_tokens
+        self._stages.setdefault(reservation.stage, StageUsage()).add(usage, calls=1)
 
-    def count_cached(self, stage: str) -> None:
-        """Count a call answered from the cache."""
-        self._stages.setdefault(stage, StageUsage()).cached_calls += 1
+    def count_cached(self, stage: str, usage: Usage | None = None) -> None:
+        """Count a call answered from the cache, with the tokens its reply was paid with (`usage`'s cached
+        counts; they are not paid again, so no budget is charged)."""
+        self._stages.setdefault(stage, StageUsage()).add(usage.as_cached() if usage else Usage(), cached_calls=1)
 
     def report(self) -> UsageReport:
         """A snapshot for the run directory."""

@@ -14,25 +14,32 @@ a run continues only in a directory that passes `edtune.loop.consistency.check_r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from edtune.environment import record_environment
 from edtune.errors import ConfigError
 from edtune.judging.base import Judge
 from edtune.llm.base import LLMClient
-from edtune.loop.config import NO_TEACHER, DataFile, RunConfig, validate_config
+from edtune.loop.config import NO_TEACHER, DataFile, RunConfig, TrainingSettings, validate_config
 from edtune.loop.consistency import check_run_dir
 from edtune.loop.context import RunContext
 from edtune.loop.loop import final_adapter, run_loop
+from edtune.loop.memory_data import InMemoryData, as_in_memory, memory_data_file, write_in_memory
 from edtune.loop.metrics import RunMetrics
 from edtune.loop.ownership import own_run_dir
+from edtune.loop.preflight import preflight
 from edtune.loop.rundir import RunDir
 from edtune.records import Record
 from edtune.student.base import Student
 from edtune.student.devices import require_device
 
-DataLike = str | Path | DataFile
-"""A data file path (image root: its folder), or a DataFile with an explicit image root and format."""
+if TYPE_CHECKING:
+    import datasets
+
+DataLike: TypeAlias = "str | Path | DataFile | InMemoryData | datasets.Dataset | datasets.DatasetDict"
+"""A data file path (image root: its folder), a DataFile with explicit settings (image root, format, split,
+column map ...), or an in-memory Hugging Face dataset: a Dataset, a DatasetDict with one split, or
+`InMemoryData` (a split, a column map ...), written into the run directory (`edtune.loop.memory_data`)."""
 OBJECT_PREFIX = "object:"
 """Recorded as the student path when a Student object was passed: it cannot be rebuilt from the config."""
 
@@ -63,13 +70,29 @@ class AdaptResult(Record):
     """Every iteration's metrics (also in run_dir/metrics.json)."""
 
 
-def _data_file(value: DataLike) -> dict[str, Any]:
+def _data_file(value: str | Path | DataFile) -> dict[str, Any]:
     if isinstance(value, DataFile):
         return value.model_dump(mode="json")
     return {"path": str(Path(value).resolve())}
 
 
-def merged_config(config: RunConfig | None, overrides: dict[str, Any], data: dict[str, DataLike | None]) -> RunConfig:
+def _files(given: dict[str, Any], memory: dict[str, InMemoryData],
+           root: Path) -> dict[str, str | Path | DataFile | None]:
+    """The data file of each split: as given, or where its in-memory dataset is written in the run."""
+    files: dict[str, str | Path | DataFile | None] = {}
+    for split, value in given.items():
+        if split in memory:
+            files[split] = memory_data_file(memory[split], root, split)
+        elif value is None or isinstance(value, str | Path | DataFile):
+            files[split] = value
+        else:
+            raise ConfigError(f"{split}: expected a data file path, a DataFile, InMemoryData or a datasets.Dataset, "
+                              f"got {type(value).__name__}")
+    return files
+
+
+def merged_config(config: RunConfig | None, overrides: dict[str, Any],
+                  data: dict[str, str | Path | DataFile | None]) -> RunConfig:
     """`config` (RunConfig's defaults when None) with the fields named in `overrides` and the data sets in
     `data` replaced; a None value leaves the config's field as it is. A data set given replaces the
     config's whole entry for it (path, image root, format and family field)."""
@@ -86,11 +109,13 @@ def _spec(value: LLMClient | Judge | str | None) -> str | None:
     return value if isinstance(value, str) or value is None else value.name
 
 
-def adapt(student: Student | str | Path, val: DataLike, pool: DataLike, *, teacher: LLMClient | str | None = None,
-          judge: Judge | str | None = None, test: DataLike | None = None, budget: int | None = None,
-          iterations: int | None = None, run_dir: str | Path, config: RunConfig | None = None,
-          method: str | None = None, replay: DataLike | None = None, progress: bool = True,
-          teacher_images: bool | None = None, teacher_logprobs: bool | None = None) -> AdaptResult:
+def adapt(student: Student | str | Path, val: DataLike, pool: DataLike, *,
+          teacher: LLMClient | str | None = None, judge: Judge | str | None = None, test: DataLike | None = None,
+          budget: int | None = None, iterations: int | None = None, run_dir: str | Path,
+          config: RunConfig | None = None, method: str | None = None, replay: DataLike | None = None,
+          training: TrainingSettings | None = None, progress: bool = True,
+          teacher_images: bool | None = None, teacher_logprobs: bool | None = None,
+          teacher_preflight: bool | None = None) -> AdaptResult:
     """Run (or continue) an adaptation; see the module docstring.
 
     `student` is a checkpoint folder, "bundled", or a `Student` object; `teacher` and `judge` are spec
@@ -100,18 +125,31 @@ def adapt(student: Student | str | Path, val: DataLike, pool: DataLike, *, teach
     `config.student.path` and keeps its other settings. `teacher_images` and `teacher_logprobs` set
     `RunConfig.teacher_images` and `localise.teacher_logprobs`: False for a text-only teacher, or one whose
     server returns no logprobs (left out, a teacher spec file's `images` / `logprobs` decide).
+
+    `val`, `pool`, `test` and `replay` are data files or in-memory datasets (see `DataLike`). `training`
+    replaces `config.training` (left out: the config's, or `TrainingSettings`' defaults: a floor of
+    optimiser steps per call, and `replay`'s samples mixed in at `replay_ratio`).
+    `teacher_preflight` sets `RunConfig.teacher_preflight`: False skips the run-start check of the teacher
+    (an offline or replayed run).
     """
     student_obj = student if not isinstance(student, str | Path) else None
     student_path = OBJECT_PREFIX + type(student).__name__ if student_obj is not None else str(student)
     settings = (config.student.model_dump(mode="json") if config is not None else {}) | {"path": student_path}
     overrides = {"student": settings, "budget": budget, "iterations": iterations, "method": method,
-                 "teacher": _spec(teacher), "judge": _spec(judge), "teacher_images": teacher_images}
+                 "teacher": _spec(teacher), "judge": _spec(judge), "teacher_images": teacher_images,
+                 "teacher_preflight": teacher_preflight,
+                 "training": training.model_dump(mode="json") if training is not None else None}
     if teacher_logprobs is not None:
         localise = config.localise.model_dump(mode="json") if config is not None else {}
         overrides["localise"] = localise | {"teacher_logprobs": teacher_logprobs}
-    cfg = merged_config(config, overrides, {"val": val, "pool": pool, "test": test, "replay": replay})
     run = RunDir(run_dir)
+    given = {"val": val, "pool": pool, "test": test, "replay": replay}
+    memory = {split: found for split, value in given.items() if (found := as_in_memory(value)) is not None}
+    cfg = merged_config(config, overrides, _files(given, memory, run.root))
     with own_run_dir(run.root):
+        started = run.exists()
+        for split, data in memory.items():
+            write_in_memory(data, memory_data_file(data, run.root, split), split, run_started=started)
         run.write_config(cfg)
         return _run(cfg, run, progress=progress, student=student_obj, teacher=None if isinstance(teacher, str)
                     else teacher, judge=None if isinstance(judge, str) else judge)
@@ -148,6 +186,7 @@ def _run(config: RunConfig, run: RunDir, *, progress: bool, student: Student | N
         if config.method not in NO_TEACHER and config.teacher is not None:
             ctx.capabilities()  # a teacher asked for what its spec says it lacks is refused before model work
         ctx.validate_data()
+        preflight(ctx)  # seconds: the teacher can do what the run needs, before the student's first answer
         metrics = run_loop(ctx)
     finally:
         ctx.close()

@@ -4,7 +4,8 @@ A teacher given as a spec string is an `OpenAICompatibleClient` built on the run
 given as an object (a custom client, the scripted client of tests) is wrapped in `RunCachedClient`, which
 keeps each finished call in the same file: a call answered just before a kill -9, whose result had not
 reached the results file yet, is read back instead of being asked again. Structured calls are cached whole
-(the validated value, the accepted response and the number of asks); failures are not cached.
+(the validated value, the accepted response, the number of asks and their tokens); failures are not cached.
+A hit comes back marked cached, its tokens counted as cached (`Usage.as_cached`): paid once, not again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from edtune.llm.base import ChatRequest, ChatResponse, LLMClient, M, Structured, StructuredMode, Usage
 from edtune.llm.cache import LLMCache, cache_key
@@ -32,10 +33,13 @@ class StoredStructured(Record):
     """The response whose text validated."""
     attempts: int
     """Asks it took."""
+    usage: Usage = Field(default_factory=Usage)
+    """Tokens of all the asks (`Structured.usage`); entries stored before it was kept have only the
+    accepted response's."""
 
 
 class RunCachedClient:
-    """`inner` with its replies kept in `cache`; hits come back marked cached, with zero usage."""
+    """`inner` with its replies kept in `cache`; hits come back marked cached, their tokens counted as cached."""
 
     def __init__(self, inner: LLMClient, cache: LLMCache) -> None:
         self.inner = inner
@@ -62,11 +66,13 @@ class RunCachedClient:
         key = self._key(request, mode or "default", output)
         if (hit := self.cache.get(key)) is not None:
             stored = StoredStructured.model_validate_json(hit.text)
-            response = stored.response.model_copy(update={"cached": True, "usage": Usage(), "latency_s": 0.0})
+            response = stored.response.model_copy(update={"cached": True, "usage": stored.response.usage.as_cached(),
+                                                          "latency_s": 0.0})
+            paid = stored.usage if "usage" in stored.model_fields_set else stored.response.usage
             return Structured(value=output.model_validate(stored.value, context=context), response=response,
-                              attempts=stored.attempts)
+                              attempts=stored.attempts, cached_attempts=stored.attempts, usage=paid.as_cached())
         result = await self.inner.structured(request, output, mode=mode, context=context)
         stored = StoredStructured(value=result.value.model_dump(mode="json"), response=result.response,
-                                  attempts=result.attempts)
+                                  attempts=result.attempts, usage=result.usage)
         self.cache.put(key, request, ChatResponse(text=stored.model_dump_json(), model=result.response.model))
         return result

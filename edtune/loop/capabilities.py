@@ -3,7 +3,9 @@
 Each capability comes from the run config when set there (`teacher_images`, `localise.teacher_logprobs`),
 else from the teacher spec's declaration (`images`, `logprobs` in a spec file), else it is assumed (a spec
 string or a teacher object declares nothing). A config that asks for what the spec declares missing, or
-`localise.method = "answer_switch"` without logprobs, is refused before any model work.
+`localise.method = "answer_switch"` without logprobs, is refused before any model work. Where logprobs are
+only assumed, the run-start preflight (`edtune.loop.preflight`) replaces the assumption by what the teacher
+showed (`observed`), so `auto` never picks answer-switch for a teacher that returns no logprobs.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from edtune.errors import ConfigError
 from edtune.loop.config import NO_TEACHER, RunConfig
 from edtune.records import Record
 
-Source = Literal["run config", "teacher spec", "default"]
+Source = Literal["run config", "teacher spec", "default", "preflight"]
 
 
 class Capability(Record):
@@ -23,7 +25,8 @@ class Capability(Record):
     value: bool
     """Whether the teacher has it."""
     source: Source
-    """run config (set there), teacher spec (declared in its spec file), or default (assumed)."""
+    """run config (set there), teacher spec (declared in its spec file), default (assumed), or preflight (the
+    run-start check saw it, where it was only assumed)."""
     setting: str
     """The run-config setting that controls it, for messages."""
 
@@ -91,9 +94,18 @@ def teacher_capabilities(config: RunConfig) -> TeacherCapabilities:
     return caps
 
 
+def observed(caps: TeacherCapabilities, *, logprobs: bool) -> TeacherCapabilities:
+    """`caps` with the logprobs the preflight saw, where they were only assumed (a declared capability that
+    the teacher lacks is the preflight's error, not a silent change)."""
+    if caps.logprobs.source != "default":
+        return caps
+    seen = Capability(value=logprobs, source="preflight", setting=caps.logprobs.setting)
+    return caps.model_copy(update={"logprobs": seen})
+
+
 def _said(cap: Capability) -> str:
     return {"run config": f"{cap.setting} = false says", "teacher spec": "the teacher spec's logprobs = false says",
-            "default": "the default says"}[cap.source]
+            "default": "the default says", "preflight": "the run-start preflight found"}[cap.source]
 
 
 def localisation_choice(config: RunConfig, caps: TeacherCapabilities) -> LocalisationChoice:
@@ -106,10 +118,12 @@ def localisation_choice(config: RunConfig, caps: TeacherCapabilities) -> Localis
     if caps.logprobs.value:
         origin = {"run config": "as the run config says", "teacher spec": "as its spec declares",
                   "default": "assumed: set localise.teacher_logprobs = false or logprobs = false in the "
-                             "teacher spec if it does not"}[caps.logprobs.source]
+                             "teacher spec if it does not",
+                  "preflight": "the run-start preflight saw top logprobs in its reply"}[caps.logprobs.source]
         return LocalisationChoice(method=method, multiple_choice="answer-switch", open_questions="direct",
                                   reason=f"the teacher returns logprobs ({origin}); answer-switch cannot score "
                                          "an open question")
     return LocalisationChoice(method=method, multiple_choice="direct", open_questions="direct",
                               reason=f"{_said(caps.logprobs)} the teacher returns no logprobs, which answer-switch "
-                                     "needs")
+                                     "needs" + (" (asked for top_logprobs, its reply carried none)"
+                                                if caps.logprobs.source == "preflight" else ""))

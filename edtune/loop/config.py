@@ -11,15 +11,16 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from edtune.data.assistant_turn import compile_answer_pattern
 from edtune.errors import ConfigError
+from edtune.loop.data_file import DataFile as DataFile  # re-exported: configs name it from here
 from edtune.loop.progress_config import ProgressSettings
 from edtune.records import Record
 from edtune.retrieval.base import BM25Params
 from edtune.retrieval.spec import TextFields
 from edtune.retrieval.tokenize import TokenizerSettings
+from edtune.scale.settings import PoolEngine
 from edtune.student.base import LoraTrainConfig, StudentConfig
 
 MethodName = Literal["error_driven", "random", "full", "ablation_random_step", "ablation_step_text",
@@ -33,49 +34,14 @@ BUNDLED = "bundled"
 """`StudentSettings.path` value naming the shipped tiny student."""
 
 
-class DataFile(Record):
-    """One data set on disk (any format `edtune.data.load_samples` reads)."""
-
-    path: Path
-    """The data file (JSONL, LLaVA JSON, parquet/csv/arrow, or an HF dataset folder)."""
-    image_root: Path | None = None
-    """Folder that `Sample.images` are relative to; None: the data file's folder (as the loaders default)."""
-    format: Literal["auto", "jsonl", "llava", "hf"] = "auto"
-    """Data format; auto picks it from the file name."""
-    family_field: str = Field(default="skill", min_length=1, pattern=r"^\S(.*\S)?$")
-    """The `Sample.metadata` key holding a sample's question family (test accuracy per family, selected
-    samples per family); see docs/data.md. A data set without it is reported as having no families."""
-    answer_pattern: str | None = None
-    """LLaVA JSON only: a regular expression with a named group `answer` that finds the final-answer line of
-    an assistant turn (searched in each line; the last match wins). None: edtune's `Answer: ...` line. See
-    docs/data.md."""
-    text_only: bool = False
-    """Declares a data set without images. When False (the default), every row must name at least one
-    image, so a row that lost its `images` field is refused at run start instead of being read as a
-    text-only question."""
-
-    @field_validator("answer_pattern")
-    @classmethod
-    def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            compile_answer_pattern(value)
-        return value
-
-    @property
-    def root(self) -> Path:
-        """The image root actually used."""
-        if self.image_root is not None:
-            return self.image_root
-        return self.path if self.path.is_dir() else self.path.parent
-
-
 class DataSettings(Record):
     """The data sets of a run."""
 
     val: DataFile
     """Validation set: the student's errors on it drive selection (error-driven methods only)."""
     pool: DataFile
-    """Supporting pool to select training samples from; needs `required_skills` for retrieval."""
+    """Supporting pool to select training samples from; retrieval reads its `required_skills`, which the
+    teacher fills in where they are missing (`retrieval.annotate`)."""
     test: DataFile | None = None
     """Held-out test set scored after every iteration; None skips test evaluation (metrics use val only)."""
     replay: DataFile | None = None
@@ -125,6 +91,10 @@ class RetrievalSettings(Record):
     """Hits retrieved per distinct skill; a skill never gets more samples than this in one iteration."""
     min_score: float = 0.0
     """Only hits scoring above this are chosen (0: the hit must share an informative term)."""
+    annotate: bool = True
+    """Before the first retrieval, ask the teacher for the required skills of the pool samples that have none
+    (stage `teacher.annotate`, once per run, resumable; answers in pool_annotations.jsonl). False leaves
+    those samples out of retrieval. Not done with `index` (the saved index has its own documents)."""
     index: Path | None = None
     """A saved index folder (`edtune index build`) of the same pool, opened instead of indexing the pool in
     this process: worth it for pools of 100K+ samples. Its own fields/tokenizer/bm25 settings then apply,
@@ -210,6 +180,12 @@ class RunConfig(Record):
     teacher_images: bool | None = None
     """Send sample images to the teacher (a VLM teacher); False for a text-only teacher. None: the teacher
     spec's `images` (true for a spec string or a teacher object)."""
+    teacher_preflight: bool = True
+    """Check the teacher at run start, before any student evaluation: one tiny request per capability the
+    run needs (it answers, takes images when the run sends them, returns top logprobs where answer-switch
+    would read them); a teacher that fails is refused with the setting to change. Done once per run
+    directory, for a teacher named by a spec (a client object is not probed). False for an offline or
+    replayed run whose replies all come from the run's cache."""
     localise: LocaliseSettings = Field(default_factory=LocaliseSettings)
     """First-wrong-step localisation."""
     skills_per_error: int = Field(default=1, ge=1, le=10)
@@ -221,6 +197,9 @@ class RunConfig(Record):
     progress: ProgressSettings = Field(default_factory=ProgressSettings)
     """PROGRESS settings (method progress), the score baselines' settings (el2n, perplexity), and the round
     rule of skill_progress (tau, exploration_fraction, metric, eval_per_cluster)."""
+    pool_engine: PoolEngine = Field(default_factory=PoolEngine)
+    """Where the pool-side stages run (PROGRESS's features): in this process, or on a Ray cluster over shards
+    of the pool, with the same result (docs/scale.md)."""
 
     @model_validator(mode="after")
     def _teacher_when_needed(self) -> RunConfig:
@@ -284,7 +263,8 @@ def validate_config(data: dict[str, Any], source: str) -> RunConfig:
 
 
 def load_config(path: str | Path) -> RunConfig:
-    """Read a TOML run config; data paths are resolved against the file's folder (spec strings are not)."""
+    """Read a TOML run config; data paths, the student's folder and its accelerate config file are resolved
+    against the file's folder (spec strings are not)."""
     source = Path(path)
     data = _read_toml(source)
     if isinstance(data.get("data"), dict):
@@ -302,4 +282,7 @@ def load_config(path: str | Path) -> RunConfig:
                 progress[key] = str(local)
     if isinstance(data.get("student"), dict) and data["student"].get("path", BUNDLED) != BUNDLED:
         data["student"]["path"] = str(source.resolve().parent / data["student"]["path"])
+    generation = data.get("student", {}).get("generation") if isinstance(data.get("student"), dict) else None
+    if isinstance(generation, dict) and isinstance(generation.get("accelerate_config"), str):
+        generation["accelerate_config"] = str(source.resolve().parent / generation["accelerate_config"])
     return validate_config(data, str(source))

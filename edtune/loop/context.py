@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from edtune.data.loaders import load_samples
 from edtune.errors import DataError
 from edtune.judging.base import Judge
 from edtune.llm.base import LLMClient
-from edtune.loop.config import BUNDLED, DataFile, RunConfig
+from edtune.loop.config import BUNDLED, DataFile, RunConfig, StudentSettings
 from edtune.loop.rundir import RunDir
 from edtune.loop.stages_select import read_selection
 from edtune.records import Sample
@@ -73,10 +72,22 @@ class RunContext:
         read for training, not here, so opening a 1M-sample pool stays fast."""
         if split not in self._data:
             entry = self.data_file(split)
-            self._data[split] = load_samples(entry.path, fmt=entry.format, image_root=entry.image_root,
-                                             check_images=split in ("val", "test"),
-                                             answer_pattern=entry.answer_pattern)
+            self._data[split] = self._annotated(split, entry.load(check_images=split in ("val", "test")))
         return self._data[split]
+
+    def _annotated(self, split: Split, samples: list[Sample]) -> list[Sample]:
+        """Pool samples with the required skills the run's annotation stage found filled in (as read)."""
+        if split != "pool" or not self.run.annotations_path.is_file():
+            return samples
+        from edtune.teacher.annotate_file import fill_skills
+
+        return fill_skills(samples, self.run.annotations_path)
+
+    def refresh_pool(self) -> None:
+        """Read the pool again on next use, with the annotations written since (`edtune.loop.stages_annotate`)."""
+        self._data.pop("pool", None)
+        self._pool_by_id = None
+        self._retriever = None
 
     def validate_data(self) -> None:
         """Read and check every configured data file in full (val, test, pool, replay), before any model
@@ -87,11 +98,10 @@ class RunContext:
             entry: DataFile | None = getattr(self.config.data, split)
             if entry is None:
                 continue
-            samples = load_samples(entry.path, fmt=entry.format, image_root=entry.image_root, check_images=True,
-                                   require_images=not entry.text_only, answer_pattern=entry.answer_pattern)
+            samples = entry.load(check_images=True, require_images=not entry.text_only)
             if not samples:
                 raise DataError(f"the {split} data set holds no samples", file=str(entry.path))
-            self._data[split] = samples
+            self._data[split] = self._annotated(split, samples)
 
     def image_root(self, split: Split) -> Path:
         return self.data_file(split).root
@@ -107,8 +117,8 @@ class RunContext:
                             field="id") from None
 
     def retriever(self) -> Retriever:
-        """BM25 over the pool's required skills, built once per process (pool samples without skills are
-        left out), or the saved index named by `retrieval.index`."""
+        """BM25 over the pool's required skills, built once per process (pool samples without skills, also
+        after the annotation stage, are left out), or the saved index named by `retrieval.index`."""
         if self._retriever is None:
             settings = self.config.retrieval
             if settings.index is not None:
@@ -173,7 +183,7 @@ class RunContext:
 
     def student(self) -> Student:
         if self.student_obj is None:
-            self.student_obj = _load_student(self.config)
+            self.student_obj = _load_student(self.config, self.run.root / "adapters")
             self._adapter = 0
         return self.student_obj
 
@@ -218,6 +228,10 @@ class RunContext:
             self._capabilities = teacher_capabilities(self.config)
         return self._capabilities
 
+    def note_capabilities(self, caps: TeacherCapabilities) -> None:
+        """Replace the capabilities by what the run-start preflight saw (`edtune.loop.preflight`)."""
+        self._capabilities = caps
+
     def teacher_concurrency(self) -> int:
         """Calls in flight for a teacher batch: the spec's setting, or the default for a client object
         (whose name is recorded in the config but is no spec)."""
@@ -256,13 +270,18 @@ class RunContext:
             self._cache = None
 
 
-def _load_student(config: RunConfig) -> Student:
-    """The configured student: the bundled tiny one, or any HF image-text-to-text checkpoint folder."""
-    settings = config.student
+def _load_student(config: RunConfig, work_dir: Path) -> Student:
+    return load_student(config.student, work_dir=work_dir)
+
+
+def load_student(settings: StudentSettings, *, work_dir: Path | None = None) -> Student:
+    """The student `settings` name: the bundled tiny one, or any HF image-text-to-text checkpoint folder. Training
+    launched on several processes keeps its job folders in `work_dir` (the run's adapters folder, whose
+    scratch folders a resumed run sweeps away)."""
     if settings.path == BUNDLED:
         from edtune.student.bundled import bundled_student
 
-        return bundled_student(settings.generation)
+        return bundled_student(settings.generation, work_dir=work_dir)
     from edtune.student.hf import HFStudent
 
-    return HFStudent.from_pretrained(settings.path, settings.generation)
+    return HFStudent.from_pretrained(settings.path, settings.generation, work_dir=work_dir)

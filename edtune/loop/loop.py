@@ -2,6 +2,7 @@
 
     iteration 0:  answer + judge the test set with the pretrained student
     iteration i:  [answer + judge validation with adapter i-1; stop if no error]   (methods using validation)
+                  [once per run: the teacher annotates pool samples without skills] (retrieving methods)
                   the method's selection stages (locate, skills, select ...)      -> selection.jsonl
                   stop if nothing was selected
                   train adapter i;  answer + judge the test set with adapter i
@@ -19,6 +20,8 @@ from functools import partial
 from edtune.loop.context import RunContext
 from edtune.loop.methods import Method, methods
 from edtune.loop.metrics import RunMetrics, write_metrics
+from edtune.loop.stages_annotate import STAGE as STAGE_ANNOTATE
+from edtune.loop.stages_annotate import annotate_pool, needs_annotation
 from edtune.loop.stages_select import read_selection
 from edtune.loop.stages_student import answer, errors, judge, train
 
@@ -77,6 +80,8 @@ def _iteration(ctx: RunContext, method: Method, i: int) -> str | None:
         _validate(ctx, i)
     if method.uses_validation and not errors(ctx, i):
         return "no_errors"
+    if needs_annotation(ctx):  # once per run, before the first retrieval: done stages are skipped
+        _stage(ctx, 0, STAGE_ANNOTATE, lambda: annotate_pool(ctx))
     for stage in method.stages():
         _stage(ctx, i, stage.name, partial(stage.run, ctx, i))
     if not read_selection(ctx.run, i):

@@ -15,13 +15,15 @@ This module holds the error-driven method (arXiv 2412.15652) and the paper's abl
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from edtune.loop.config import RunConfig
 from edtune.loop.context import RunContext
-from edtune.loop.stages_select import random_choice, write_selection
+from edtune.loop.runlog import say_once
+from edtune.loop.stages_select import random_choice, shortfall_line, write_selection
 from edtune.loop.stages_teacher import (
     analyse_skills,
     locate,
@@ -30,7 +32,7 @@ from edtune.loop.stages_teacher import (
     wrong_step_texts,
 )
 from edtune.registry import Registry
-from edtune.retrieval.select import ChosenSample, SelectionConfig, SkillQuota, select_samples
+from edtune.retrieval.select import ChosenSample, SelectionConfig, SkillQuota, select_samples, shortfall
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ def _targeted(ctx: RunContext, iteration: int, queries: list[str]) -> tuple[list
         return [], []
     selection = select_samples(ctx.retriever(), queries, _selection_config(ctx, iteration),
                                exclude=ctx.used_before(iteration))
+    if (short := shortfall(selection.skills)) is not None:
+        say_once(ctx.run.root, f"iteration {iteration}", shortfall_line(short), level=logging.WARNING)
     return selection.samples, selection.skills
 
 

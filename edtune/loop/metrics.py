@@ -3,8 +3,11 @@
 Per iteration: validation and test accuracy (over every question), test accuracy per question family
 (the metadata key `DataFile.family_field` names, "skill" by default; none when no sample has it), errors found,
 missing-skill and retrieved-sample histograms, samples used and the share of the pool, teacher usage.
-Usage per stage comes from the run's call log when this process built the teacher or judge from a spec
-(the log covers every request, re-asks and cache hits), else from the teacher result records.
+Usage per stage comes from the run's call log for the clients this process built from a spec (the log
+covers every request, re-asks and cache hits), and from the teacher result records for the stages the log
+does not hold (a teacher given as an object). Either way it counts what was paid, and apart from it the
+replies answered from the cache with the tokens they were paid with when first asked. The
+run-start preflight's calls, which bypass the cache and its log, come from preflight.jsonl either way.
 """
 
 from __future__ import annotations
@@ -17,14 +20,17 @@ from pydantic import Field
 from edtune.atomic import atomic_write_json
 from edtune.jsonl import read_jsonl
 from edtune.judging.base import JudgeSummary, summarize
+from edtune.llm.base import Usage
 from edtune.llm.usage import StageUsage, UsageReport
 from edtune.loop.context import RunContext
-from edtune.loop.stages_select import read_selection
+from edtune.loop.preflight import PREFLIGHT_FILE, PreflightRecord
+from edtune.loop.stages_select import read_quotas, read_selection
 from edtune.loop.stages_student import errors, judgments
 from edtune.records import Judgment, Record, Sample
-from edtune.retrieval.select import ChosenSample
+from edtune.retrieval.select import ChosenSample, QuotaShortfall, shortfall
 from edtune.student.base import TrainStats
-from edtune.teacher.records import SkillAnalysis, StepLocation, TeacherResult
+from edtune.teacher.preflight import STAGE as PREFLIGHT_STAGE
+from edtune.teacher.records import SkillAnalysis, SkillAnnotation, StepLocation, TeacherResult
 
 
 class IterationMetrics(Record):
@@ -57,6 +63,9 @@ class IterationMetrics(Record):
     selected_families: dict[str, int] = Field(default_factory=dict)
     """Selected samples per question family of the pool sample (the pool's `family_field`; samples without
     one are not counted)."""
+    shortfall: QuotaShortfall | None = None
+    """Missing skills that had a quota but got no pool sample, and where their quota went (from
+    quotas.jsonl); None when every skill with a quota got a sample, or the method allots no quotas."""
     selected: int = 0
     """Pool samples this iteration selected."""
     samples_used: int = 0
@@ -127,9 +136,7 @@ def _grouped(samples: Sequence[Sample], judged: Sequence[Judgment],
 def _teacher_usage(results: Iterable[TeacherResult], stage: str, into: dict[str, StageUsage]) -> None:
     total = into.setdefault(stage, StageUsage())
     for r in results:
-        total.calls += r.calls
-        total.prompt_tokens += r.usage.prompt_tokens
-        total.completion_tokens += r.usage.completion_tokens
+        total.add(r.usage, calls=r.calls - r.cached_calls, cached_calls=r.cached_calls)
 
 
 def _selection_metrics(ctx: RunContext, chosen: list[ChosenSample], used: int) -> dict[str, object]:
@@ -164,31 +171,38 @@ def iteration_metrics(ctx: RunContext, i: int) -> IterationMetrics:
                "missing_skills": dict(missing.most_common()), "teacher": teacher}
     if i > 0:
         used = len(ctx.used_before(i)) + len(chosen := read_selection(run, i))
-        fields |= _selection_metrics(ctx, chosen, used)
+        fields |= _selection_metrics(ctx, chosen, used) | {"shortfall": shortfall(read_quotas(run, i))}
     if (record := run.train_record(i)) is not None:
         fields["train"] = record.stats
     return IterationMetrics(iteration=i, **fields)
 
 
+def _logged_usage(ctx: RunContext) -> dict[str, StageUsage]:
+    """Usage per stage from the run's call log (empty when no client of this run writes one)."""
+    stages: dict[str, StageUsage] = {}
+    if not ctx.call_log:
+        return stages
+    for call in ctx.cache().calls():
+        paid = Usage.model_validate(call.model_dump(include=set(Usage.model_fields)))
+        stages.setdefault(call.stage, StageUsage()).add(paid, calls=int(not call.cached),
+                                                         cached_calls=int(call.cached))
+    return stages
+
+
 def usage_report(ctx: RunContext, iterations: Sequence[IterationMetrics]) -> UsageReport:
-    """Calls and tokens per stage for the whole run (see the module docstring for the source)."""
-    if ctx.call_log:
-        stages: dict[str, StageUsage] = {}
-        for call in ctx.cache().calls():
-            usage = stages.setdefault(call.stage, StageUsage())
-            usage.cached_calls += call.cached
-            usage.calls += not call.cached
-            usage.prompt_tokens += call.prompt_tokens
-            usage.completion_tokens += call.completion_tokens
-        return UsageReport(stages=stages)
-    summed: dict[str, StageUsage] = {}
+    """Calls and tokens per stage for the whole run (see the module docstring for the sources). The pool's
+    annotation is counted under `teacher.annotate`, and the run-start preflight under `teacher.preflight`."""
+    stages: dict[str, StageUsage] = {}
     for it in iterations:
         for stage, usage in it.teacher.items():
-            total = summed.setdefault(stage, StageUsage())
-            total.calls += usage.calls
-            total.prompt_tokens += usage.prompt_tokens
-            total.completion_tokens += usage.completion_tokens
-    return UsageReport(stages=summed)
+            stages[stage] = stages.get(stage, StageUsage()) + usage
+    if annotations := read_jsonl(ctx.run.annotations_path, SkillAnnotation):
+        _teacher_usage(annotations, "teacher.annotate", stages)
+    stages |= _logged_usage(ctx)
+    for record in read_jsonl(ctx.run.root / PREFLIGHT_FILE, PreflightRecord):
+        for check in record.checks:
+            stages.setdefault(PREFLIGHT_STAGE, StageUsage()).add(check.usage, calls=check.calls)
+    return UsageReport(stages=dict(sorted(stages.items())))
 
 
 def kept_adapter(iterations: Sequence[IterationMetrics], *, best_val: bool) -> int:

@@ -31,13 +31,20 @@ SCORES = "pool_scores.jsonl"
 def score_pool(ctx: RunContext, iteration: int) -> None:
     """Stage: `TokenScores` of every pool sample with the pretrained student, resumable."""
     size = ctx.config.progress.score_batch_size
+    description = f"iteration {iteration}: scoring the pool"
+    if ctx.config.pool_engine.engine == "ray":
+        from edtune.loop.progress_scores_ray import score_on_ray
+
+        score_on_ray(ctx, ctx.run.file(iteration, SCORES), ctx.samples("pool"), adapter=0, batch_size=size,
+                     description=description)
+        return
 
     def start() -> Produce:
         student = ctx.use_adapter(0)
         return lambda chunk: token_scores(student, chunk, ctx.image_root("pool"), batch_size=size)
 
     append_missing(ctx.run.file(iteration, SCORES), TokenScores, ctx.samples("pool"), size, start,
-                   description=f"iteration {iteration}: scoring the pool", progress=ctx.progress)
+                   description=description, progress=ctx.progress)
 
 
 def _select_by(name: str) -> Stage:

@@ -4,6 +4,7 @@
     progress/features.npy        float32 (pool x dim) unit rows, from the unlabelled view of each sample
     progress/tracking.npz        centroids + assignments of the k_tracking clustering (accuracy is tracked)
     progress/warmup.npz          centroids + assignments of the k_warmup clustering (warm-up quotas only)
+    progress/features.shards/    the ray engine's finished shards of features.npy, until it is written
 
 Each file is written atomically (temporary file, then rename) and the clusterings are written after the
 features, so a file that exists is complete and a resumed run loads it instead of recomputing it. k is
@@ -39,8 +40,12 @@ from edtune.progress.features import (
 )
 from edtune.progress.kmeans import KMeansResult, spherical_kmeans
 from edtune.progress.oracle import PoolItem
+from edtune.scale.settings import PoolEngine
+from edtune.scale.shards import ShardStore
 
 FOLDER = "progress"
+FEATURE_BATCH = 32
+"""Samples embedded per encoder call (the ray engine's shards hold a multiple of it)."""
 EncoderT = TypeVar("EncoderT")
 
 
@@ -80,8 +85,11 @@ def compute_features(ctx: RunContext, iteration: int) -> None:
     items = [PoolItem.of(s) for s in ctx.samples("pool")]
     ids = [item.id for item in items]
     _check_ids(out / "pool_ids.json", ids)
+    shards = out / "features.shards"
     features = _cached_array(out / "features.npy", lambda: _features(items, ctx.image_root("pool"), settings,
+                                                                      ctx.config.pool_engine, shards,
                                                                       progress=ctx.progress))
+    ShardStore(shards).clear()  # the ray engine's finished shards, once features.npy holds them
     for name, k in (("tracking", settings.k_tracking), ("warmup", settings.k_warmup)):
         if not (out / f"{name}.npz").is_file():
             # faiss takes a 32-bit seed.
@@ -107,16 +115,24 @@ def load_clusters(ctx: RunContext) -> PoolClusters:
     return PoolClusters(ids=ids, features=features, tracking=tracking, warmup=warmup)
 
 
-def _features(items: list[PoolItem], image_root: Path, settings: ProgressSettings, *, progress: bool) -> np.ndarray:
-    encoders: tuple[Encoder[Image.Image], Encoder[str]]
+def _features(items: list[PoolItem], image_root: Path, settings: ProgressSettings, pool_engine: PoolEngine,
+              shards: Path, *, progress: bool) -> np.ndarray:
+    with progress_bar("PROGRESS: embedding the pool", len(items), enabled=progress) as advance:
+        if pool_engine.engine == "ray":
+            from edtune.loop.progress_features_ray import features_on_ray
+
+            return features_on_ray(items, image_root, settings, pool_engine.ray, shards, on_done=advance)
+        return build_features(items, image_root, *encoders_for(settings), batch_size=FEATURE_BATCH,
+                              on_batch=advance)
+
+
+def encoders_for(settings: ProgressSettings) -> tuple[Encoder[Image.Image], Encoder[str]]:
+    """The image and text encoders `settings` name (HF ones loaded here)."""
     if settings.encoder == "hf":
         where = {"device": settings.encoder_device, "dtype": settings.encoder_dtype}
-        encoders = (_load("image_model", settings.image_model, partial(HFImageEncoder.from_pretrained, **where)),
-                    _load("text_model", settings.text_model, partial(HFTextEncoder.from_pretrained, **where)))
-    else:
-        encoders = (ThumbnailEncoder(side=settings.thumbnail_side), HashedWordsEncoder(dim=settings.text_buckets))
-    with progress_bar("PROGRESS: embedding the pool", len(items), enabled=progress) as advance:
-        return build_features(items, image_root, *encoders, on_batch=advance)
+        return (_load("image_model", settings.image_model, partial(HFImageEncoder.from_pretrained, **where)),
+                _load("text_model", settings.text_model, partial(HFTextEncoder.from_pretrained, **where)))
+    return ThumbnailEncoder(side=settings.thumbnail_side), HashedWordsEncoder(dim=settings.text_buckets)
 
 
 def _load(setting: str, name: str, load: Callable[[str], EncoderT]) -> EncoderT:

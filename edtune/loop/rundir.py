@@ -5,6 +5,10 @@
     state.json                    finished stages ("003/locate" ...) and why the run stopped
     llm_cache.sqlite              teacher and judge replies + call log (spec-string clients only)
     usage.json                    tokens and calls per stage, summed from the records (see metrics)
+    run.log                       what the run decided or ran into, in words, a line each (`edtune.loop.runlog`)
+    preflight.jsonl               PreflightRecord per run-start check of the teacher (`edtune.loop.preflight`)
+    localisation.json             which localisation the run uses and why (`LocalisationChoice`)
+    pool_annotations.jsonl        SkillAnnotation per pool sample the teacher annotated (`retrieval.annotate`)
     metrics.json                  RunMetrics: one IterationMetrics per iteration, the report's source
     iterations/000/               the pretrained student, before any tuning (test set only)
     iterations/NNN/               iteration NNN (1-based):
@@ -20,7 +24,10 @@
         metrics.json              IterationMetrics of this iteration
     adapters/NNN/                 the LoRA adapter after iteration NNN, with train.json (TrainRecord)
     adapters/.NNN.*               scratch folder of a save in progress; removed when a run (re)starts
+    data/                         in-memory datasets given to `adapt`, as Sample JSONL + their images
+                                  (`edtune.loop.memory_data`); absent when every data set is a file
     run.lock, owner.json          held by the one process running in the folder (`edtune.loop.ownership`)
+    takeovers.jsonl               each takeover from a process that was killed holding the folder
 
 Every whole file is written atomically and durably (`edtune.atomic`), every JSONL is append-only and
 crash-safe (`edtune.jsonl`).
@@ -49,6 +56,8 @@ from edtune.records import Record, Sample
 from edtune.student.base import LoraTrainConfig, TrainStats
 
 FORMAT_VERSION = 1
+DATA_DIR = "data"
+"""Folder holding the in-memory datasets written for the run (see `edtune.loop.memory_data`)."""
 
 
 class RunState(Record):
@@ -135,14 +144,28 @@ class RunDir:
         """Whether a run was started here (its config snapshot exists)."""
         return self.config_path.is_file()
 
+    @property
+    def annotations_path(self) -> Path:
+        return self.root / "pool_annotations.jsonl"
+
+    def started(self) -> bool:
+        """Whether the run got past its start checks: a stage finished, an iteration folder or the pool's
+        annotations exist. A run refused at start (bad data, a failed teacher preflight) has not."""
+        return bool(self.state().done) or (self.root / "iterations").exists() or self.annotations_path.exists()
+
     def write_config(self, config: RunConfig) -> None:
-        """Snapshot the config; refuses a folder holding another run or other files."""
+        """Snapshot the config; refuses a folder holding another run or other files. A run that never got
+        past its start checks takes the new config, so the setting a start error named can be changed."""
         if self.exists():
-            if self.read_config() != config:
+            if self.read_config() != config and not self.started():
+                (self.root / "localisation.json").unlink(missing_ok=True)  # stated for the old config
+                atomic_write_json(self.config_path, config)
+            elif self.read_config() != config:
                 raise ConfigError(f"{self.root} holds a run with a different config; resume it with "
                                   f"`edtune resume {self.root}` or choose a new run directory")
             return
-        if self.root.exists() and any(p.name not in OWNERSHIP_FILES for p in self.root.iterdir()):
+        # data/ may be there already: in-memory datasets are written (and so checked) before the config
+        if self.root.exists() and any(p.name not in {*OWNERSHIP_FILES, DATA_DIR} for p in self.root.iterdir()):
             raise ConfigError(f"{self.root} is not empty and holds no run; choose a new run directory")
         atomic_write_json(self.config_path, config)
         atomic_write_json(self.state_path, RunState())

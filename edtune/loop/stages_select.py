@@ -12,10 +12,12 @@ from edtune.atomic import atomic_write_text
 from edtune.jsonl import read_jsonl
 from edtune.loop.rundir import RunDir
 from edtune.loop.seeds import stage_rng
-from edtune.retrieval.select import ChosenSample, SkillQuota
+from edtune.retrieval.select import ChosenSample, QuotaShortfall, SkillQuota
 
 RANDOM = "random"
 """The `skill` recorded for samples drawn at random (they matched no skill)."""
+NAMED = 5
+"""Skills a shortfall line names before it says how many more there are."""
 
 
 def read_selection(run: RunDir, iteration: int) -> list[ChosenSample]:
@@ -46,3 +48,15 @@ def random_choice(ids: list[str], count: int, *, seed: int, iteration: int, stag
     drawn = stage_rng(seed, iteration, stage).sample(ids, min(count, len(ids)))
     return [ChosenSample(sample_id=i, skill=RANDOM, score=0.0, rank=n) for n, i in enumerate(drawn, start=1)]
 
+
+
+def shortfall_line(short: QuotaShortfall) -> str:
+    """The run-log text of an iteration in which missing skills with a quota got no pool sample."""
+    named = [f'"{s.skill}" (named by {s.missing} error(s), quota {s.quota}; '
+             f'{"no pool sample matches it" if s.hits == 0 else "its matches were all chosen already"})'
+             for s in short.skills[:NAMED]]
+    more = f" and {len(short.skills) - NAMED} more" if len(short.skills) > NAMED else ""
+    given = sum(short.given_to.values())
+    return (f"{len(short.skills)} missing skill(s) got no pool sample: {', '.join(named)}"
+            f"{more}. Of {short.unmet} sample(s) of quota left unmet, {given} went to other skills and "
+            f"{short.unspent} were not selected (report.md: \"Missing skills that got no pool sample\").")

@@ -17,6 +17,7 @@ from edtune.loop.capabilities import localisation_choice
 from edtune.loop.context import RunContext
 from edtune.loop.progress import progress_bar
 from edtune.loop.rundir import RandomStep, read_ids
+from edtune.loop.runlog import say_once
 from edtune.loop.seeds import stage_rng
 from edtune.loop.stages_student import errors
 from edtune.records import Sample, StudentOutput
@@ -45,7 +46,7 @@ def _run_teacher(ctx: RunContext, iteration: int, name: str, items: list[Pair],
 Locator = DirectLocator | PerStepLocator | AnswerSwitchLocator
 
 
-def _sampling(ctx: RunContext) -> SamplingParams | None:
+def teacher_sampling(ctx: RunContext) -> SamplingParams | None:
     """The sampling settings (`params`) of the run's teacher spec; None for a teacher given as a client
     object, which has no spec (its name is only recorded in the config)."""
     if ctx.teacher_obj is not None or ctx.config.teacher is None:
@@ -56,7 +57,7 @@ def _sampling(ctx: RunContext) -> SamplingParams | None:
 def _locator_for(ctx: RunContext) -> Callable[[Sample], Locator]:
     """Which locator handles a sample under `config.localise` (auto: answer-switch where it can work)."""
     settings, root, images = ctx.config.localise, ctx.image_root("val"), ctx.capabilities().images.value
-    sampling = _sampling(ctx)
+    sampling = teacher_sampling(ctx)
     direct = DirectLocator(ctx.teacher(), DirectOptions(images=images), image_root=root, sampling=sampling)
     if settings.method == "direct":
         return lambda sample: direct
@@ -75,17 +76,20 @@ LOCALISATION_FILE = "localisation.json"
 """Run-directory file stating which localisation the run uses and why (`LocalisationChoice`)."""
 
 
-def _state_localisation(ctx: RunContext) -> None:
-    """Write which localisation `localise.method` amounts to for this teacher, and why (once per run)."""
+def state_localisation(ctx: RunContext) -> None:
+    """Write which localisation `localise.method` amounts to for this teacher, and why, to localisation.json
+    and run.log (once per run: the run start's preflight states it, or else the first localisation)."""
     path = ctx.run.root / LOCALISATION_FILE
     if not path.exists():
         choice = localisation_choice(ctx.config, ctx.capabilities())
         atomic_write_text(path, choice.model_dump_json(indent=2) + "\n")
+        say_once(ctx.run.root, "localisation", f"multiple choice by {choice.multiple_choice}, open questions by "
+                                               f"{choice.open_questions}: {choice.reason}")
 
 
 def locate(ctx: RunContext, iteration: int) -> None:
     """A StepLocation for every validation error (locations.jsonl)."""
-    _state_localisation(ctx)
+    state_localisation(ctx)
     pick = _locator_for(ctx)
 
     async def work(pair: Pair) -> StepLocation:
@@ -118,7 +122,7 @@ def analyse_skills(ctx: RunContext, iteration: int) -> None:
     keep_unlocated = ctx.config.localise.analyse_unlocated
     todo = [(s, o) for s, o in errors(ctx, iteration) if steps.get(s.id) is not None or keep_unlocated]
     options = SkillOptions(count=ctx.config.skills_per_error, images=ctx.capabilities().images.value)
-    analyser = SkillAnalyzer(ctx.teacher(), options, image_root=ctx.image_root("val"), sampling=_sampling(ctx))
+    analyser = SkillAnalyzer(ctx.teacher(), options, image_root=ctx.image_root("val"), sampling=teacher_sampling(ctx))
 
     async def work(pair: Pair) -> SkillAnalysis:
         return await analyser.analyse(pair[0], pair[1], steps.get(pair[0].id))

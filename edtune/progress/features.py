@@ -51,15 +51,17 @@ class Encoder(Protocol[T_contra]):
 
 def build_features(items: Sequence[PoolItem], image_root: Path | str, image_encoder: Encoder[Image.Image],
                    text_encoder: Encoder[str], *, batch_size: int = 32,
-                   on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+                   on_batch: Callable[[int], None] | None = None, first_row: int = 0) -> np.ndarray:
     """Feature matrix (len(items) x (image dim + text dim)), float32, rows of unit length (or zero when both
-    blocks are zero). A missing or unreadable image raises DataError naming the file, row and field.
-    `on_batch` is called with the number of items of each batch once it is embedded (for a progress bar)."""
+    blocks are zero). A missing or unreadable image raises DataError naming the file, row and field (rows
+    counted from `first_row`, where `items` is a slice of the pool). `on_batch` is called with the number of
+    items of each batch once it is embedded (for a progress bar). Each row depends only on its batch, so a
+    slice starting at a multiple of `batch_size` gives the rows the whole pool gives."""
     root = Path(image_root)
     blocks = []
     for start in range(0, len(items), batch_size):
         batch = items[start:start + batch_size]
-        image_block = _image_block(batch, start, root, image_encoder)
+        image_block = _image_block(batch, first_row + start, root, image_encoder)
         text_block = np.asarray(text_encoder.encode([item_text(it) for it in batch]), dtype=np.float32)
         blocks.append(np.concatenate([image_block, text_block], axis=1))
         if on_batch is not None:

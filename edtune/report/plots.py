@@ -1,13 +1,21 @@
-"""The report's PNG plots (matplotlib, Agg backend, imported on first use). Each function returns the
-file it wrote, or None when the runs hold nothing to plot (e.g. no teacher calls in a random-only report)."""
+"""The report's PNG plots (matplotlib, Agg backend, imported on first use).
+
+Each plot function returns a `Plot`: its title, drawn on the figure and stored as the PNG's Title, and
+either the PNG it wrote or, when the runs hold nothing to draw (no teacher call in a random-only report,
+every family at accuracy 0), no file and a sentence saying so, which report.md prints instead of an empty
+frame. Every axis is labelled; a "top N" plot draws N bars whenever N items exist, however alike their
+labels, and its title says how many there were.
+"""
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from edtune.report.groups import group_runs
 from edtune.report.results import METHOD_ORDER
 from edtune.report.runs import LoadedRun
 
@@ -16,7 +24,24 @@ if TYPE_CHECKING:
 
 TOP_SKILLS = 15
 """Bars shown in the skill histograms (the most frequent; long tails of teacher phrases stay readable)."""
+LABEL_CHARS = 60
+"""Longer bar labels are cut to about this many characters, in the middle, so that phrases that differ only
+at their end stay apart (and each bar keeps its own position even when cut labels read alike)."""
 _DPI = 110
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One of the report's plots: the PNG written, or in words why there is none."""
+
+    title: str
+    """The plot's title: drawn on the figure, stored in the PNG's Title field, and report.md's heading."""
+    path: Path | None = None
+    """The PNG written; None when there was nothing to draw."""
+    empty: str | None = None
+    """When no PNG was written: why, in a sentence for report.md."""
+    figure: Figure | None = field(default=None, compare=False, repr=False)
+    """The drawn figure (closed once saved), for callers that inspect what was drawn."""
 
 
 def _figure(width: float, height: float, ncols: int = 1) -> tuple[Figure, Any]:
@@ -29,21 +54,33 @@ def _figure(width: float, height: float, ncols: int = 1) -> tuple[Figure, Any]:
     return figure, axes
 
 
-def _save(figure: Figure, path: Path) -> Path:
+def _save(figure: Figure, path: Path, title: str) -> Plot:
+    """Title `figure`, write it to `path` with the title in the PNG's metadata, and close it."""
     from matplotlib import pyplot as plt
 
+    figure.suptitle(title, fontsize="medium")
     figure.tight_layout()
-    figure.savefig(path, dpi=_DPI)
+    figure.savefig(path, dpi=_DPI, metadata={"Title": title})
     plt.close(figure)
-    return path
+    return Plot(title=title, path=path, figure=figure)
+
+
+def _label(text: str) -> str:
+    half = (LABEL_CHARS - 3) // 2
+    return text if len(text) <= LABEL_CHARS else f"{text[:half]}...{text[-half:]}"
+
+
+def _top(total: int) -> str:
+    """How much of a ranked list a plot shows, for its title."""
+    return f"top {TOP_SKILLS} of {total}" if total > TOP_SKILLS else f"all {total}"
 
 
 def _by_method(runs: list[LoadedRun]) -> dict[str, list[LoadedRun]]:
-    grouped: dict[str, list[LoadedRun]] = defaultdict(list)
-    for run in runs:
-        grouped[run.method].append(run)
+    """Runs per line or bar series: one per method and settings (`edtune.report.groups`), labelled by the
+    method (and the settings that set it apart), in the table's method order."""
     order = {m: i for i, m in enumerate(METHOD_ORDER)}
-    return dict(sorted(grouped.items(), key=lambda kv: (order.get(kv[0], len(order) - 2), kv[0])))
+    groups = sorted(group_runs(runs), key=lambda g: (order.get(g.method, len(order) - 2), g.method))
+    return {group.label: group.runs for group in groups}
 
 
 def _curve(runs: list[LoadedRun]) -> tuple[list[float], list[float]]:
@@ -58,28 +95,32 @@ def _curve(runs: list[LoadedRun]) -> tuple[list[float], list[float]]:
     return xs, ys
 
 
-def accuracy_curve(runs: list[LoadedRun], path: Path) -> Path | None:
+ACCURACY_TITLE = "Test accuracy against pool samples used"
+FAMILY_TITLE = "Test accuracy per question family, before and after tuning"
+USAGE_TITLE = "Teacher and judge calls and tokens per stage"
+
+
+def accuracy_curve(runs: list[LoadedRun], path: Path) -> Plot:
     """Test accuracy against pool samples used, one line per method (mean over seeds); the full pool is
     a dashed horizontal line, since its single point sits far right of every budgeted method."""
+    groups = _by_method(runs)
+    curves = {label: _curve(group) for label, group in groups.items()}
+    curves = {label: (xs, ys) for label, (xs, ys) in curves.items() if ys}
+    if not curves:
+        return Plot(ACCURACY_TITLE, empty="No run has a scored test set yet (no test file, or no test pass "
+                                          "finished), so there is no accuracy to plot.")
     figure, axes = _figure(7, 4.5)
-    plotted = False
-    for method, group in _by_method(runs).items():
-        xs, ys = _curve(group)
-        if not ys:
-            continue
-        plotted = True
-        if method == "full":
+    for method, (xs, ys) in curves.items():
+        if groups[method][0].method == "full":
             axes.axhline(ys[-1], linestyle="--", color="grey", label=f"full pool ({xs[-1]:,.0f} samples)")
         else:
             axes.plot(xs, ys, marker="o", label=method)
-    if not plotted:
-        return None
     axes.set_xlabel("pool samples used")
     axes.set_ylabel("test accuracy")
     axes.set_ylim(0, 1.02)
     axes.grid(alpha=0.3)
     axes.legend()
-    return _save(figure, path)
+    return _save(figure, path, ACCURACY_TITLE)
 
 
 def _family_accuracy(group: list[LoadedRun], final: bool) -> dict[str, float]:
@@ -92,45 +133,59 @@ def _family_accuracy(group: list[LoadedRun], final: bool) -> dict[str, float]:
     return {family: statistics.fmean(values) for family, values in sorted(scores.items())}
 
 
-def family_accuracy(runs: list[LoadedRun], path: Path) -> Path | None:
-    """Test accuracy per question family before tuning and after each method (grouped bars)."""
-    methods = _by_method(runs)
+def family_accuracy(runs: list[LoadedRun], path: Path) -> Plot:
+    """Test accuracy per question family before tuning and after each method (grouped bars, each labelled
+    with its value so a bar at 0 still reads as 0). Said in words instead when no test sample has a family,
+    or when every family scored 0 everywhere (a frame of zero-height bars would look empty)."""
     series = {"pretrained": _family_accuracy(runs, final=False)}
-    series |= {method: _family_accuracy(group, final=True) for method, group in methods.items()}
+    series |= {method: _family_accuracy(group, final=True) for method, group in _by_method(runs).items()}
+    series = {name: values for name, values in series.items() if values}
     families = sorted({f for values in series.values() for f in values})
     if not families:
-        return None
-    figure, axes = _figure(max(6, 1.6 * len(families) + 2), 4.5)
+        return Plot(FAMILY_TITLE, empty="No run's test set has a question family, so test accuracy is not split "
+                                        "by family.")
+    if all(value == 0 for values in series.values() for value in values.values()):
+        return Plot(FAMILY_TITLE, empty=f"Every question family ({', '.join(families)}) scored a test accuracy of 0, "
+                                        "before tuning and after every method: there is no bar to draw.")
+    figure, axes = _figure(max(7, 1.6 * len(families) + 3), 4.5)
     width = 0.8 / len(series)
     for k, (name, values) in enumerate(series.items()):
-        axes.bar([i + k * width for i in range(len(families))], [values.get(f, 0.0) for f in families],
-                 width=width, label=name)
-    axes.set_xticks([i + 0.4 - width / 2 for i in range(len(families))], families, rotation=15)
+        bars = axes.bar([i + k * width for i in range(len(families))], [values.get(f, 0.0) for f in families],
+                        width=width, label=name)
+        axes.bar_label(bars, labels=[f"{values[f]:.2f}" if f in values else "–" for f in families],
+                       fontsize="x-small")
+    axes.set_xticks([i + 0.4 - width / 2 for i in range(len(families))], [_label(f) for f in families], rotation=15)
+    axes.set_xlabel("question family")
     axes.set_ylabel("test accuracy")
-    axes.set_ylim(0, 1.02)
-    axes.legend(fontsize="small")
-    return _save(figure, path)
+    axes.set_ylim(0, 1.1)
+    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the bars, never over them
+    return _save(figure, path, FAMILY_TITLE)
 
 
-def _horizontal_bars(counts: Counter[str], path: Path, xlabel: str, title: str) -> Path | None:
+def _horizontal_bars(counts: Counter[str], path: Path, xlabel: str, ylabel: str, title: str) -> Plot:
+    """The TOP_SKILLS most common of `counts` as horizontal bars, most common on top."""
     top = counts.most_common(TOP_SKILLS)
-    if not top:
-        return None
     figure, axes = _figure(8, 0.35 * len(top) + 1.5)
-    labels = [label if len(label) <= 60 else label[:57] + "..." for label, _ in reversed(top)]
-    axes.barh(labels, [n for _, n in reversed(top)])
+    positions = range(len(top))
+    axes.barh(positions, [n for _, n in top])
+    axes.set_yticks(positions, [_label(label) for label, _ in top])
+    axes.invert_yaxis()
     axes.set_xlabel(xlabel)
-    axes.set_title(title, fontsize="medium")
-    return _save(figure, path)
+    axes.set_ylabel(ylabel)
+    return _save(figure, path, f"{title} ({_top(len(counts))})")
 
 
-def missing_skills(runs: list[LoadedRun], path: Path) -> Path | None:
+def missing_skills(runs: list[LoadedRun], path: Path) -> Plot:
     """How often the teacher named each missing skill, over every error-analysing run and iteration."""
     counts: Counter[str] = Counter()
     for run in runs:
         for it in run.metrics.iterations:
             counts.update(it.missing_skills)
-    return _horizontal_bars(counts, path, "errors naming the skill", f"missing skills (top {TOP_SKILLS})")
+    title = "Missing skills named by the teacher"
+    if not counts:
+        return Plot(title, empty="No run asked the teacher for missing skills (no error-driven run, or no error was "
+                                 "analysed), so there is no skill to count.")
+    return _horizontal_bars(counts, path, "errors naming the skill", "missing skill", title)
 
 
 def retrieved_skill_counts(run: LoadedRun) -> Counter[str]:
@@ -144,47 +199,56 @@ def retrieved_skill_counts(run: LoadedRun) -> Counter[str]:
     return families if families and set(families) != {"all"} else matched
 
 
-def retrieved_skills(runs: list[LoadedRun], path: Path) -> Path | None:
+def retrieved_skills(runs: list[LoadedRun], path: Path) -> Plot:
     """Share of each method's selected samples per skill (the full pool is left out: it takes all)."""
     shares: dict[str, Counter[str]] = {}
     for method, group in _by_method(runs).items():
-        if method == "full":
+        if group[0].method == "full":
             continue
         counts = sum((retrieved_skill_counts(run) for run in group), Counter[str]())
         if counts:
             shares[method] = counts
-    skills = sorted({s for c in shares.values() for s in c}, key=lambda s: -sum(c[s] for c in shares.values()))
-    skills = skills[:TOP_SKILLS]
-    if not skills:
-        return None
+    ranked = sorted({s for c in shares.values() for s in c}, key=lambda s: -sum(c[s] for c in shares.values()))
+    title = "Skills of the selected pool samples"
+    if not ranked:
+        return Plot(title, empty="No method selected pool samples (apart from the full pool, which takes them all), "
+                                 "so there is no skill to count.")
+    skills = ranked[:TOP_SKILLS]
     figure, axes = _figure(8, 0.35 * len(skills) * max(1, len(shares) / 2) + 1.5)
     height = 0.8 / len(shares)
     for k, (method, counts) in enumerate(shares.items()):
         total = sum(counts.values())
         axes.barh([i + k * height for i in range(len(skills))], [counts[s] / total for s in skills],
                   height=height, label=method)
-    axes.set_yticks([i + 0.4 - height / 2 for i in range(len(skills))], skills)
+    axes.set_yticks([i + 0.4 - height / 2 for i in range(len(skills))], [_label(s) for s in skills])
     axes.invert_yaxis()
-    axes.set_xlabel("share of selected samples")
+    axes.set_xlabel("share of the method's selected samples")
+    axes.set_ylabel("skill of the selected sample")
     axes.legend(fontsize="small")
-    return _save(figure, path)
+    return _save(figure, path, f"{title} ({_top(len(ranked))}; gold family where the pool records one)")
 
 
-def usage(runs: list[LoadedRun], path: Path) -> Path | None:
-    """Teacher/judge calls and tokens per stage, summed over every run (mean per run in the table)."""
-    calls: Counter[str] = Counter()
-    tokens: Counter[str] = Counter()
+def usage(runs: list[LoadedRun], path: Path) -> Plot:
+    """Teacher/judge calls and tokens per stage, summed over every run (mean per run in the table): what was
+    paid, with the replies answered from the cache stacked beside it in a lighter shade."""
+    paid: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    cached: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for run in runs:
         for stage, spent in run.usage.stages.items():
-            calls[stage] += spent.calls + spent.cached_calls
-            tokens[stage] += spent.total_tokens
-    if not calls:
-        return None
-    stages = sorted(calls)
-    figure, (left, right) = _figure(10, 0.5 * len(stages) + 2, ncols=2)
-    left.barh(stages, [calls[s] for s in stages])
-    left.set_xlabel("calls (sent + cached)")
-    right.barh(stages, [tokens[s] for s in stages], color="tab:orange")
-    right.set_xlabel("tokens (prompt + completion)")
+            paid[stage][0] += spent.calls
+            paid[stage][1] += spent.total_tokens
+            cached[stage][0] += spent.cached_calls
+            cached[stage][1] += spent.cached_tokens
+    stages = sorted(stage for stage in paid if paid[stage][0] + cached[stage][0] > 0)
+    if not stages:
+        return Plot(USAGE_TITLE, empty="No teacher or judge calls were made.")
+    figure, (left, right) = _figure(10, 0.5 * len(stages) + 2.5, ncols=2)
+    for axes, k, xlabel in ((left, 0, "calls"), (right, 1, "tokens (prompt + completion)")):
+        axes.barh(stages, [paid[s][k] for s in stages], color="tab:blue", label="paid")
+        axes.barh(stages, [cached[s][k] for s in stages], left=[paid[s][k] for s in stages], color="lightsteelblue",
+                  label="answered from the cache (paid when first asked)")
+        axes.set_xlabel(xlabel)
+    left.set_ylabel("stage")
     right.set_yticks(range(len(stages)), [""] * len(stages))
-    return _save(figure, path)
+    left.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(0, -0.3), ncols=2)  # below, off the bars
+    return _save(figure, path, USAGE_TITLE)

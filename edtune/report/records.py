@@ -1,4 +1,4 @@
-"""What `build_report` writes to results.json: one `MethodResult` per method, over its seeds."""
+"""What `build_report` writes to results.json: one `MethodResult` per method and settings, over its seeds."""
 
 from __future__ import annotations
 
@@ -34,12 +34,22 @@ class SeedResult(Record):
 
 
 class MethodResult(Record):
-    """One method over all its seeds: means, and the share of the full pool's accuracy."""
+    """One method with one set of settings over all its seeds: means, and the share of the full pool's
+    accuracy. Runs whose settings differ (judge, teacher, budget ...) are separate rows
+    (`edtune.report.groups`)."""
 
     method: str
     """The selection method (error_driven, random, full, an ablation, ...)."""
+    settings: dict[str, str] = Field(default_factory=dict)
+    """The settings (dotted RunConfig field -> JSON value) that set this row apart from the other rows of
+    its method; empty when the method has one row."""
+    judge: str | None = None
+    """The judge spec the runs were scored with (a server address left out)."""
     seeds: list[int]
-    """Seeds of the runs averaged here, ascending."""
+    """Seeds of the runs of this row, ascending (those without a test accuracy included)."""
+    seeds_without_accuracy: list[int] = Field(default_factory=list)
+    """Seeds whose run has no test accuracy (no test set, or its final adapter not tested yet): left out
+    of `accuracy`'s mean, which the table and report say."""
     pretrained_accuracy: float | None
     """Mean test accuracy before tuning over the seeds."""
     accuracy: float | None
@@ -66,6 +76,7 @@ class ReportResults(Record):
     methods: list[MethodResult]
     """One entry per method, in the paper's table order (pretrained first, full last)."""
     full_accuracy: float | None
-    """Mean test accuracy of the full-pool method; None when no full-pool run was given."""
+    """Mean test accuracy of the full-pool method; None when no full-pool run was given, or full-pool runs
+    of several settings were (each row then divides by the full-pool row of its own judge, if one)."""
     pool_size: int
     """Samples in the pool the runs selected from."""

@@ -3,14 +3,17 @@ usage.json, config.json), so a report can be built anywhere the run folders were
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from edtune.environment import Environment, read_environments
 from edtune.errors import DataError
 from edtune.llm.usage import UsageReport
+from edtune.loop.config import RunConfig
 from edtune.loop.loop import final_adapter
 from edtune.loop.metrics import IterationMetrics, RunMetrics
 
@@ -24,6 +27,8 @@ class LoadedRun:
     usage: UsageReport
     environments: list[Environment] = field(default_factory=list)
     """The run's env.json entries (empty for runs older than it)."""
+    config: dict[str, Any] = field(default_factory=dict)
+    """The run's config.json with every default filled in (as JSON), what the report groups runs by."""
 
     @property
     def method(self) -> str:
@@ -75,7 +80,24 @@ def load_run(root: Path) -> LoadedRun:
     usage_path = root / "usage.json"
     usage = _read(usage_path, UsageReport) if usage_path.is_file() else UsageReport()
     assert isinstance(usage, UsageReport)
-    return LoadedRun(root=root, metrics=metrics, usage=usage, environments=read_environments(root))
+    return LoadedRun(root=root, metrics=metrics, usage=usage, environments=read_environments(root),
+                     config=_config(root / "config.json"))
+
+
+def _config(path: Path) -> dict[str, Any]:
+    """config.json as a RunConfig dump, so a field an older run left out compares equal to its default; a
+    config this version cannot validate is compared as written. {} when the file is missing."""
+    if not path.is_file():
+        return {}
+    text = path.read_text(encoding="utf-8")
+    try:
+        return RunConfig.model_validate_json(text).model_dump(mode="json")
+    except ValidationError:
+        try:
+            raw = json.loads(text)
+        except ValueError as exc:
+            raise DataError(f"not valid JSON: {exc}", file=str(path)) from exc
+        return raw if isinstance(raw, dict) else {}
 
 
 def _run_roots(path: Path) -> list[Path]:

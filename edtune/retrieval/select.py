@@ -17,14 +17,16 @@ a skill missing five times appears five times) into a training set of at most `b
    is credited to the skill that took it. Budget left over by skills with too few candidates is then given
    out the same way to skills that still have candidates.
 
-Every chosen sample records the skill it matched, its BM25 score and its rank for that skill.
+Every chosen sample records the skill it matched, its BM25 score and its rank for that skill; every skill's
+account (`SkillQuota`) records how many pool samples matched it, and `shortfall` says where the quota of
+skills that got no sample went (to other skills, or not spent).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from pydantic import Field
 
@@ -70,6 +72,34 @@ class SkillQuota(Record):
     chosen: int
     """Samples it got (less than `quota` when it had too few usable hits, more when left-over budget went
     to it)."""
+    hits: int | None = None
+    """Pool samples its query matched (scoring above `min_score`, within `top_k`), whether or not an earlier
+    iteration had used them: 0 means no pool sample matched it at all. None in runs written before it was
+    recorded."""
+
+
+class QuotaShortfall(Record):
+    """The missing skills of one iteration that got no sample despite a quota, and where the quota went."""
+
+    skills: list[SkillQuota]
+    """The skills with a quota and no sample chosen, most-missed first (`hits` 0: no pool sample matched;
+    else every match had been chosen already, in this or an earlier iteration)."""
+    unmet: int
+    """Quota that skills (these, and any that got fewer samples than their quota) could not use."""
+    given_to: dict[str, int]
+    """Skills that took samples beyond their own quota, and how many beyond it: where unmet quota went."""
+    unspent: int
+    """Unmet quota no other skill could take: the iteration selected this many fewer than its budget."""
+
+
+def shortfall(skills: Sequence[SkillQuota]) -> QuotaShortfall | None:
+    """Where the quota of skills that got no sample went; None when every skill with a quota got one."""
+    starved = [s for s in skills if s.quota > 0 and s.chosen == 0]
+    if not starved:
+        return None
+    unmet = sum(max(0, s.quota - s.chosen) for s in skills)
+    given = {s.skill: s.chosen - s.quota for s in skills if s.chosen > s.quota}
+    return QuotaShortfall(skills=starved, unmet=unmet, given_to=given, unspent=max(0, unmet - sum(given.values())))
 
 
 class Selection(Record):
@@ -148,14 +178,17 @@ def select_samples(retriever: Retriever, missing: Iterable[str], config: Selecti
     quotas = allocate(counts, config.budget, config.floor)
     skills = list(quotas)
     excluded = set(exclude)
+    found = dict(zip(skills, retriever.search(skills, config.top_k), strict=True))
+    hits = {skill: sum(hit.score > config.min_score for hit in found[skill]) for skill in skills}
     candidates = {
-        skill: deque((rank, hit) for rank, hit in enumerate(hits, start=1)
+        skill: deque((rank, hit) for rank, hit in enumerate(found[skill], start=1)
                      if hit.score > config.min_score and hit.sample_id not in excluded)
-        for skill, hits in zip(skills, retriever.search(skills, config.top_k), strict=True)
+        for skill in skills
     }
     taken: dict[str, ChosenSample] = {}
     per_skill: Counter[str] = Counter()
     _round_robin(candidates, quotas, config.budget, taken, per_skill)
     _round_robin(candidates, {s: config.top_k for s in skills}, config.budget, taken, per_skill)
-    account = [SkillQuota(skill=s, missing=counts[s], quota=quotas[s], chosen=per_skill[s]) for s in skills]
+    account = [SkillQuota(skill=s, missing=counts[s], quota=quotas[s], chosen=per_skill[s], hits=hits[s])
+               for s in skills]
     return Selection(samples=list(taken.values()), skills=account)

@@ -17,6 +17,7 @@ from edtune.records import Record, Sample, StudentOutput
 
 Device = Literal["cpu", "cuda", "mps"]
 DType = Literal["float32", "bfloat16", "float16"]
+Precision = Literal["no", "bf16", "fp16"]
 
 # Every linear layer of the text decoder. Llava and Qwen2-VL name it `language_model`, Idefics3
 # `text_model`; the vision towers (CLIP, SigLIP, Qwen's `visual`) also have q_proj/v_proj, which is why
@@ -45,6 +46,16 @@ class StudentConfig(Record):
     """User-turn text for a multiple-choice question; `{choices}` is the options joined by `choices_separator`."""
     choices_separator: str = " / "
     """Joins `Sample.choices` into the `{choices}` slot."""
+    accelerate_config: str | None = None
+    """An accelerate config file (YAML or JSON, as `accelerate config` writes it) to train on several processes
+    or GPUs: DDP, FSDP or DeepSpeed, with its `num_processes`. Each training call then runs under
+    `accelerate launch` in child processes and the adapter comes back through files; the caller (the loop)
+    stays the only writer of its run directory. None: train in this process, on `device`."""
+
+
+DEFAULT_MIN_STEPS = 600
+"""`LoraTrainConfig.min_steps`'s default, the bundled benchmark's floor (`edtune demo` sets its own
+explicitly). What it buys a small selection is measured in benchmarks/README.md, "Defaults that train"."""
 
 
 class LoraTrainConfig(Record):
@@ -72,10 +83,14 @@ class LoraTrainConfig(Record):
     """AdamW weight decay on the adapter weights; 0 since the adapters start at zero and train briefly."""
     epochs: int = Field(default=10, ge=1)
     """Passes over the training samples (plus replay). 10 reached ~0.75 counting accuracy from 500 samples."""
-    min_steps: int = Field(default=0, ge=0)
-    """Lower bound on optimiser steps: more epochs are run until it is reached. With a fixed epoch count a
-    100-sample selection gets a tenth of the updates of a 1,000-sample one, so small budgets would be
-    judged on under-training rather than on which samples were chosen. 0 keeps the epoch count exact."""
+    min_steps: int = Field(default=DEFAULT_MIN_STEPS, ge=0)
+    """Lower bound on optimiser steps: whole epochs are added until it is reached. A fixed epoch count gives
+    a small selection few updates (10 epochs of 40 samples at batch 32 are 20 steps, of 1,000 samples 320),
+    so a small budget would be judged on under-training rather than on which samples were chosen, and a
+    user's first run would barely move the student. The default floor gives every call at least
+    `DEFAULT_MIN_STEPS` updates whatever its size; a selection large enough to reach it by `epochs` is not
+    affected. Lower it where a step is expensive and the selection large (a multi-billion-parameter student),
+    or set 0 to keep the epoch count exact."""
     steps: int | None = Field(default=None, ge=1)
     """Exact optimiser steps of the call, overriding `epochs` and `min_steps` (as HF's max_steps). The loop
     sets it under `training.schedule = "run"`; None: the epoch rule above."""
@@ -91,9 +106,29 @@ class LoraTrainConfig(Record):
     """Fraction of steps with linear warm-up before the cosine decay (0.03 as in LLaVA/PROGRESS recipes)."""
     max_grad_norm: float | None = Field(default=1.0, gt=0)
     """Gradient-norm clip; None disables clipping."""
+    gradient_accumulation_steps: int = Field(default=1, ge=1)
+    """Micro-batches per optimiser step on each process. `batch_size` stays the samples of one step: each
+    step's batch is split into processes x this many micro-batches, each process running this many forward
+    and backward passes and syncing gradients once. Raise it when a step's batch does not fit in memory;
+    the number of steps and the LR curve do not change."""
+    mixed_precision: Precision = "no"
+    """Autocast of the forward pass (accelerate's): "bf16" or "fp16" on a GPU, with float32 adapter weights
+    and a loss scaler for fp16; "bf16" also runs on CPU (torch's CPU autocast). "fp16" on CPU is refused,
+    since accelerate would silently train in float32 there. "no": the weights' own dtype."""
+    gradient_checkpointing: bool = False
+    """Recompute each decoder layer's activations in the backward pass instead of keeping them
+    (transformers' activation checkpointing, non-reentrant): less memory per micro-batch, ~1 more forward
+    pass of time. Same losses."""
     print_targets: bool = True
     """Print the adapted module names (grouped by layer) when an adapter is created, once per process for
     the same list (a run that creates an adapter per iteration prints it once)."""
+
+    @model_validator(mode="after")
+    def _micro_batches_not_empty(self) -> LoraTrainConfig:
+        if self.gradient_accumulation_steps > self.batch_size:
+            raise ValueError(f"gradient_accumulation_steps = {self.gradient_accumulation_steps} splits a batch of "
+                             f"batch_size = {self.batch_size} into more micro-batches than it has samples")
+        return self
 
     @model_validator(mode="after")
     def _window_inside_curve(self) -> LoraTrainConfig:

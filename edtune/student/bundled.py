@@ -21,11 +21,12 @@ CHECKPOINT_FOR_LISTING = {"names": TINY_CHECKPOINT, "attributes": ATTRIBUTES_CHE
 """A shapes world's listing style -> the shipped student pretrained to write it."""
 
 
-def bundled_student(config: StudentConfig | None = None) -> HFStudent:
-    """The pretrained tiny student as an `HFStudent`; UserError saying how to rebuild it when missing."""
+def bundled_student(config: StudentConfig | None = None, *, work_dir: Path | None = None) -> HFStudent:
+    """The pretrained tiny student as an `HFStudent` (`work_dir` as in `HFStudent.__init__`); UserError saying
+    how to rebuild it when missing."""
     from edtune.student.hf import HFStudent
 
     if not (TINY_CHECKPOINT / "model.safetensors").is_file():
         raise UserError(f"the bundled tiny student is missing from {TINY_CHECKPOINT}; rebuild it with "
                         f"`edtune student pretrain --out {TINY_CHECKPOINT}` (15-30 min on 2 cores)")
-    return HFStudent.from_pretrained(TINY_CHECKPOINT, config)
+    return HFStudent.from_pretrained(TINY_CHECKPOINT, config, work_dir=work_dir)

@@ -22,10 +22,12 @@ from edtune.rationale import to_student_output
 from edtune.records import Sample, StudentOutput
 from edtune.student.base import LoraTrainConfig, StudentConfig, TrainStats
 from edtune.student.batches import Encoder, Example, encoder_for
+from edtune.student.checkpointing import checkpointing
 from edtune.student.devices import require_device
 from edtune.student.families import family_of
+from edtune.student.launch import ADAPTER, TrainJob, job_folder, run_launch, write_job
 from edtune.student.lora import adapter_target_names, attach_lora, trainable_parameters
-from edtune.student.training import Schedule, StepCallback, call_steps, fit
+from edtune.student.training import EndCallback, Schedule, StepCallback, call_steps, check_precision, fit
 
 if TYPE_CHECKING:
     import torch
@@ -35,10 +37,14 @@ if TYPE_CHECKING:
 class HFStudent:
     """A Hugging Face VLM behind the `Student` protocol. Not thread-safe: one call at a time."""
 
-    def __init__(self, model: Any, processor: Any, config: StudentConfig | None = None, *, name: str = "") -> None:
+    def __init__(self, model: Any, processor: Any, config: StudentConfig | None = None, *, name: str = "",
+                 source: Path | None = None, work_dir: Path | None = None) -> None:
         """Wrap an already-loaded model and processor (see `from_pretrained` for the usual way in).
 
-        ConfigError when the model's family is not supported (`families.FAMILIES`)."""
+        `source` is the checkpoint folder the model was loaded from, which training on several processes
+        (`StudentConfig.accelerate_config`) loads again in each; `work_dir` holds those launches' job folders
+        (None: the system's temporary folder). ConfigError when the model's family is not supported
+        (`families.FAMILIES`)."""
         import torch
 
         self.config = config or StudentConfig()
@@ -50,10 +56,14 @@ class HFStudent:
         self._processor = processor
         self._peft: PeftModel | None = None
         self._targets: list[str] = []
+        self._source = source
+        self._work_dir = work_dir
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, config: StudentConfig | None = None) -> HFStudent:
-        """Load processor and model from a local checkpoint directory (never downloads)."""
+    def from_pretrained(cls, path: str | Path, config: StudentConfig | None = None, *,
+                        work_dir: Path | None = None) -> HFStudent:
+        """Load processor and model from a local checkpoint directory (never downloads); `work_dir` as in
+        `__init__`."""
         import torch
         from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
 
@@ -66,7 +76,7 @@ class HFStudent:
         processor = AutoProcessor.from_pretrained(path, local_files_only=True)
         model = AutoModelForImageTextToText.from_pretrained(
             path, dtype=getattr(torch, config.dtype), local_files_only=True)
-        return cls(model, processor, config, name=Path(path).name)
+        return cls(model, processor, config, name=Path(path).name, source=Path(path).resolve(), work_dir=work_dir)
 
     @property
     def model(self) -> torch.nn.Module:
@@ -115,9 +125,23 @@ class HFStudent:
               replay: Sequence[Sample] = (), replay_root: Path | None = None,
               on_step: StepCallback | None = None) -> TrainStats:
         """LoRA-train (see `Student.train`). A first call creates the adapter from `config`'s shape
-        (r, alpha, targets); later calls keep training that adapter until `reset_adapter`."""
+        (r, alpha, targets); later calls keep training that adapter until `reset_adapter`. With
+        `StudentConfig.accelerate_config` the call runs under `accelerate launch` (`edtune.student.launch`)
+        and the trained adapter is then loaded here; otherwise it runs in this process."""
         if not samples:
             raise UserError("train() needs at least one sample")
+        check_precision(config.mixed_precision, self.config.device)
+        if self.config.accelerate_config is not None:
+            return self._train_launched(samples, image_root, config, seed=seed, replay=replay,
+                                        replay_root=replay_root, on_step=on_step)
+        return self.train_in_process(samples, image_root, config, seed=seed, replay=replay,
+                                     replay_root=replay_root, on_step=on_step)
+
+    def train_in_process(self, samples: Sequence[Sample], image_root: Path, config: LoraTrainConfig, *, seed: int,
+                         replay: Sequence[Sample] = (), replay_root: Path | None = None,
+                         on_step: StepCallback | None = None, on_end: EndCallback | None = None) -> TrainStats:
+        """`train` in this process, whatever `accelerate_config` says: what each launched process runs.
+        `on_end` is `fit`'s (every process, before the trained model is released)."""
         started = time.perf_counter()
         examples = [self._encoder.example(s, image_root, row=i + 1) for i, s in enumerate(samples)]
         examples += [self._encoder.example(s, replay_root or image_root, row=i + 1) for i, s in enumerate(replay)]
@@ -127,12 +151,14 @@ class HFStudent:
         schedule = Schedule(lr=config.lr, steps=steps, batch_size=config.batch_size,
                             warmup_ratio=config.warmup_ratio, weight_decay=config.weight_decay,
                             max_grad_norm=config.max_grad_norm, start=config.schedule_start,
-                            total=config.schedule_total)
+                            total=config.schedule_total, accumulation=config.gradient_accumulation_steps,
+                            mixed_precision=config.mixed_precision)
         with self._seeded(seed):
             if self._peft is None:
                 self._peft, self._targets = attach_lora(self._model, config, self._encoder.family)
-            losses = fit(self._model, examples, schedule, collate=self._training_batch, seed=seed,
-                         device=self.config.device, on_step=on_step)
+            with checkpointing(self._model, config.gradient_checkpointing):
+                losses = fit(self._model, examples, schedule, collate=self._training_batch, seed=seed,
+                             device=self.config.device, on_step=on_step, on_end=on_end)
         epoch_losses = [sum(losses[i:i + per_epoch]) / len(losses[i:i + per_epoch])
                         for i in range(0, len(losses), per_epoch)]
         return TrainStats(steps=len(losses), epochs=epochs, train_samples=len(samples),
@@ -140,6 +166,47 @@ class HFStudent:
                           wall_s=time.perf_counter() - started,
                           trainable_params=sum(p.numel() for p in trainable_parameters(self._model)),
                           target_modules=list(self._targets))
+
+    def _train_launched(self, samples: Sequence[Sample], image_root: Path, config: LoraTrainConfig, *, seed: int,
+                        replay: Sequence[Sample], replay_root: Path | None,
+                        on_step: StepCallback | None) -> TrainStats:
+        """`train` on the processes of `accelerate_config`; the adapter they leave replaces this one."""
+        if self._source is None:
+            raise ConfigError("StudentConfig.accelerate_config needs a student loaded from a checkpoint folder "
+                              "(HFStudent.from_pretrained): each launched process loads it again")
+        started = time.perf_counter()
+        with job_folder(self._work_dir) as folder:
+            start = None
+            if self._peft is not None:
+                start = folder / "start"
+                self.save_adapter(start)
+            job = TrainJob(checkpoint=str(self._source), student=self._launched_config(),
+                           lora=config, seed=seed, image_root=str(Path(image_root).resolve()),
+                           replay_root=None if replay_root is None else str(Path(replay_root).resolve()),
+                           adapter=None if start is None else str(start), out=str(folder))
+            with self._off_device():
+                stats = run_launch(str(self.config.accelerate_config), write_job(job, samples, replay), on_step)
+            self.load_adapter(folder / ADAPTER)
+        return stats.model_copy(update={"wall_s": time.perf_counter() - started})
+
+    def _launched_config(self) -> StudentConfig:
+        """This student's config for the launched processes, which train where they are."""
+        return self.config.model_copy(update={"accelerate_config": None})
+
+    @contextmanager
+    def _off_device(self) -> Iterator[None]:
+        """The model on CPU while launched processes train on the GPUs (they load their own copies)."""
+        if self.config.device != "cuda":
+            yield
+            return
+        import torch
+
+        self._model.to("cpu")
+        torch.cuda.empty_cache()
+        try:
+            yield
+        finally:
+            self._model.to(self.config.device)
 
     @contextmanager
     def _seeded(self, seed: int) -> Iterator[None]:
@@ -167,11 +234,14 @@ class HFStudent:
             raise ConfigError("the checkpoint's tokenizer defines neither a pad nor an eos token")
         return int(pad)
 
-    def save_adapter(self, directory: Path) -> None:
-        """Write the adapter (peft format: adapter_config.json + adapter_model.safetensors)."""
+    def save_adapter(self, directory: Path, *, weights: dict[str, torch.Tensor] | None = None) -> None:
+        """Write the adapter (peft format: adapter_config.json + adapter_model.safetensors). `weights`: the
+        model's full state dict (base-model names) gathered from the processes that hold its shards, in
+        place of this process's own parameters."""
         if self._peft is None:
             raise UserError("no adapter to save: train or load one first")
-        self._peft.save_pretrained(str(directory))
+        state = None if weights is None else {f"base_model.model.{name}": value for name, value in weights.items()}
+        self._peft.save_pretrained(str(directory), state_dict=state)
 
     def load_adapter(self, directory: Path) -> None:
         """Replace the current adapter by the saved one; it stays trainable by later `train` calls."""

@@ -48,18 +48,29 @@ def annotations_path(out: Path) -> Path:
     return out.with_suffix(".annotations.jsonl")
 
 
+def cache_path(out: Path) -> Path:
+    """The teacher's content cache and call log kept beside `out` (`pool.jsonl` -> `pool.llm_cache.sqlite`)."""
+    return out.with_suffix(".llm_cache.sqlite")
+
+
 def latest_annotations(path: Path) -> dict[str, SkillAnnotation]:
     """The latest record per sample id in a results file (none when it does not exist)."""
     return {record.sample_id: record for record in iter_results(path, SkillAnnotation)}
 
 
+def unanswered(samples: Sequence[Sample], out: Path, *, retry_failed: bool = False) -> list[Sample]:
+    """The samples without skills that the results file does not answer yet (with `retry_failed`, a
+    sample whose latest record is a failure counts as unanswered), in data-set order."""
+    latest = latest_annotations(annotations_path(out))
+    return [s for s in samples if not s.required_skills
+            and (s.id not in latest or (retry_failed and latest[s.id].outcome == "failed"))]
+
+
 def pending(samples: Sequence[Sample], out: Path, *, retry_failed: bool = False) -> tuple[int, int]:
     """(samples without skills, of those how many an earlier annotation already answered): a progress
     bar's total and its starting point."""
-    latest = latest_annotations(annotations_path(out))
-    todo = [s.id for s in samples if not s.required_skills]
-    done = sum(1 for i in todo if i in latest and not (retry_failed and latest[i].outcome == "failed"))
-    return len(todo), done
+    todo = sum(1 for s in samples if not s.required_skills)
+    return todo, todo - len(unanswered(samples, out, retry_failed=retry_failed))
 
 
 async def annotate_samples(samples: Sequence[Sample], annotator: SkillAnnotator, out: Path, *,
@@ -76,14 +87,24 @@ async def annotate_samples(samples: Sequence[Sample], annotator: SkillAnnotator,
 
     todo = [s for s in samples if not s.required_skills]
     report = await annotator.annotate_pool(todo, results, on_result=record)
+    return write_annotated(samples, out, already_annotated=report.already_done, spent=spent)
+
+
+def write_annotated(samples: Sequence[Sample], out: Path, *, already_annotated: int,
+                    spent: Sequence[SkillAnnotation]) -> AnnotationSummary:
+    """Write `samples` to `out` with the skills of the latest record per sample in the results file filled
+    in, and sum up: `spent` are the records made now, `already_annotated` the samples answered before.
+    Every engine ends here, so the same results give the same bytes."""
+    results = annotations_path(out)
     latest = latest_annotations(results)
     filled = [_filled(s, latest.get(s.id)) for s in samples]
     write_samples(filled, out)
     usage = Usage()
     for result in spent:
         usage += result.usage
+    todo = [s for s in samples if not s.required_skills]
     return AnnotationSummary(samples=len(samples), had_skills=len(samples) - len(todo),
-                             already_annotated=report.already_done, annotated=report.processed,
+                             already_annotated=already_annotated, annotated=len(spent),
                              failed=sum(1 for s in todo if not filled_skills(latest.get(s.id))),
                              calls=sum(r.calls for r in spent), usage=usage, out=str(out), annotations=str(results))
 
@@ -91,6 +112,13 @@ async def annotate_samples(samples: Sequence[Sample], annotator: SkillAnnotator,
 def filled_skills(annotation: SkillAnnotation | None) -> list[str]:
     """The skills an annotation found; empty for a failed or missing one."""
     return list(annotation.required_skills) if annotation is not None and annotation.outcome == "found" else []
+
+
+def fill_skills(samples: Sequence[Sample], annotations: Path) -> list[Sample]:
+    """`samples`, each without `required_skills` given those its latest record in the results file
+    `annotations` found (a sample without a found record keeps none)."""
+    latest = latest_annotations(annotations)
+    return [_filled(s, latest.get(s.id)) for s in samples]
 
 
 def _filled(sample: Sample, annotation: SkillAnnotation | None) -> Sample:

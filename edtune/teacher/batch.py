@@ -61,7 +61,7 @@ def iter_results(path: Path, result_type: type[R]) -> Iterator[R]:
                                 file=str(path), row=row) from exc
 
 
-def _repair_tail(path: Path, result_type: type[R]) -> bool:
+def repair_tail(path: Path, result_type: type[R]) -> bool:
     """Make the file end at a line boundary after a crash: an unterminated last line is kept (newline
     added) when it is a whole record, else cut off, since it was being written when the process died."""
     if not path.exists() or path.stat().st_size == 0:
@@ -143,7 +143,7 @@ async def run_resumable(items: Iterable[T], work: Callable[[T], Awaitable[R]], *
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     out.parent.mkdir(parents=True, exist_ok=True)
-    repaired = _repair_tail(out, result_type)
+    repaired = repair_tail(out, result_type)
     done = _finished_ids(out, result_type, retry_failed)
     already = len(done)
     pending: set[asyncio.Task[R]] = set()

@@ -131,8 +131,11 @@ class TeacherResult(Record):
     """Content hash of that template file when it was used."""
     calls: int = 0
     """Requests made for this result, re-asks included (a cache hit counts as a call)."""
+    cached_calls: int = 0
+    """Of `calls`, those answered from the cache (paid once before, e.g. by a run killed after the reply
+    arrived and before this result was written)."""
     usage: Usage = Field(default_factory=Usage)
-    """Tokens of the accepted responses (re-asked replies that were refused are not counted)."""
+    """Tokens of every ask, refused re-asks included; those of cached replies in the `cached_*` counts."""
     latency_s: float = 0.0
     """Summed latency of the accepted responses."""
     failure: Failure | None = None

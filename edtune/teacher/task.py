@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from edtune.errors import SAMPLE_PROVIDER_ERRORS, ProviderError, RequestRejected, TemplateError, UnexpectedModelBehavior
 from edtune.llm.base import ChatRequest, ChatResponse, LLMClient, M, Structured, StructuredMode, Usage
-from edtune.llm.structured import usage_of_attempts
+from edtune.llm.structured import cached_attempts, usage_of_attempts
 from edtune.records import Record, Sample
 from edtune.teacher.inputs import sample_images
 from edtune.teacher.records import FailedAttempt, Failure
@@ -44,27 +44,31 @@ class TaskOptions(Record):
 
 @dataclass
 class Tally:
-    """Calls, tokens and latency spent on one result."""
+    """Calls, tokens and latency spent on one result; calls and tokens answered from the cache apart."""
 
     calls: int = 0
+    cached_calls: int = 0
     usage: Usage = field(default_factory=Usage)
     latency_s: float = 0.0
 
     def add(self, response: ChatResponse) -> None:
         """One plain call."""
         self.calls += 1
+        self.cached_calls += response.cached
         self.usage += response.usage
         self.latency_s += response.latency_s
 
     def add_structured(self, result: Structured[Any]) -> None:
         """A structured call that validated: all its asks, with the tokens of the refused ones."""
         self.calls += result.attempts
+        self.cached_calls += result.cached_attempts
         self.usage += result.usage
         self.latency_s += result.response.latency_s
 
     def add_failure(self, exc: UnexpectedModelBehavior) -> None:
         """A structured call that never validated: every refused ask and the tokens it spent."""
         self.calls += max(len(exc.attempts), 1)
+        self.cached_calls += cached_attempts(exc.attempts)
         self.usage += usage_of_attempts(exc.attempts)
 
 
@@ -137,7 +141,8 @@ class TeacherTask(ABC, Generic[OptionsT]):
     def stamp(self, sample: Sample, tally: Tally) -> dict[str, Any]:
         """The `TeacherResult` fields for a result about `sample`."""
         return {"sample_id": sample.id, "teacher": self.client.name, "template": self.template.name,
-                "template_hash": self.template.hash, "calls": tally.calls, "usage": tally.usage,
+                "template_hash": self.template.hash, "calls": tally.calls,
+                "cached_calls": tally.cached_calls, "usage": tally.usage,
                 "latency_s": round(tally.latency_s, 6)}
 
 

@@ -61,10 +61,8 @@ def read_samples(data: DataFile, wanted: Collection[str] | None, note: Note) -> 
 
 
 def _other_format(data: DataFile, wanted: Collection[str] | None, note: Note) -> dict[str, Sample]:
-    from edtune.data import load_samples
-
     try:
-        samples = load_samples(data.path, fmt=data.format, image_root=data.root, check_images=False)
+        samples = data.load(check_images=False)
     except (OSError, ValueError, EdtuneError) as exc:
         note(str(exc))
         return {}

@@ -95,6 +95,11 @@ class IterationFiles:
         skills = tuple(analysis.missing_skills) if analysis is not None else ()
         return ErrorRow(sid, judgment.outcome, outcome, step, skills, failed)
 
+    def templates(self) -> list[str]:
+        """The teacher templates this iteration's results were made with, as "name@hash" (12 hex digits)."""
+        used = {f"{r.template}@{r.template_hash[:12]}" for r in [*self.locations.values(), *self.skills.values()]}
+        return sorted(used)
+
     def _memo(self, key: str, make: Callable[[], T]) -> T:
         if key not in self.memo:
             self.memo[key] = make()

@@ -1,5 +1,6 @@
 """Two runs side by side (two methods, or two template versions): accuracy per iteration, and per
-iteration both ran, where their errors, located steps and selections differ."""
+iteration both ran, the teacher templates each used (name and hash) and where their errors, located steps and
+selections differ."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def _iteration_diff(a: RunFiles, b: RunFiles, i: int) -> dict[str, Any]:
     both = sorted(errors_a & errors_b)
     moved = [(s, fa.located_step(s), fb.located_step(s)) for s in both if fa.located_step(s) != fb.located_step(s)]
     chosen_a, chosen_b = {c.sample_id for c in fa.selection}, {c.sample_id for c in fb.selection}
-    return {"i": i, "only_a": sorted(errors_a - errors_b), "only_b": sorted(errors_b - errors_a), "both": len(both),
+    return {"i": i, "templates_a": fa.templates(), "templates_b": fb.templates(),
+            "only_a": sorted(errors_a - errors_b), "only_b": sorted(errors_b - errors_a), "both": len(both),
             "moved": moved, "sel_only_a": sorted(chosen_a - chosen_b), "sel_only_b": sorted(chosen_b - chosen_a),
             "sel_both": len(chosen_a & chosen_b)}
 

@@ -20,6 +20,7 @@ from edtune.environment import Environment, read_environments
 from edtune.errors import EdtuneError
 from edtune.loop.config import DataFile, RunConfig
 from edtune.loop.metrics import RunMetrics
+from edtune.loop.ownership import TAKEOVERS_NAME, RunOwner, read_takeovers
 from edtune.loop.rundir import RunDir, RunState
 from edtune.records import Sample
 from edtune.view.datasets import read_samples
@@ -113,6 +114,15 @@ class RunFiles:
             return read_environments(self.root)
         except READ_ERRORS as exc:
             self._note("env.json", exc)
+            return []
+
+    @cached_property
+    def takeovers(self) -> list[RunOwner]:
+        """takeovers.jsonl: each time a process took the run over from one that had been killed."""
+        try:
+            return read_takeovers(self.root)
+        except READ_ERRORS as exc:
+            self._note(TAKEOVERS_NAME, exc)
             return []
 
     @property

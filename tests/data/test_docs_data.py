@@ -1,5 +1,5 @@
 """docs/data.md stays true: its Sample JSON lines validate, its TOML parses into a DataFile, and its Python
-example runs."""
+examples run (each in a folder of its own)."""
 
 from __future__ import annotations
 
@@ -39,8 +39,19 @@ def test_toml_examples_are_data_files() -> None:
             DataFile.model_validate(entry)
 
 
-def test_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    [code] = _blocks("python")
+PYTHON_EXAMPLES = _blocks("python")
+
+
+def test_there_are_examples_for_llava_hf_files_and_in_memory_datasets() -> None:
+    assert len(PYTHON_EXAMPLES) == 3
+    assert "pool.json" in PYTHON_EXAMPLES[0] and "save_to_disk" in PYTHON_EXAMPLES[1]
+    assert "InMemoryData" in PYTHON_EXAMPLES[2]
+
+
+@pytest.mark.parametrize("index", range(len(PYTHON_EXAMPLES)))
+def test_python_example_runs(index: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if index:
+        pytest.importorskip("datasets")
     monkeypatch.chdir(tmp_path)
-    exec(compile(code, str(DOC), "exec"), {"__name__": "docs_example"})
-    assert os.path.isfile(tmp_path / "pool.json")
+    exec(compile(PYTHON_EXAMPLES[index], str(DOC), "exec"), {"__name__": "docs_example"})
+    assert any(os.scandir(tmp_path))

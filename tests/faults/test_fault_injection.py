@@ -11,17 +11,20 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from faulty_proxy import FAULTS, FaultPlan, ProxyLog, faulty_proxy
 from loop.fakes import FamilyStudent
 
 from edtune.bench.reference import RunningServer
-from edtune.errors import RunDirBusy
+from edtune.errors import RunDirBusy, TeacherPreflightFailed
 from edtune.jsonl import read_jsonl
+from edtune.llm.usage import StageUsage, UsageReport
 from edtune.loop import AdaptResult, adapt, resume
 from edtune.loop.consistency import check_run_dir
-from edtune.loop.ownership import read_owner
+from edtune.loop.metrics import RunMetrics
+from edtune.loop.ownership import StaleOwnerWarning, read_owner, read_takeovers
 from edtune.loop.rundir import RunDir
 from edtune.teacher.records import SkillAnalysis, StepLocation
 
@@ -31,10 +34,10 @@ SpecFile = Callable[..., Path]
 ITERATIONS = 2
 
 
-def run(world: Path, run_dir: Path, teacher: Path) -> AdaptResult:
+def run(world: Path, run_dir: Path, teacher: Path, **settings: Any) -> AdaptResult:
     return adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=str(teacher),
                  test=world / "counting_test.jsonl", replay=world / "base.jsonl", budget=12, iterations=ITERATIONS,
-                 run_dir=run_dir, progress=False)
+                 run_dir=run_dir, progress=False, **settings)
 
 
 @dataclass(frozen=True)
@@ -64,13 +67,19 @@ def outcome(run_dir: Path) -> Outcome:
 
 
 @pytest.fixture(scope="module")
-def clean(fault_world: Path, teacher_server: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> Outcome:
+def clean_run(fault_world: Path, teacher_server: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run directory of a run with no fault."""
     folder = tmp_path_factory.mktemp("clean")
     spec = folder / "teacher.toml"
     spec.write_text(f'provider = "openai-compatible"\nmodel = "{teacher_server.model}"\n'
                     f'base_url = "{teacher_server.base_url}"\n')
     run(fault_world, folder / "run", spec)
-    clean = outcome(folder / "run")
+    return folder / "run"
+
+
+@pytest.fixture(scope="module")
+def clean(clean_run: Path) -> Outcome:
+    clean = outcome(clean_run)
     assert clean.lost == 0 and clean.selections[0] and clean.steps[0] and clean.skills[0]
     return clean
 
@@ -90,7 +99,11 @@ def test_faults_outlasting_the_retries_fail_only_their_samples(fault_world: Path
                                                               teacher_spec: SpecFile, tmp_path: Path) -> None:
     plan = FaultPlan(rate=1.0, seed=0, kinds=("truncated", "html", "reset"), max_faults_per_body=99)
     with faulty_proxy(teacher_server.base_url, plan) as (url, _):
-        result = run(fault_world, tmp_path / "run", teacher_spec(url, max_retries=1))
+        with pytest.raises(TeacherPreflightFailed) as refused:  # a teacher that never answers is refused at start
+            run(fault_world, tmp_path / "run", teacher_spec(url, max_retries=1))
+        assert (refused.value.check, refused.value.tries) == ("reachable", 2) and "after 2 tries" in str(refused.value)
+        assert not RunDir(tmp_path / "run").started()
+        result = run(fault_world, tmp_path / "run", teacher_spec(url, max_retries=1), teacher_preflight=False)
     assert result.stopped == "nothing_selected"
     locations = read_jsonl(RunDir(tmp_path / "run").file(1, "locations.jsonl"), StepLocation)
     assert locations and all(r.outcome == "failed" and r.failure is not None for r in locations)
@@ -177,15 +190,98 @@ def test_kill_9_then_resume_gives_the_same_selection(fault_world: Path, teacher_
         killed = subprocess.run(_script(KILL, key, fault_world, tmp_path / "run", spec), capture_output=True,
                                 text=True, timeout=120, env={**os.environ, "PYTHONHASHSEED": "0"})
         assert killed.returncode == -signal.SIGKILL, killed.stderr
-        resume(tmp_path / "run", student=FamilyStudent(), progress=False)
+        stale = read_owner(tmp_path / "run")
+        assert stale is not None and stale.pid != os.getpid()
+        with pytest.warns(StaleOwnerWarning, match=f"from process {stale.pid} on {stale.host}"):
+            resume(tmp_path / "run", student=FamilyStudent(), progress=False)
+    assert [t.stale_owner for t in read_takeovers(tmp_path / "run")] == [stale]
     assert outcome(tmp_path / "run") == clean
     assert_no_call_repaid(proxy.log)
+
+
+@pytest.mark.slow
+def test_kill_9_at_every_stage_boundary_in_turn(fault_world: Path, teacher_server: RunningServer,
+                                                teacher_spec: SpecFile, tmp_path: Path, clean: Outcome,
+                                                clean_run: Path) -> None:
+    """One process per stage boundary of the clean run: each resumes the run its predecessor was killed in
+    and is killed with SIGKILL just after marking the next stage finished; the last resume finishes it."""
+    keys, run_dir = RunDir(clean_run).state().done, tmp_path / "run"
+    assert len(keys) >= 10
+    plan = FaultPlan(rate=0.3, seed=5, kinds=("rate_limit", "server_error", "truncated", "prose"))
+    with faulty_proxy(teacher_server.base_url, plan) as (url, proxy):
+        spec = teacher_spec(url)
+        for key in keys:
+            killed = subprocess.run(_script(KILL, key, fault_world, run_dir, spec), capture_output=True, text=True,
+                                    timeout=120, env={**os.environ, "PYTHONHASHSEED": "0"})
+            assert killed.returncode == -signal.SIGKILL, (key, killed.stderr)
+            assert RunDir(run_dir).state().done[-1] == key
+        with pytest.warns(StaleOwnerWarning):
+            resume(run_dir, student=FamilyStudent(), progress=False)
+    assert outcome(run_dir) == clean
+    assert_no_call_repaid(proxy.log)
+    assert len(read_takeovers(run_dir)) == len(keys)  # each process took over from the one killed before it
+    check_run_dir(RunDir(run_dir))
+
+
+KILL_MID_STUDENT_STAGE = {
+    "answer": """
+import edtune.loop.rundir as rundir
+append = rundir.append_jsonl
+
+def torn_append(path, records):
+    records = list(records)
+    if str(path).endswith("001/val_outputs.jsonl") and len(records) > 1:
+        append(path, records[:1])
+        with open(path, "a") as handle:  # half of the next record, as a kill during the write leaves it
+            handle.write(records[1].model_dump_json()[:20])
+        os.kill(os.getpid(), signal.SIGKILL)
+    return append(path, records)
+
+rundir.append_jsonl = torn_append
+""",
+    "train": """
+from loop.fakes import FamilyStudent
+save = FamilyStudent.save_adapter
+
+def killed_while_saving(self, directory):
+    save(self, directory)
+    os.kill(os.getpid(), signal.SIGKILL)  # the scratch folder holds a half-saved adapter
+
+FamilyStudent.save_adapter = killed_while_saving
+""",
+}
+
+
+@pytest.mark.parametrize("stage", sorted(KILL_MID_STUDENT_STAGE))
+def test_kill_9_inside_a_student_stage_then_resume(fault_world: Path, teacher_server: RunningServer,
+                                                   teacher_spec: SpecFile, tmp_path: Path, clean: Outcome,
+                                                   stage: str) -> None:
+    """Killed while appending validation outputs (a torn last line) or while saving an adapter (a scratch
+    folder left in adapters/): the resumed run drops the torn line, sweeps the scratch folder, and ends as the
+    clean run did, paying no call twice."""
+    run_dir = tmp_path / "run"
+    with faulty_proxy(teacher_server.base_url, FaultPlan()) as (url, proxy):
+        spec = teacher_spec(url)
+        killed = subprocess.run(_script("pass", "never", fault_world, run_dir, spec, KILL_MID_STUDENT_STAGE[stage]),
+                                capture_output=True, text=True, timeout=120)
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        rd = RunDir(run_dir)
+        if stage == "answer":
+            assert not rd.file(1, "val_outputs.jsonl").read_text().endswith("\n")
+        else:
+            assert list((run_dir / "adapters").glob(".001.*")) and not rd.adapter(1).exists()
+        check_run_dir(rd)
+        with pytest.warns(StaleOwnerWarning):
+            resume(run_dir, student=FamilyStudent(), progress=False)
+    assert outcome(run_dir) == clean
+    assert_no_call_repaid(proxy.log)
+    assert not list((run_dir / "adapters").glob(".*"))
 
 
 @pytest.mark.parametrize("results", [3, 11])
 def test_kill_9_inside_a_teacher_stage_repays_only_calls_in_flight(
         fault_world: Path, teacher_server: RunningServer, teacher_spec: SpecFile, tmp_path: Path, clean: Outcome,
-        results: int) -> None:
+        clean_run: Path, results: int) -> None:
     """Killed after `results` teacher results were written (3: inside localisation, 11: inside skill analysis)."""
     concurrency = 4
     with faulty_proxy(teacher_server.base_url, FaultPlan()) as (url, proxy):
@@ -194,9 +290,38 @@ def test_kill_9_inside_a_teacher_stage_repays_only_calls_in_flight(
         script = _script("pass", "never", fault_world, tmp_path / "run", spec, killer)
         killed = subprocess.run(script, capture_output=True, text=True, timeout=120)
         assert killed.returncode == -signal.SIGKILL, killed.stderr
-        resume(tmp_path / "run", student=FamilyStudent(), progress=False)
+        with pytest.warns(StaleOwnerWarning):
+            resume(tmp_path / "run", student=FamilyStudent(), progress=False)
     assert outcome(tmp_path / "run") == clean
     assert proxy.log.repaid() < concurrency  # at most the calls in flight beside the one just written
+    assert_usage_counts_cached_replies(tmp_path / "run", clean_run)
+
+
+def _teacher_usage(run_dir: Path) -> dict[str, StageUsage]:
+    """Teacher usage per stage, summed over metrics.json's iterations (from the result records)."""
+    metrics = RunMetrics.model_validate_json((run_dir / "metrics.json").read_text())
+    summed: dict[str, StageUsage] = {}
+    for it in metrics.iterations:
+        for stage, usage in it.teacher.items():
+            summed[stage] = summed.get(stage, StageUsage()) + usage
+    return summed
+
+
+def assert_usage_counts_cached_replies(run_dir: Path, clean_run: Path) -> None:
+    """The resumed run's results cost what the clean run's did, paid plus cached: a reply answered before
+    the kill and read back from the cache keeps the tokens it was paid with, flagged as cached (whether
+    the kill left such a reply depends on timing; tests/loop/test_resume.py forces one). usage.json (the
+    call log) counts at least those replies as cached, with their tokens."""
+    resumed, clean = _teacher_usage(run_dir), _teacher_usage(clean_run)
+    assert resumed.keys() == clean.keys() and resumed
+    logged = UsageReport.model_validate_json((run_dir / "usage.json").read_text()).stages
+    for stage, got in resumed.items():
+        want = clean[stage]
+        assert got.calls + got.cached_calls == want.calls + want.cached_calls, stage
+        assert got.total_tokens + got.cached_tokens == want.total_tokens + want.cached_tokens > 0, stage
+        assert logged[stage].cached_calls >= got.cached_calls, stage
+        for usage in (got, logged[stage]):
+            assert (usage.cached_calls > 0) == (usage.cached_tokens > 0), stage
 
 
 TERMINATE_AFTER_RESULTS = """

@@ -40,8 +40,14 @@ def test_second_identical_call_is_served_from_cache(make_client: Build, server: 
     assert len(server.bodies) == 1
     assert second.value == first.value and second.response.cached and not first.response.cached
     assert meter.stage("skills").cached_calls == 1 and meter.stage("skills").total_tokens == 0
+    # The hit is not paid again, but keeps the tokens its reply was paid with, flagged as cached.
+    assert second.cached_attempts == 1 and first.cached_attempts == 0
+    assert second.usage.total_tokens == 0 and second.usage.cached_tokens == first.usage.total_tokens > 0
+    assert meter.stage("skills").cached_tokens == first.usage.total_tokens
     log = cache.calls()
     assert [entry.cached for entry in log] == [False, True]
+    assert (log[1].prompt_tokens, log[1].cached_prompt_tokens) == (0, log[0].prompt_tokens)
+    assert log[1].cached_completion_tokens == log[0].completion_tokens
     assert log[0].template_name == "skill.j2" and log[0].template_hash == "t1" and log[0].stage == "skills"
     assert log[0].parsed_output == {"skill": "counting"} and log[0].raw_output == '{"skill": "counting"}'
     assert log[0].constraint_honoured is True and log[0].prompt_tokens == 11 and log[0].mode == "json_schema"
@@ -152,5 +158,28 @@ def test_migrations_recorded_once(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite"
     LLMCache(path).close()
     reopened = LLMCache(path)
-    assert reopened.applied_migrations() == ["m001_initial"]
+    assert reopened.applied_migrations() == ["m001_initial", "m002_cached_tokens"]
     reopened.close()
+
+
+def test_cache_hits_logged_before_the_cached_token_columns_get_their_tokens(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from edtune.llm import cache as cache_module
+    from edtune.llm.base import ChatResponse, Usage
+
+    path = tmp_path / "c.sqlite"
+    with monkeypatch.context() as patch:  # a file written by an edtune that knew only the first migration
+        patch.setattr(cache_module, "MIGRATIONS", cache_module.MIGRATIONS[:1])
+        old = LLMCache(path)
+        old.put("k", ask(), ChatResponse(text="x", model="m", usage=Usage(prompt_tokens=30, completion_tokens=4)))
+        columns = "timestamp, model, base_url, stage, cache_key, attempt, latency_s, prompt_tokens, " \
+                  "completion_tokens, raw_output, cached"
+        for cached in (0, 1):
+            old._db.execute(f"INSERT INTO calls ({columns}) VALUES ('t', 'm', 'u', 's', 'k', 1, 0, ?, ?, 'x', ?)",
+                            (0 if cached else 30, 0 if cached else 4, cached))
+        old.close()
+    upgraded = LLMCache(path)
+    paid, hit = upgraded.calls()
+    assert (paid.prompt_tokens, paid.cached_prompt_tokens) == (30, 0)
+    assert (hit.prompt_tokens, hit.cached_prompt_tokens, hit.cached_completion_tokens) == (0, 30, 4)
+    upgraded.close()

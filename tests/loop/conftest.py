@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from edtune.loop.rundir import RunDir
-from loop.fakes import Crash, tiny_world
+from loop.fakes import Crash, tiny_world, world_checkpoint
 
 SMALL_STUDENT = {"image_size": 16, "patch_size": 8, "vision_hidden": 32, "vision_layers": 1, "vision_heads": 2,
                  "text_hidden": 32, "text_layers": 1, "text_heads": 2, "max_positions": 128}
@@ -31,18 +31,7 @@ def _quiet_tiny_corpus() -> None:
 @pytest.fixture(scope="session")
 def checkpoint(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random Llava saved as an HF checkpoint, its vocabulary covering the world's texts."""
-    import torch
-
-    from edtune.bench.shapes import load_world
-    from edtune.student.prompting import target_text
-    from edtune.student.tiny import TinyStudentConfig, build_tiny_checkpoint
-
-    torch.set_num_threads(1)
-    samples = [s for split in load_world(world).splits.values() for s in split]
-    out = tmp_path_factory.mktemp("tiny") / "student"
-    texts = [t for s in samples for t in (s.question, target_text(s))]
-    build_tiny_checkpoint(texts, out, TinyStudentConfig.model_validate(SMALL_STUDENT), seed=0)
-    return out
+    return world_checkpoint(world, tmp_path_factory.mktemp("tiny") / "student", SMALL_STUDENT)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from edtune.bench.shapes import ShapesConfig, generate_world, write_world
 from edtune.judging.exact import ExactJudge
@@ -130,3 +131,18 @@ def scripted_teacher(on_call: Callable[[ChatRequest], None] | None = None) -> Sc
 
 class Crash(Exception):
     """Stands in for the process dying (raised by crash-injecting fakes and fixtures)."""
+
+
+def world_checkpoint(world: Path, out: Path, student: dict[str, Any]) -> Path:
+    """A tiny random Llava saved as an HF checkpoint in `out`, its vocabulary covering `world`'s texts."""
+    import torch
+
+    from edtune.bench.shapes import load_world
+    from edtune.student.prompting import target_text
+    from edtune.student.tiny import TinyStudentConfig, build_tiny_checkpoint
+
+    torch.set_num_threads(1)
+    samples = [s for split in load_world(world).splits.values() for s in split]
+    texts = [t for s in samples for t in (s.question, target_text(s))]
+    build_tiny_checkpoint(texts, out, TinyStudentConfig.model_validate(student), seed=0)
+    return out

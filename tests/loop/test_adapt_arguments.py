@@ -10,8 +10,9 @@ import pytest
 import edtune.loop.api as api
 from edtune.judging.numeric import NumericJudge
 from edtune.loop import RunConfig, adapt
-from edtune.loop.config import DataFile, validate_config
+from edtune.loop.config import DataFile, TrainingSettings, validate_config
 from edtune.loop.rundir import RunDir
+from edtune.student.base import LoraTrainConfig
 from loop.fakes import FamilyStudent
 
 
@@ -62,6 +63,8 @@ FIELDS: list[tuple[str, Any, Any, Any]] = [
     ("method", "ablation_random_step", lambda c: c.method, "ablation_random_step"),
     ("test", "given_test.jsonl", lambda c: c.data.test.path.name, "given_test.jsonl"),
     ("replay", "given_replay.jsonl", lambda c: c.data.replay.path.name, "given_replay.jsonl"),
+    ("training", TrainingSettings(replay_ratio=0.25, lora=LoraTrainConfig(min_steps=7)),
+     lambda c: (c.training.replay_ratio, c.training.lora.min_steps), (0.25, 7)),
 ]
 
 

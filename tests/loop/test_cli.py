@@ -34,6 +34,7 @@ test = {{path = "{world / 'counting_test.jsonl'}"}}
 pool = {{path = "{world / 'pool.jsonl'}"}}
 [training.lora]
 epochs = 1
+min_steps = 0
 print_targets = false
 """
     path = tmp_path / "random.toml"

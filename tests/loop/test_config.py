@@ -28,7 +28,9 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_paths_are_resolved_against_the_config_folder(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, MINIMAL + '\n[student]\npath = "ckpt"\n'))
+    config = load_config(write(tmp_path, MINIMAL + '\n[student]\npath = "ckpt"\n'
+                               '[student.generation]\naccelerate_config = "gpus.yaml"\n'))
+    assert config.student.generation.accelerate_config == str(tmp_path / "gpus.yaml")
     assert config.data.val.path == tmp_path / "world" / "counting_val.jsonl"
     assert config.data.val.root == tmp_path / "world"
     assert config.data.pool.image_root == tmp_path / "world"
@@ -97,3 +99,15 @@ def test_the_example_config_loads() -> None:
     config = load_config(example)
     assert config.method == "error_driven" and config.data.replay is not None
     assert config.data.pool.path == example.parent.parent / "data" / "shapes" / "pool.jsonl"
+
+
+def test_the_default_recipe_gives_a_small_selection_the_benchmarks_step_floor(tmp_path: Path) -> None:
+    from edtune.demo import DemoConfig
+    from edtune.student.base import DEFAULT_MIN_STEPS
+    from edtune.student.training import call_steps
+
+    lora = load_config(write(tmp_path, MINIMAL + "\n[training.lora]\nlr = 2e-4\n")).training.lora
+    assert DemoConfig().min_steps == DEFAULT_MIN_STEPS  # the bundled benchmark's floor is the default
+    # 40 selected + 20 replay samples: 2 steps an epoch, so 10 epochs alone would be 20 steps
+    assert call_steps(lora, 60) == DEFAULT_MIN_STEPS
+    assert call_steps(lora, 6_400) == 2_000  # a selection large enough is trained by its epochs

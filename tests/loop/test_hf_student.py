@@ -22,7 +22,7 @@ def config(world: Path) -> RunConfig:
     return RunConfig.model_validate({
         "teacher": "scripted/teacher", "budget": 8, "iterations": 2,
         "student": {"generation": {"max_new_tokens": 12}, "batch_size": 8},
-        "training": {"lora": {"epochs": 2, "batch_size": 8, "print_targets": False}},
+        "training": {"lora": {"epochs": 2, "min_steps": 0, "batch_size": 8, "print_targets": False}},
         "data": {"val": {"path": str(world / "counting_val.jsonl")}, "pool": {"path": str(world / "pool.jsonl")}}})
 
 

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from edtune.errors import DataError, RunDirBusy
 from edtune.loop import adapt, resume
 from edtune.loop.consistency import check_run_dir
-from edtune.loop.ownership import own_run_dir, read_owner
+from edtune.loop.ownership import StaleOwnerWarning, own_run_dir, read_owner, read_takeovers
 from edtune.loop.rundir import RunDir
 from loop.fakes import FamilyStudent, scripted_teacher
 
@@ -50,9 +51,31 @@ def test_a_lock_left_by_kill_9_is_taken_over(tmp_path: Path) -> None:
     assert done.returncode == -signal.SIGKILL, done.stderr
     stale = read_owner(tmp_path / "run")
     assert stale is not None and stale.pid != os.getpid()
-    with own_run_dir(tmp_path / "run") as owner:
+    with pytest.warns(StaleOwnerWarning) as caught, own_run_dir(tmp_path / "run") as owner:
         assert owner.pid == os.getpid() and owner.stale_owner is not None
         assert owner.stale_owner.pid == stale.pid
+    assert len(caught) == 1, "the takeover is said once"
+    assert f"from process {stale.pid} on {stale.host}" in str(caught[0].message)
+    # owner.json goes when the new owner lets go; the takeover stays on record.
+    assert read_owner(tmp_path / "run") is None and read_takeovers(tmp_path / "run") == [owner]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a directory let go of properly is taken without a word
+        with own_run_dir(tmp_path / "run"):
+            pass
+    assert read_takeovers(tmp_path / "run") == [owner]
+
+
+def test_a_run_killed_before_its_config_was_written_starts_after_the_takeover(world: Path, tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", HOLD_AND_DIE, str(tmp_path / "run")], timeout=60,
+                          capture_output=True, text=True)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    stale = read_owner(tmp_path / "run")
+    assert stale is not None
+    with pytest.warns(StaleOwnerWarning, match=f"from process {stale.pid} on "):
+        _run(world, tmp_path / "run")
+    takeovers = read_takeovers(tmp_path / "run")
+    assert [t.stale_owner.pid if t.stale_owner else None for t in takeovers] == [stale.pid]
+    assert RunDir(tmp_path / "run").state().stopped is not None
 
 
 def test_adapt_and_resume_are_refused_while_another_process_owns_the_dir(world: Path, tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from edtune.loop.stages_select import read_selection
 from edtune.student.hf import HFStudent
 from loop.fakes import FamilyStudent
 
-TRAINING = {"lora": {"epochs": 1, "batch_size": 8, "print_targets": False}}
+TRAINING = {"lora": {"epochs": 1, "min_steps": 0, "batch_size": 8, "print_targets": False}}
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +128,7 @@ warmup_fraction = 0.5
 eval_per_cluster = 2
 [training.lora]
 epochs = 1
+min_steps = 0
 print_targets = false
 """)
     runner, run_dir = CliRunner(), tmp_path / "run"

@@ -17,6 +17,7 @@ import pytest
 
 from edtune.llm.base import ChatRequest
 from edtune.loop import AdaptResult, adapt, resume
+from edtune.loop.ownership import TAKEOVERS_NAME, StaleOwnerWarning, read_takeovers
 from edtune.loop.rundir import RunDir
 from loop.fakes import Crash, FamilyStudent, request_key, scripted_teacher
 
@@ -31,8 +32,9 @@ def run(world: Path, run_dir: Path, student: FamilyStudent, on_call: Callable[[C
 
 UNORDERED = ("locations.jsonl", "skills.jsonl")
 """Teacher results are appended as concurrent calls finish, so only their set of lines is fixed."""
-COSTS = ("usage", "latency_s")
-"""Cost fields of teacher results: zero for a reply read back from the cache instead of paid again."""
+COSTS = ("usage", "cached_calls", "latency_s")
+"""Cost fields of teacher results: a reply read back from the cache instead of paid again has its tokens
+counted as cached, and no latency."""
 
 
 def _lines(text: str, drop: tuple[str, ...]) -> str:
@@ -41,10 +43,12 @@ def _lines(text: str, drop: tuple[str, ...]) -> str:
 
 
 def snapshot(run_dir: Path, *, costs: bool = True) -> dict[str, str]:
-    """Every file the run wrote by relative path, except the SQLite cache. With `costs=False`, teacher
-    cost fields and the metrics/usage files that sum them are left out."""
+    """Every file the run wrote by relative path, except the SQLite cache and the record of takeovers from
+    killed processes. With `costs=False`, teacher cost fields and the metrics/usage files that sum them are
+    left out."""
     files = {}
-    for path in sorted(p for p in run_dir.rglob("*") if p.is_file() and not p.name.startswith("llm_cache")):
+    for path in sorted(p for p in run_dir.rglob("*") if p.is_file() and not p.name.startswith("llm_cache")
+                       and p.name != TAKEOVERS_NAME):
         if not costs and path.name in ("metrics.json", "usage.json"):
             continue
         text = path.read_text()
@@ -162,9 +166,46 @@ def test_resume_after_sigkill(world: Path, tmp_path: Path, reference: Reference)
     assert len(first.answered) == 10
     assert RunDir(run_dir).is_done("001/answer_val") and not RunDir(run_dir).is_done("001/skills")
     second, student = Recorder(), FamilyStudent()
-    resume(run_dir, student=student, teacher=scripted_teacher(second), progress=False)
+    with pytest.warns(StaleOwnerWarning):  # the killed process still holds owner.json
+        resume(run_dir, student=student, teacher=scripted_teacher(second), progress=False)
+    assert len(read_takeovers(run_dir)) == 1
     resumed = [c.replace("\n", " ") for c in second.answered]
     assert Counter(first.answered) + Counter(resumed) == Counter(c.replace("\n", " ") for c in reference.calls)
     assert len(student.trained) == reference.trainings
-    # Calls answered just before the kill come back from the run's cache, with zero cost recorded.
+    # Calls answered just before the kill come back from the run's cache, their tokens counted as cached.
     assert snapshot(run_dir, costs=False) == snapshot(reference.run_dir, costs=False)
+    assert_usage_counts_cached_replies(run_dir, reference.run_dir)
+
+
+def _stage_usage(run_dir: Path) -> dict[str, dict[str, dict[str, int]]]:
+    """Usage per stage from usage.json and summed over metrics.json's iterations."""
+    from edtune.llm.usage import StageUsage, UsageReport
+    from edtune.loop.metrics import RunMetrics
+
+    metrics = RunMetrics.model_validate_json((run_dir / "metrics.json").read_text())
+    summed: dict[str, StageUsage] = {}
+    for it in metrics.iterations:
+        for stage, usage in it.teacher.items():
+            summed[stage] = summed.get(stage, StageUsage()) + usage
+    report = UsageReport.model_validate_json((run_dir / "usage.json").read_text())
+    return {"metrics": {k: v.model_dump() for k, v in summed.items()},
+            "usage": {k: v.model_dump() for k, v in report.stages.items()}}
+
+
+def assert_usage_counts_cached_replies(run_dir: Path, reference_dir: Path) -> None:
+    """Paid plus cached tokens equal the uninterrupted run's, stage by stage, in metrics.json and usage.json,
+    and more replies are flagged as cached than there (those answered before the kill): a reply read back
+    from the cache keeps the tokens it was paid with instead of counting 0."""
+    resumed, clean = _stage_usage(run_dir), _stage_usage(reference_dir)
+    for source in ("metrics", "usage"):
+        assert resumed[source].keys() == clean[source].keys() and resumed[source]
+        for stage, got in resumed[source].items():
+            want = clean[source][stage]
+            for paid, cached in (("calls", "cached_calls"), ("prompt_tokens", "cached_prompt_tokens"),
+                                 ("completion_tokens", "cached_completion_tokens")):
+                assert got[paid] + got[cached] == want[paid] + want[cached], (source, stage, paid)
+        more = {stage: got["cached_calls"] - clean[source][stage]["cached_calls"]
+                for stage, got in resumed[source].items()}
+        more_tokens = sum(got["cached_prompt_tokens"] - clean[source][stage]["cached_prompt_tokens"]
+                          for stage, got in resumed[source].items())
+        assert sum(more.values()) > 0 and more_tokens > 0, f"{source}: no reply answered before the kill is cached"

@@ -28,8 +28,11 @@ seed = 5
 
 
 def reply(body: dict[str, Any]) -> str:
-    """A first-wrong-step or missing-skills answer, told apart by the schema the request constrains to."""
+    """A preflight, first-wrong-step or missing-skills answer, told apart by the schema the request
+    constrains to."""
     properties = body["response_format"]["json_schema"]["schema"]["properties"]
+    if body["response_format"]["json_schema"]["name"] == "PreflightReply":
+        return '{"ok": true}'
     if "step" in properties:
         return '{"step": 1, "reason": "the count is wrong"}'
     return json.dumps({"skills": [COUNTING_SKILL]})
@@ -57,5 +60,5 @@ def test_spec_params_reach_every_teacher_request(world: Path, tmp_path: Path, mo
     assert len(located) == 8 and all(loc.step == 1 for loc in located)
     analyses = read_jsonl(rd.file(1, "skills.jsonl"), SkillAnalysis)
     assert len(analyses) == 8 and all(a.missing_skills == [COUNTING_SKILL] for a in analyses)
-    assert len(bodies) == 16
+    assert len(bodies) == 2 + 16  # the preflight (reachable, images), then 8 locations and 8 analyses
     assert {(b["temperature"], b["max_tokens"], b["seed"]) for b in bodies} == {(0.4, 77, 5)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from edtune.atomic import atomic_write_json
 from edtune.judging.base import JudgeSummary
@@ -36,12 +37,14 @@ def iteration(i: int, correct: int, used: int, *, families: dict[str, int] | Non
 
 
 def write_run(root: Path, method: str, seed: int, iterations: list[IterationMetrics],
-              usage: dict[str, StageUsage] | None = None) -> Path:
-    """A finished run directory holding config.json, state.json, metrics.json and usage.json."""
+              usage: dict[str, StageUsage] | None = None, **config: Any) -> Path:
+    """A finished run directory holding config.json, state.json, metrics.json and usage.json; `config`
+    sets RunConfig fields (data: a DataSettings)."""
     data = DataSettings(val=DataFile(path=Path("/data/val.jsonl")), pool=DataFile(path=Path("/data/pool.jsonl")))
     teacher = None if method in ("random", "full") else "openai-compatible/teacher@http://127.0.0.1:1/v1"
     run = RunDir(root)
-    run.write_config(RunConfig.model_validate({"method": method, "seed": seed, "data": data, "teacher": teacher}))
+    fields = {"method": method, "seed": seed, "data": data, "teacher": teacher, **config}
+    run.write_config(RunConfig.model_validate(fields))
     atomic_write_json(run.state_path, RunState(stopped="iterations"))
     metrics = RunMetrics(method=method, seed=seed, pool_size=POOL, budget=100, iterations=iterations,
                          stopped="iterations")
@@ -67,7 +70,8 @@ def write_comparison(parent: Path) -> Path:
                    iteration(2, err, 100, families={"counting": 40, "counting_by_attribute": 10}, missing=skills,
                              matched={"filtering by colour": 50})],
                   usage={"teacher.localise": StageUsage(calls=8, cached_calls=2, prompt_tokens=800,
-                                                        completion_tokens=80),
+                                                        completion_tokens=80, cached_prompt_tokens=200,
+                                                        cached_completion_tokens=20),
                          "teacher.skills": StageUsage(calls=8, prompt_tokens=900, completion_tokens=40)})
     write_run(parent / "seed0" / "full", "full", 0, [iteration(0, 10, 0), iteration(1, 80, POOL)])
     return parent

@@ -16,6 +16,7 @@ from loop.fakes import FamilyStudent
 from edtune.demo import QUICK, DemoConfig, DemoOutcome, run_config, run_demo, same_but_address, world_config
 from edtune.errors import ConfigError
 from edtune.loop import load_config
+from edtune.loop.rundir import RunDir
 from edtune.retrieval.base import TinyCorpusWarning
 from edtune.student.bundled import ATTRIBUTES_CHECKPOINT
 
@@ -50,7 +51,7 @@ def test_demo_reuses_finished_runs_and_refuses_others(tmp_path: Path) -> None:
     lines: list[str] = []
     run_demo(config, tmp_path / "demo", progress=False, notify=lines.append, student=FamilyStudent)
     assert lines == [f"seed 0: random: finished earlier in {tmp_path / 'demo' / 'seed0' / 'random'}, reused"]
-    with pytest.raises(ConfigError, match="holds an unfinished or different demo run"):
+    with pytest.raises(ConfigError, match="holds a different demo run"):
         run_demo(config.model_copy(update={"budget": 6}), tmp_path / "demo", progress=False, student=FamilyStudent)
     with pytest.raises(ConfigError, match="different shapes world"):
         run_demo(config.model_copy(update={"pool_size": 100}), tmp_path / "demo", progress=False,
@@ -64,9 +65,25 @@ def test_demo_reuses_a_teacher_run_across_ports_but_not_across_error_rates(tmp_p
     run_demo(config, tmp_path / "demo", progress=False, notify=lines.append, student=FamilyStudent)
     assert lines == [f"seed 0: error_driven: finished earlier in {tmp_path / 'demo' / 'seed0' / 'error_driven'}, "
                      "reused"]  # a new port each call: the address is not part of what must match
-    with pytest.raises(ConfigError, match="holds an unfinished or different demo run"):
+    with pytest.raises(ConfigError, match="holds a different demo run"):
         run_demo(config.model_copy(update={"teacher_error_rate": 0.5}), tmp_path / "demo", progress=False,
                  student=FamilyStudent)
+
+
+def test_demo_resumes_an_unfinished_run_at_the_new_address(tmp_path: Path) -> None:
+    config = TINY.model_copy(update={"methods": ["error_driven"]})
+    done = run_demo(config, tmp_path / "done", progress=False, student=FamilyStudent)
+    run = RunDir(tmp_path / "cut" / "seed0" / "error_driven")
+    run_demo(config, tmp_path / "cut", progress=False, student=FamilyStudent)
+    state = run.state()
+    run.state_path.write_text(state.model_copy(update={"stopped": None}).model_dump_json())  # as if killed
+    config_before = run.read_config()
+    lines: list[str] = []
+    again = run_demo(config, tmp_path / "cut", progress=False, notify=lines.append, student=FamilyStudent)
+    assert f"seed 0: error_driven: unfinished in {run.root}, resumed where it stopped" in lines
+    assert run.read_config().teacher != config_before.teacher  # moved to this call's reference teacher
+    assert run.state().stopped is not None
+    assert again.table == done.table
 
 
 def test_same_but_address_compares_the_teacher_model() -> None:

@@ -54,7 +54,7 @@ def test_report_markdown_and_plots(runs: Path) -> None:
         png = runs / "plots" / f"{name}.png"
         assert png.read_bytes()[:8] == PNG_MAGIC and png.stat().st_size > 2_000
         assert f"(plots/{name}.png)" in text
-    assert "| error_driven | 0 | teacher.localise | 8 | 2 | 800 | 80 |" in text
+    assert "| error_driven | 0 | teacher.localise | 8 | 800 | 80 | 2 | 200 | 20 |" in text
 
 
 def test_unscored_share_is_printed_beside_accuracy(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from edtune.records import Sample
 from edtune.student import LoraTrainConfig, Student
 from edtune.student.hf import HFStudent
 
-FAST = LoraTrainConfig(epochs=30, batch_size=8, lr=2e-2, print_targets=False)
+FAST = LoraTrainConfig(epochs=30, min_steps=0, batch_size=8, lr=2e-2, print_targets=False)
 
 
 def test_is_a_student(checkpoint: Path) -> None:

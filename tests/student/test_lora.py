@@ -78,9 +78,9 @@ def test_targets_are_printed(checkpoint: Path, samples: list[Sample], image_root
                              capsys: pytest.CaptureFixture[str]) -> None:
     lora._PRINTED.clear()
     student = HFStudent.from_pretrained(checkpoint)
-    student.train(samples[:2], image_root, LoraTrainConfig(epochs=1), seed=0)
+    student.train(samples[:2], image_root, LoraTrainConfig(epochs=1, min_steps=0), seed=0)
     student.reset_adapter()
-    student.train(samples[:2], image_root, LoraTrainConfig(epochs=1), seed=0)
+    student.train(samples[:2], image_root, LoraTrainConfig(epochs=1, min_steps=0), seed=0)
     err = capsys.readouterr().err
     assert err.count("LoRA r=16") == 1  # once per process, not at every adapter a run creates
     assert "LoRA r=16 on 7 modules" in err and "model.language_model.layers.*.self_attn.q_proj" not in err

@@ -74,8 +74,8 @@ def test_idefics3_answers_and_trains_through_hf_student(idefics3: Path, tmp_path
     before = student.answer(samples, tmp_path, batch_size=3)
     assert len(before) == len(samples)
 
-    stats = student.train(samples, tmp_path, LoraTrainConfig(epochs=20, batch_size=4, lr=2e-2, print_targets=False),
-                          seed=0)
+    config = LoraTrainConfig(epochs=20, min_steps=0, batch_size=4, lr=2e-2, print_targets=False)
+    stats = student.train(samples, tmp_path, config, seed=0)
     assert stats.epoch_losses[-1] < stats.epoch_losses[0]
     assert len(stats.target_modules) == 7 and all(".text_model." in n for n in stats.target_modules)
     after = student.answer(samples, tmp_path, batch_size=3)

@@ -8,7 +8,7 @@ from edtune.records import Sample
 from edtune.student import LoraTrainConfig
 from edtune.student.hf import HFStudent
 
-CONFIG = LoraTrainConfig(epochs=2, batch_size=8, lr=2e-2, print_targets=False)
+CONFIG = LoraTrainConfig(epochs=2, min_steps=0, batch_size=8, lr=2e-2, print_targets=False)
 
 
 def test_on_step_reports_every_step_with_its_loss(checkpoint: Path, samples: list[Sample], image_root: Path) -> None:

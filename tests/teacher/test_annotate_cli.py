@@ -50,9 +50,15 @@ def test_annotate_fills_skills_and_a_rerun_sends_nothing(world: Path, tmp_path: 
         assert server.stats().tasks["required_skills"].requests == sent == 12
     assert "annotate: 12 samples; 0 already had skills, 0 answered by an earlier annotation, 12 annotated now; " \
            "0 left without skills" in first.output
-    assert "teacher usage: 12 call(s) sent, 0 answered from the cache;" in first.output
+    assert "teacher usage: 12 call(s) sent, " in first.output and " paid; 0 answered from the cache" in first.output
     assert "12 answered by an earlier annotation, 0 annotated now" in again.output
     assert "teacher usage: 0 call(s) sent" in again.output
     annotated = {s.id: s.required_skills for s in load_samples(out, image_root=world)}
     assert annotated.keys() == gold.keys()  # the reference teacher words skills its own way
     assert all(skills and len(skills) == len(gold[i] or []) for i, skills in annotated.items())
+
+
+def test_ray_options_without_the_ray_engine_are_refused(world: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(_app(), ["annotate", str(world / "pool.jsonl"), "--teacher", "openai/gpt-4o-mini",
+                                         "--out", str(tmp_path / "out.jsonl"), "--address", "auto"])
+    assert result.exit_code == 2 and "--address and --endpoint go with --engine ray" in result.output

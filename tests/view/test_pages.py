@@ -94,6 +94,18 @@ def test_two_runs_side_by_side(finished_run: Path, random_run: Path) -> None:
     assert "(error_driven)" in html and "(random)" in html and "samples chosen by both" in html
 
 
+def test_two_template_versions_side_by_side(finished_run: Path, tmp_path: Path) -> None:
+    edited = copy_run(finished_run, tmp_path / "edited")
+    path = RunDir(edited).file(1, "locations.jsonl")
+    records = read_jsonl(path, StepLocation)
+    path.write_text("".join(r.model_copy(update={"template_hash": "f" * 64}).model_dump_json() + "\n" for r in records))
+    html = text(Site([finished_run, edited]), "compare/r0-r1.html")
+    old = f"{records[0].template}@{records[0].template_hash[:12]}"
+    assert old in html and f"{records[0].template}@ffffffffffff" in html and "(they differ)" in html
+    same = text(Site([finished_run, copy_run(finished_run, tmp_path / "same")]), "compare/r0-r1.html")
+    assert old in same and "(they differ)" not in same
+
+
 def test_static_site_links_all_resolve(finished_run: Path, random_run: Path, tmp_path: Path) -> None:
     index = write_site([finished_run.parent, random_run], tmp_path / "site")
     pages = list((tmp_path / "site").rglob("*.html"))

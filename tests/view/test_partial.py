@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from edtune.jsonl import read_jsonl
+from edtune.jsonl import append_jsonl, read_jsonl
+from edtune.loop.ownership import TAKEOVERS_NAME, RunOwner
 from edtune.loop.rundir import RunDir
 from edtune.records import Judgment
 from edtune.view import Site
@@ -52,6 +53,14 @@ def test_a_run_killed_mid_way(finished_run: Path, tmp_path: Path) -> None:
     assert len(complete) == 7 and errors.count('class="error-link"') == sum(j.outcome != "correct" for j in complete)
     assert "No skill analysis for this error." in next(v for k, v in pages.items() if k.startswith("r0/002/e/"))
     write_site([run], tmp_path / "site")
+
+
+def test_a_takeover_of_a_killed_run_is_shown(finished_run: Path, tmp_path: Path) -> None:
+    run = copy_run(finished_run, tmp_path / "run")
+    killed = RunOwner(pid=4242, host="gpu-7", since="2025-01-01T00:00:00+00:00")
+    append_jsonl(run / TAKEOVERS_NAME, [RunOwner(pid=99, host="gpu-8", stale_owner=killed)])
+    overview = all_pages(Site([run]))["r0/index.html"]
+    assert "process 99 on gpu-8 took the run over from process\n4242 on gpu-7" in overview
 
 
 def test_damaged_files_are_named_on_the_page(finished_run: Path, tmp_path: Path) -> None:

@@ -5,7 +5,8 @@ wording as it can, so that users may edit the templates in `prompts/` freely:
 
 - The task comes from the request body, not the prompt: the `response_format` json_schema `name` (or,
   for vLLM `structured_outputs`, the schema's `title`) names the output record; a request with neither
-  that asks for `logprobs` is answer-switch. Anything else is refused.
+  that asks for `logprobs` is answer-switch. Anything else is refused. A run-start preflight request
+  (`PreflightReply`) is answered without reading its prompt.
 - Images: every `image_url` part in any message, as a `data:` URI (base64).
 - Text is read from the LAST user message only, so few-shot examples in earlier messages are ignored.
   A conversation that ends with an assistant reply and then a user message may be a re-ask (edtune's
@@ -35,9 +36,11 @@ from typing import Any, Literal
 
 from edtune.bench.reference.settings import UnmatchedRequest
 from edtune.judging.llm import JudgeVerdict
+from edtune.teacher.preflight import PreflightReply
 from edtune.teacher.records import FirstWrongStep, MissingSkills, RequiredSkills, StepVerdict
 
-TaskKind = Literal["first_wrong_step", "step_check", "answer_switch", "missing_skills", "required_skills", "judge"]
+TaskKind = Literal["first_wrong_step", "step_check", "answer_switch", "missing_skills", "required_skills", "judge",
+                   "preflight"]
 
 SCHEMA_TASKS: dict[str, TaskKind] = {
     FirstWrongStep.__name__: "first_wrong_step",
@@ -45,6 +48,7 @@ SCHEMA_TASKS: dict[str, TaskKind] = {
     MissingSkills.__name__: "missing_skills",
     RequiredSkills.__name__: "required_skills",
     JudgeVerdict.__name__: "judge",
+    PreflightReply.__name__: "preflight",
 }
 """Output record name (json_schema `name` or schema `title`) -> the teacher task that asks for it."""
 

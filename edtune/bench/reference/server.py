@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -151,6 +152,13 @@ class _Server(ThreadingHTTPServer):
     # The default listen backlog (5) refuses connections when a client opens many at once, as a batch does.
     request_queue_size = 1024
     daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Quiet about a client that closed its idle keep-alive connection (the openai client does so when it
+        is done); any other error in a request thread is still printed, as the base class does."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 @contextmanager
