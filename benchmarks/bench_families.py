@@ -20,12 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from edtune.bench.shapes.render import render_images
 from edtune.bench.shapes.world import ShapesConfig, generate_base
 from edtune.records import Sample
 from edtune.student.base import LoraTrainConfig, StudentConfig
 from edtune.student.bundled import TINY_CHECKPOINT
 from edtune.student.hf import HFStudent
-from edtune.student.pretrain import render_images
 from edtune.student.prompting import target_text, user_text
 from edtune.student.tiny_families import TINY_FAMILIES, build_checkpoint, unavailable_reason
 

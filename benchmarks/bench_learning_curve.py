@@ -30,13 +30,13 @@ from pathlib import Path
 import torch
 
 from edtune.bench.shapes.families import BASE_FAMILIES, FAMILIES, TASKS
+from edtune.bench.shapes.render import render_images
 from edtune.bench.shapes.world import ShapesConfig, generate_samples, generate_world
 from edtune.records import Sample
 from edtune.student.base import LoraTrainConfig
 from edtune.student.bundled import CHECKPOINT_FOR_LISTING
 from edtune.student.evaluate import accuracy_by, exact_matches
 from edtune.student.hf import HFStudent
-from edtune.student.pretrain import render_images
 
 PER_FAMILY = 150
 

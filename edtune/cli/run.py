@@ -57,11 +57,15 @@ def _naming(run_dir: Path) -> Iterator[None]:
 def _summarise(result: AdaptResult) -> None:
     from edtune.loop.runlog import read_log
 
-    typer.echo(f"{result.method}: stopped ({result.stopped}) after {len(result.metrics.iterations) - 1} "
+    # Iterations that trained: a run that keeps its best validated adapter ends with a folder that only
+    # validates the last adapter, which is not an iteration of the run.
+    trained = max((it.iteration for it in result.metrics.iterations if it.train is not None), default=0)
+    typer.echo(f"{result.method}: stopped ({result.stopped}) after {trained} "
                f"iteration(s); {result.samples_used} samples used ({result.pool_fraction:.1%} of the pool)")
     for it in result.metrics.iterations:
+        only = "  (validation of the last adapter only)" if it.iteration > trained and it.train is None else ""
         typer.echo(f"  iteration {it.iteration}: test {_accuracy(it.test)}  val {_accuracy(it.val)}  "
-                   f"errors {it.errors}  selected {it.selected}  used {it.samples_used}")
+                   f"errors {it.errors}  selected {it.selected}  used {it.samples_used}{only}")
     said = read_log(result.run_dir)
     if said:
         typer.echo("run log (run.log):\n" + "\n".join(f"  {line}" for line in said))

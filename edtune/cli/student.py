@@ -29,7 +29,7 @@ def pretrain_command(
     """Pretrain the tiny Llava student on the shapes world's base skills (colour, shape, existence)."""
     import torch
 
-    from edtune.student.pretrain import PretrainConfig, pretrain
+    from edtune.bench.shapes.pretrain import PretrainConfig, pretrain
 
     torch.set_num_threads(1)
     config = validate_options(PretrainConfig, {"steps": steps, "train_samples": samples, "lr": lr, "seed": seed,
@@ -51,15 +51,17 @@ def eval_command(
     batch_size: Annotated[int, typer.Option(help="Samples per generation batch.")] = 64,
     limit: Annotated[int | None, typer.Option(help="Only the first N samples.")] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
+    family_field: Annotated[str, typer.Option(help="Metadata key of a sample's question family (accuracy is "
+                                                   "printed per family).")] = "skill",
 ) -> None:
-    """Answer every sample and print exact-match accuracy per skill (`metadata.skill`)."""
+    """Answer every sample and print exact-match accuracy per question family (`metadata.<family-field>`)."""
     from transformers.utils import logging as hf_logging
 
     from edtune.data.loaders import default_image_root, load_samples
     from edtune.student import StudentConfig
     from edtune.student.bundled import TINY_CHECKPOINT
     from edtune.student.devices import require_device
-    from edtune.student.evaluate import accuracy_by, exact_matches
+    from edtune.student.evaluate import accuracy_by, exact_matches, skill_of
     from edtune.student.hf import HFStudent
 
     hf_logging.disable_progress_bar()  # a bar for loading a few MB only clutters the score table
@@ -70,8 +72,8 @@ def eval_command(
     if adapter is not None:
         student.load_adapter(adapter)
     correct = exact_matches(samples, student.answer(samples, root, batch_size=batch_size))
-    for skill, (hits, total) in accuracy_by(samples, correct).items():
-        typer.echo(f"{skill:28s} {hits / total:6.3f}  ({hits}/{total})")
+    for family, (hits, total) in accuracy_by(samples, correct, lambda s: skill_of(s, family_field)).items():
+        typer.echo(f"{family:28s} {hits / total:6.3f}  ({hits}/{total})")
     typer.echo(f"{'all':28s} {sum(correct) / max(1, len(correct)):6.3f}  ({sum(correct)}/{len(correct)})")
 
 

@@ -21,9 +21,13 @@ def exact_matches(samples: Sequence[Sample], outputs: Sequence[StudentOutput]) -
             for s, o in pairs]
 
 
-def skill_of(sample: Sample) -> str:
-    """The sample's question family / skill name (`metadata["skill"]`), else "all"."""
-    return str(sample.metadata.get("skill", "all"))
+NO_FAMILY = "(no family)"
+"""The group of a sample without the family key (as the run report names it)."""
+
+
+def skill_of(sample: Sample, family_field: str = "skill") -> str:
+    """The sample's question family (`metadata[family_field]`, "skill" by default, as text), else NO_FAMILY."""
+    return str(sample.metadata[family_field]) if family_field in sample.metadata else NO_FAMILY
 
 
 def accuracy_by(samples: Sequence[Sample], correct: Sequence[bool],

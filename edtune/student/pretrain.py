@@ -1,50 +1,39 @@
-"""Reproducible pretraining of the bundled tiny student on the shapes world's base skills.
+"""Pretraining a tiny student on any samples: build (or continue) the tiny Llava, train all of its weights
+with the loss on the rationale/answer only, and save the checkpoint. Same inputs, same weights (on CPU).
 
-Steps: collect the world's vocabulary (every question family, so target-skill words exist in the
-tokenizer even though they are never trained), draw base-skill samples (colour, shape, existence) with the world's
-own generator, render their images, build the tiny Llava from configs, train all its weights with
-the loss on the rationale/answer only, and save the checkpoint. Same config, same weights (on CPU).
-
-`init_from` continues from an existing checkpoint (its tokenizer and weights) instead of building one:
-that is how the `attributes` student is made, the bundled student taught a richer listing step.
+What it is trained on is the caller's: samples whose images are already on disk, and the texts whose words
+make its vocabulary. Words that the samples never train (a target task's wording) must be in those texts
+too, or the student can never write them. The shapes world's pretraining (`edtune student pretrain`) is
+`edtune.bench.shapes.pretrain`; `examples/digits/` pretrains a student on a task of its own.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from edtune.bench.shapes.questions import Listing
 from edtune.errors import ConfigError, DataError
 from edtune.records import Record, Sample
 from edtune.student.base import StudentConfig
 from edtune.student.tiny import TinyStudentConfig, build_model, build_processor, build_tokenizer, save_checkpoint
 
 PRETRAIN_RECORD = "edtune_pretrain.json"
-"""File in the checkpoint holding the `PretrainConfig` and `PretrainStats` that produced it."""
+"""File in the checkpoint holding the pretraining config and `PretrainStats` that produced it."""
 
 
-class PretrainConfig(Record):
-    """Everything that determines the pretrained tiny student."""
+class TinyPretrainConfig(Record):
+    """How a tiny student is pretrained (the samples and vocabulary are the caller's)."""
 
     seed: int = 0
     """Seeds weight initialisation and batch order."""
-    world_seed: int = 0
-    """Seed of the shapes world whose base-skill samples and vocabulary are used."""
-    vocabulary_per_family: int = Field(default=200, ge=1)
-    """Samples per question family whose words form the vocabulary (target families included, so their
-    words exist even though they are never trained)."""
-    train_samples: int = Field(default=16_000, ge=1)
-    """Distinct base-skill samples drawn (colour, shape and existence in equal numbers)."""
     steps: int = Field(default=5_000, ge=1)
-    """Optimiser steps. The model first learns the wording and only later looks at the image: on this
-    world (up to 4 objects listed in every rationale) 2000 steps at lr 1e-3 left base skills at ~60%,
-    5000 at lr 2e-3 reached 99-100%."""
+    """Optimiser steps. The model first learns the wording and only later looks at the image: on the shapes
+    world 2000 steps at lr 1e-3 left base skills at ~60%, 5000 at lr 2e-3 reached 99-100%."""
     batch_size: int = Field(default=32, ge=1)
     """Samples per step."""
     lr: float = Field(default=2e-3, gt=0)
@@ -58,19 +47,8 @@ class PretrainConfig(Record):
     """Gradient-norm clip; None disables it."""
     model: TinyStudentConfig = Field(default_factory=TinyStudentConfig)
     """Shape of the tiny Llava (ignored with `init_from`: the checkpoint has its own)."""
-    listing: Listing = "names"
-    """Listing style of the base-skill rationales trained on (see `ShapesConfig.listing`)."""
     init_from: str | None = None
-    """Checkpoint folder to continue from, or "bundled" for the shipped student; None builds a new model.
-    From the bundled student, 6,000 steps at lr 1e-3 taught the "attributes" listing (exact on 300 of
-    300 held-out scenes, base skills unchanged); 2,000 steps left it exact on 28%."""
-
-    @model_validator(mode="after")
-    def _new_model_lists_names(self) -> PretrainConfig:
-        if self.init_from is None and self.listing != "names":
-            # From scratch, one more word per object kept the listing ungrounded after 5,000-8,000 steps.
-            raise ValueError("a richer listing is taught by continuing a trained student: set init_from")
-        return self
+    """Checkpoint folder to continue from, or "bundled" for the shipped student; None builds a new model."""
 
 
 class PretrainStats(Record):
@@ -94,25 +72,40 @@ class PretrainStats(Record):
     """Mean loss of the last 20 steps."""
 
 
-def _starting_point(config: PretrainConfig) -> tuple[Any, Any]:
-    """(processor, model): loaded from `init_from`, or built from the world's vocabulary."""
+def sample_texts(samples: Iterable[Sample], config: StudentConfig | None = None) -> list[str]:
+    """The prompt and target text of each sample, as the student reads and writes them: vocabulary texts."""
+    from edtune.student.prompting import target_text, user_text
+
+    config = config or StudentConfig()
+    return [text for sample in samples for text in (user_text(sample, config), target_text(sample))]
+
+
+def starting_point(config: TinyPretrainConfig, vocabulary: Iterable[str]) -> tuple[Any, Any]:
+    """(processor, model): loaded from `init_from`, or built new with a tokenizer over `vocabulary`
+    (which is then not read)."""
     if config.init_from is None:
-        tokenizer = build_tokenizer(world_texts(config.world_seed, config.vocabulary_per_family))
+        tokenizer = build_tokenizer(vocabulary)
         processor = build_processor(tokenizer, config.model)
         return processor, build_model(tokenizer, config.model, seed=config.seed)
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
-    from edtune.student.bundled import TINY_CHECKPOINT
-
-    folder = TINY_CHECKPOINT if config.init_from == "bundled" else Path(config.init_from)
-    if not (folder / "config.json").is_file():
-        raise ConfigError(f"init_from {config.init_from!r}: no checkpoint (config.json) at {folder}")
+    folder = start_checkpoint(config.init_from)
     return AutoProcessor.from_pretrained(folder), AutoModelForImageTextToText.from_pretrained(folder)
 
 
-def _check_vocabulary(tokenizer: Any, samples: list[Sample]) -> None:
+def start_checkpoint(init_from: str) -> Path:
+    """The checkpoint folder `init_from` names ("bundled": the shipped student); ConfigError when it has none."""
+    from edtune.student.bundled import TINY_CHECKPOINT
+
+    folder = TINY_CHECKPOINT if init_from == "bundled" else Path(init_from)
+    if not (folder / "config.json").is_file():
+        raise ConfigError(f"init_from {init_from!r}: no checkpoint (config.json) at {folder}")
+    return folder
+
+
+def check_vocabulary(tokenizer: Any, samples: list[Sample]) -> None:
     """DataError naming the sample when a training text has a word the tokenizer lacks (it would be learnt
-    as <unk>): the start checkpoint's vocabulary was built for another wording."""
+    as <unk>): the vocabulary texts, or the start checkpoint's, were written another way."""
     from edtune.student.prompting import target_text
 
     for row, sample in enumerate(samples, start=1):
@@ -122,48 +115,28 @@ def _check_vocabulary(tokenizer: Any, samples: list[Sample]) -> None:
                             f"{target_text(sample)!r}", row=row, field="rationale")
 
 
-def world_texts(world_seed: int, per_family: int) -> list[str]:
-    """Question and gold target texts of `per_family` samples of every shapes question family: the
-    student's vocabulary (the world's wording is a small closed set; 200 per family covers all of it)."""
-    from edtune.bench.shapes.families import FAMILIES
-    from edtune.bench.shapes.world import ShapesConfig, generate_samples
-    from edtune.student.prompting import target_text, user_text
+def pretrain_tiny(samples: list[Sample], image_root: Path, out_dir: Path, config: TinyPretrainConfig, *,
+                  vocabulary: Iterable[str] = (), progress: bool = False,
+                  started: float | None = None) -> PretrainStats:
+    """Train a tiny student on `samples` (images under `image_root`) and save it to `out_dir`, with
+    `edtune_pretrain.json` recording `config` (its concrete class's fields) and the stats.
 
-    config, world = StudentConfig(), ShapesConfig(seed=world_seed)
-    return [text for family in FAMILIES
-            for s in generate_samples({family: 1.0}, per_family, split=f"vocabulary-{family}", config=world)
-            for text in (user_text(s, config), target_text(s))]
-
-
-def render_images(samples: list[Sample], image_root: Path) -> None:
-    """Draw each shapes sample's image at its relative path under `image_root`."""
-    from edtune.bench.shapes.render import png_bytes, render_sample
-
-    for sample in samples:
-        path = image_root / sample.images[0]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(png_bytes(render_sample(sample)))
-
-
-def pretrain(out_dir: Path, config: PretrainConfig, *, progress: bool = False) -> PretrainStats:
-    """Build, train and save the tiny student to `out_dir` (with `edtune_pretrain.json` describing the run)."""
+    A new model's vocabulary is every word of `vocabulary` (pass `sample_texts` of the training samples and
+    of every task the student will be tuned on); with `init_from` the checkpoint's tokenizer is kept. A
+    training text with a word outside the vocabulary is a DataError before any training. `started`: the
+    `time.perf_counter()` at which the caller began preparing (the default: now)."""
     import torch
 
-    from edtune.bench.shapes.world import ShapesConfig, generate_base
     from edtune.student.batches import encoder_for
     from edtune.student.training import Schedule, fit
 
-    started = time.perf_counter()
-    processor, model = _starting_point(config)
-    tokenizer = processor.tokenizer
-    world = ShapesConfig(seed=config.world_seed, listing=config.listing)
-    samples = generate_base(config.train_samples, config.world_seed, split="pretrain", config=world)
-    _check_vocabulary(tokenizer, samples)
-    student_config = StudentConfig()
-    with tempfile.TemporaryDirectory(prefix="edtune-pretrain-") as tmp:
-        render_images(samples, Path(tmp))
-        encoder = encoder_for(processor, model.config.model_type, student_config)
-        examples = [encoder.example(s, Path(tmp), row=i + 1) for i, s in enumerate(samples)]
+    started = time.perf_counter() if started is None else started
+    if not samples:
+        raise DataError("pretraining needs at least one sample")
+    processor, model = starting_point(config, vocabulary)
+    check_vocabulary(processor.tokenizer, samples)
+    encoder = encoder_for(processor, model.config.model_type, StudentConfig())
+    examples = [encoder.example(s, image_root, row=i + 1) for i, s in enumerate(samples)]
     prepared = time.perf_counter()
     schedule = Schedule(lr=config.lr, steps=config.steps, batch_size=config.batch_size,
                         warmup_ratio=config.warmup_ratio, weight_decay=config.weight_decay,
@@ -174,7 +147,7 @@ def pretrain(out_dir: Path, config: PretrainConfig, *, progress: bool = False) -
                      progress=progress)
     stats = PretrainStats(
         steps=len(losses), train_samples=len(samples), parameters=sum(p.numel() for p in model.parameters()),
-        vocab_size=len(tokenizer), prepare_s=prepared - started, train_s=time.perf_counter() - prepared,
+        vocab_size=len(processor.tokenizer), prepare_s=prepared - started, train_s=time.perf_counter() - prepared,
         first_loss=sum(losses[:20]) / len(losses[:20]), final_loss=sum(losses[-20:]) / len(losses[-20:]),
     )
     save_checkpoint(model, processor, out_dir)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from edtune.bench.shapes.render import render_images
 from edtune.bench.shapes.world import ShapesConfig, generate_base, generate_samples
 from edtune.errors import UserError
 from edtune.student import bundled
 from edtune.student.evaluate import exact_matches
-from edtune.student.pretrain import render_images
 
 # Well above chance (1/4 colours, 1/3 shapes, 1/2 existence) and below the shipped student's measured
 # held-out accuracy, so a broken checkpoint or a broken answer path fails here.

@@ -14,12 +14,12 @@ from typing import Any
 
 import torch
 
+from edtune.bench.shapes.render import render_images
 from edtune.bench.shapes.world import ShapesConfig, generate_base
 from edtune.records import Sample
 from edtune.student.batches import IGNORE_INDEX
 from edtune.student.bundled import TINY_CHECKPOINT
 from edtune.student.hf import HFStudent
-from edtune.student.pretrain import render_images
 from edtune.student.prompting import load_images, target_text, user_text
 
 

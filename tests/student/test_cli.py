@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import typer
@@ -32,6 +33,15 @@ def test_pretrain_then_eval(tmp_path: Path, samples: list[Sample], image_root: P
     assert scored.exit_code == 0, scored.output
     rows = {line.split()[0]: line for line in scored.output.splitlines() if line.endswith("/5)")}
     assert set(rows) == {"colour", "all"}
+
+    # families under a key of the user's choosing; samples without it are grouped, not called "all"
+    kinds = [s.model_copy(update={"metadata": {"kind": "hue"} if i < 3 else {}}) for i, s in enumerate(samples[:5])]
+    write_samples(kinds, data)
+    named = runner.invoke(app, ["student", "eval", "--model", str(out), "--data", str(data), "--family-field", "kind"])
+    assert named.exit_code == 0, named.output
+    totals = [(m.group(1), int(m.group(2))) for line in named.output.splitlines()
+              if (m := re.match(r"^(.*?)\s+\d\.\d{3}\s+\(\d+/(\d+)\)$", line))]
+    assert totals == [("hue", 3), ("(no family)", 2), ("all", 5)]
 
 
 def test_eval_refuses_a_missing_checkpoint(tmp_path: Path, samples: list[Sample], image_root: Path) -> None:

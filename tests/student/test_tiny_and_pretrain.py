@@ -9,11 +9,12 @@ import pytest
 from pydantic import ValidationError
 from safetensors.torch import load_file
 
-import edtune.student.pretrain as pretrain_module
+import edtune.bench.shapes.pretrain as pretrain_module
+from edtune.bench.shapes.pretrain import PretrainConfig, pretrain
 from edtune.errors import ConfigError, DataError
 from edtune.rationale import parse_rationale
 from edtune.student.hf import HFStudent
-from edtune.student.pretrain import PRETRAIN_RECORD, PretrainConfig, pretrain
+from edtune.student.pretrain import PRETRAIN_RECORD
 from edtune.student.prompting import target_text
 from edtune.student.tiny import build_tokenizer
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from PIL import Image, ImageDraw
 
@@ -62,3 +63,11 @@ def png_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=6, optimize=False)
     return buffer.getvalue()
+
+
+def render_images(samples: list[Sample], image_root: Path) -> None:
+    """Draw each sample's image at its relative path under `image_root`."""
+    for sample in samples:
+        path = image_root / sample.images[0]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(png_bytes(render_sample(sample)))
