@@ -21,12 +21,22 @@ def run_command(
     run_dir: Annotated[Path | None, typer.Option("--run-dir", help="Run directory; default runs/<config name>. "
                                                  "An existing run with the same config is continued.")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+    method: Annotated[str | None, typer.Option("--method", help="Selection method, replacing the config's "
+                                               "(the same as --set method=NAME).")] = None,
+    overrides: Annotated[list[str] | None, typer.Option("--set", help="DOTTED.KEY=VALUE replacing a config value "
+                                                        "(JSON, else a string), e.g. training.lora.min_steps=300; "
+                                                        "repeatable.")] = None,
 ) -> None:
-    """Adapt the configured student: answer, judge, diagnose errors, retrieve, LoRA-tune, evaluate."""
-    from edtune.loop import load_config, run_config
+    """Adapt the configured student: answer, judge, diagnose errors, retrieve, LoRA-tune, evaluate.
 
-    settings = load_config(config)
-    target = run_dir or Path("runs") / config.stem
+    With --method or --set and no --run-dir, the run directory is runs/<config name>+<the overrides>."""
+    from edtune.loop import load_config, run_config
+    from edtune.loop.overrides import override_label
+
+    changes = [*([f"method={method}"] if method is not None else []), *(overrides or [])]
+    settings = load_config(config, changes)
+    default = config.stem + (f"+{override_label(changes)}" if changes else "")
+    target = run_dir or Path("runs") / default
     with _naming(target):
         result = run_config(settings, target, progress=progress)
     _summarise(result)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -262,11 +263,14 @@ def validate_config(data: dict[str, Any], source: str) -> RunConfig:
         raise config_error(source, exc) from None
 
 
-def load_config(path: str | Path) -> RunConfig:
+def load_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfig:
     """Read a TOML run config; data paths, the student's folder and its accelerate config file are resolved
-    against the file's folder (spec strings are not)."""
+    against the file's folder (spec strings are not). `overrides` (`DOTTED.KEY=VALUE`, see
+    `edtune.loop.overrides`) replace the file's values before validation."""
+    from edtune.loop.overrides import apply_overrides
+
     source = Path(path)
-    data = _read_toml(source)
+    data = apply_overrides(_read_toml(source), overrides)
     if isinstance(data.get("data"), dict):
         data["data"] = _resolve(data["data"], source.resolve().parent)
     retrieval = data.get("retrieval")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
 from edtune.cli import format_error
 from edtune.cli import run as run_cli
 from edtune.errors import ConfigError, DataError
+from edtune.loop.rundir import RunDir
 
 
 def _app() -> typer.Typer:
@@ -72,3 +75,32 @@ def test_errors_are_one_line(tmp_path: Path, world: Path, checkpoint: Path) -> N
     assert isinstance(missing.exception, DataError) and "missing.jsonl" in format_error(missing.exception)
     gone = runner.invoke(app, ["resume", str(tmp_path / "nothing")])
     assert isinstance(gone.exception, ConfigError) and "config.json missing" in str(gone.exception)
+
+
+def test_method_and_set_override_the_config(tmp_path: Path, world: Path, checkpoint: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """--method and --set replace config values (paths against the working directory) and name the default
+    run directory after themselves, so an override never lands in the plain config's run."""
+    runner, app = CliRunner(), _app()
+    config = _config(tmp_path, world, checkpoint)
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")  # a path given relative to the working directory, not the config's folder
+    relative = os.path.relpath(world / "counting_val.jsonl")
+    done = runner.invoke(app, ["run", str(config), "--method", "full", "--set", "training.lora.epochs=2",
+                               "--set", f'data.test={{"path": "{relative}"}}', "--no-progress"])
+    assert done.exit_code == 0, done.output
+    [run_dir] = (tmp_path / "here" / "runs").iterdir()
+    assert run_dir.name.startswith("random+method=full+training.lora.epochs=2+data.test=_path_")
+    saved = RunDir(run_dir).read_config()
+    assert (saved.method, saved.training.lora.epochs) == ("full", 2)
+    assert saved.data.test is not None and saved.data.test.path == world / "counting_val.jsonl"
+    assert "full: stopped" in done.output and saved.budget == 6
+
+
+def test_a_bad_override_names_itself(tmp_path: Path, world: Path, checkpoint: Path) -> None:
+    runner, app, config = CliRunner(), _app(), _config(tmp_path, world, checkpoint)
+    for override, says in (("budget", "expected DOTTED.KEY=VALUE"), ("budget.x=1", "budget is a value"),
+                           ("training.lora.epoks=2", "epoks")):
+        bad = runner.invoke(app, ["run", str(config), "--set", override, "--no-progress"])
+        assert isinstance(bad.exception, ConfigError), bad.output
+        assert says in format_error(bad.exception)
