@@ -1,4 +1,5 @@
-"""`edtune student ...`: rebuild the bundled tiny student, and score a student on a data file."""
+"""`edtune student ...`: pretrain a tiny student (the bundled one, or one on your own samples), and score a
+student on a data file."""
 
 from __future__ import annotations
 
@@ -16,28 +17,69 @@ student_app = typer.Typer(no_args_is_help=True, help="Build and evaluate student
 def pretrain_command(
     out: Annotated[Path, typer.Option(help="Checkpoint directory to write (the shipped one is "
                                            "edtune/student/tiny_checkpoint).")],
+    data: Annotated[Path | None, typer.Option(help="Your own samples to pretrain on (JSONL, LLaVA JSON or HF "
+                                                   "dataset, with rationales); default: the shapes world's "
+                                                   "base skills.")] = None,
+    vocab: Annotated[list[Path] | None, typer.Option(help="With --data: more data files whose words join the "
+                                                          "vocabulary (every task the student will be tuned on, "
+                                                          "and the pool); repeatable.")] = None,
+    image_root: Annotated[Path | None, typer.Option(help="With --data: its image root (default: the data file's "
+                                                         "folder).")] = None,
+    patch_size: Annotated[int | None, typer.Option(help="With --data: ViT patch side of a new model (image side "
+                                                        "48 px).")] = None,
     steps: Annotated[int, typer.Option(help="Optimiser steps.")] = 5000,
-    samples: Annotated[int, typer.Option(help="Distinct base-skill training samples.")] = 16_000,
+    samples: Annotated[int | None, typer.Option(help="Shapes world: distinct base-skill training samples "
+                                                     "(default 16000).")] = None,
     lr: Annotated[float, typer.Option(help="Peak AdamW learning rate.")] = 2e-3,
     seed: Annotated[int, typer.Option(help="Weight-init and batch-order seed.")] = 0,
-    world_seed: Annotated[int, typer.Option(help="Seed of the shapes world the samples come from.")] = 0,
-    listing: Annotated[str, typer.Option(help="Listing step style: names or attributes (needs --init-from).")]
-        = "names",
+    world_seed: Annotated[int | None, typer.Option(help="Shapes world: the seed its samples come from "
+                                                        "(default 0).")] = None,
+    listing: Annotated[str | None, typer.Option(help="Shapes world: listing step style, names or attributes "
+                                                     "(needs --init-from; default names).")] = None,
     init_from: Annotated[str | None, typer.Option(help="Continue from this checkpoint folder, or 'bundled'.")]
         = None,
 ) -> None:
-    """Pretrain the tiny Llava student on the shapes world's base skills (colour, shape, existence)."""
+    """Pretrain a tiny Llava student: on your own samples (--data), or on the shapes world's base skills."""
     import torch
 
+    torch.set_num_threads(1)
+    if data is not None:
+        _pretrain_own(out, data, vocab or [], image_root, {"steps": steps, "lr": lr, "seed": seed,
+                                                            "init_from": init_from}, patch_size,
+                      shapes_only={"--samples": samples, "--world-seed": world_seed, "--listing": listing})
+        return
+    if vocab or image_root is not None or patch_size is not None:
+        raise typer.BadParameter("--vocab, --image-root and --patch-size go with --data")
     from edtune.bench.shapes.pretrain import PretrainConfig, pretrain
 
-    torch.set_num_threads(1)
-    config = validate_options(PretrainConfig, {"steps": steps, "train_samples": samples, "lr": lr, "seed": seed,
-                                               "world_seed": world_seed, "listing": listing, "init_from": init_from},
+    shapes = {"train_samples": samples, "world_seed": world_seed, "listing": listing}
+    config = validate_options(PretrainConfig, {"steps": steps, "lr": lr, "seed": seed, "init_from": init_from}
+                              | {k: v for k, v in shapes.items() if v is not None},
                               options={"train_samples": "--samples"})
     stats = pretrain(out, config, progress=True)
     typer.echo(f"wrote {out}: {stats.steps} steps on {stats.train_samples} samples, "
                f"prepare {stats.prepare_s:.0f} s + train {stats.train_s:.0f} s, "
+               f"loss {stats.first_loss:.3f} -> {stats.final_loss:.3f}")
+
+
+def _pretrain_own(out: Path, data: Path, vocab: list[Path], image_root: Path | None, settings: dict[str, object],
+                  patch_size: int | None, *, shapes_only: dict[str, object]) -> None:
+    """`edtune student pretrain --data`: `pretrain_tiny` on the user's samples, vocabulary from every file."""
+    from edtune.data.loaders import default_image_root, load_samples
+    from edtune.student.pretrain import TinyPretrainConfig, pretrain_tiny, sample_texts
+
+    given = [name for name, value in shapes_only.items() if value is not None]
+    if given:
+        raise typer.BadParameter(f"{', '.join(given)}: shapes-world options; they do not go with --data")
+    if patch_size is not None:
+        settings = settings | {"model": {"patch_size": patch_size}}
+    config = validate_options(TinyPretrainConfig, settings, options={"model": "--patch-size"})
+    samples = load_samples(data, image_root=image_root)
+    texts = sample_texts([*samples, *(s for extra in vocab for s in load_samples(extra))])
+    stats = pretrain_tiny(samples, image_root or default_image_root(data), out, config, vocabulary=texts,
+                          progress=True)
+    typer.echo(f"wrote {out}: {stats.steps} steps on {stats.train_samples} samples, vocabulary "
+               f"{stats.vocab_size}, {stats.parameters:,} parameters, train {stats.train_s:.0f} s, "
                f"loss {stats.first_loss:.3f} -> {stats.final_loss:.3f}")
 
 

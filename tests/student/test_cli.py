@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -57,3 +58,33 @@ def test_eval_refuses_a_device_this_machine_lacks_naming_the_option(tmp_path: Pa
                                          "--data", str(tmp_path / "none.jsonl"), "--device", "tpu"])
     assert isinstance(result.exception, ConfigError)
     assert "--device = 'tpu', but torch finds no tpu device" in str(result.exception)
+
+
+def test_pretrain_on_own_samples(tmp_path: Path, samples: list[Sample], image_root: Path) -> None:
+    """--data trains a new tiny student on the user's samples; --vocab adds the words of a task it will be
+    tuned on, so they exist in its tokenizer though never trained."""
+    runner, app = CliRunner(), _app()
+    own, later = image_root / "own.jsonl", image_root / "later.jsonl"
+    write_samples(samples[:4], own)
+    write_samples([s.model_copy(update={"answer": "zebra"}) for s in samples[4:6]],
+                  later)
+    out = tmp_path / "own_student"
+    built = runner.invoke(app, ["student", "pretrain", "--out", str(out), "--data", str(own), "--vocab", str(later),
+                                "--steps", "2", "--patch-size", "8"])
+    assert built.exit_code == 0, built.output
+    assert "2 steps on 4 samples" in built.output
+    from transformers import AutoProcessor
+
+    tokenizer = AutoProcessor.from_pretrained(out).tokenizer
+    assert tokenizer.convert_tokens_to_ids("zebra") != tokenizer.unk_token_id
+    recorded = json.loads((out / "edtune_pretrain.json").read_text())
+    assert recorded["config"]["model"]["patch_size"] == 8 and recorded["config"]["steps"] == 2
+
+
+def test_pretrain_refuses_mixed_options(tmp_path: Path, image_root: Path) -> None:
+    runner, app = CliRunner(), _app()
+    mixed = runner.invoke(app, ["student", "pretrain", "--out", str(tmp_path / "x"), "--data",
+                                str(image_root / "own.jsonl"), "--samples", "6"])
+    assert mixed.exit_code != 0 and "--samples: shapes-world options" in mixed.output
+    alone = runner.invoke(app, ["student", "pretrain", "--out", str(tmp_path / "x"), "--vocab", "v.jsonl"])
+    assert alone.exit_code != 0 and "go with --data" in alone.output
