@@ -20,6 +20,7 @@ carries in `extra` its mode, finish_reason, whether it was answered from the cac
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import re
@@ -102,8 +103,11 @@ def _close_objects(node: Any) -> bool:
     return strict
 
 
+@functools.cache
 def shape_for(output: type[BaseModel], mode: StructuredMode) -> OutputShape:
-    """The request additions for `mode`. `text` adds nothing: the prompt must ask for JSON itself."""
+    """The request additions for `mode`. `text` adds nothing: the prompt must ask for JSON itself.
+    Computed once per output model and mode (building a JSON schema costs more than sending a request to a
+    fast server); the shape's dicts are shared, so nothing may change them."""
     schema, strict = sent_schema(output)
     digest = hashlib.sha256(json.dumps([schema, strict], sort_keys=True).encode()).hexdigest()
     if mode == "json_schema":
