@@ -27,10 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from edtune.bench.shapes.render import render_images
 from edtune.bench.shapes.world import ShapesConfig, generate_samples
 from edtune.records import Sample
 from edtune.student.base import LoraTrainConfig, StudentConfig
-from edtune.student.pretrain import render_images
 from edtune.student.prompting import target_text, user_text
 
 SETTINGS = {"plain": (False, False), "checkpointing": (True, False), "accumulation": (False, True),
