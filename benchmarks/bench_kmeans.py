@@ -1,4 +1,4 @@
-"""Benchmark: edtune's spherical k-means (faiss and numpy backends) against scikit-learn's KMeans.
+"""Benchmark: edtune's spherical k-means (faiss, numpy and torch backends) against scikit-learn's KMeans.
 
     .venv/bin/python benchmarks/bench_kmeans.py                          # 500K x 1536, K=1000, 20 iterations
     .venv/bin/python benchmarks/bench_kmeans.py --n 20000 --k 100        # quick run
@@ -6,11 +6,12 @@
 Data: n seeded float32 rows around 2K random directions (cosine to the own direction ~0.6, about what
 DINOv2 + MiniLM features give), unit length. Every implementation starts from the same centroids (edtune's
 k-means++ seeding, timed once on its own) so that time and objective compare like with like.
-- edtune faiss / numpy: `spherical_kmeans(..., niter=N)`, N Lloyd iterations and a final assignment.
+- edtune faiss / numpy / torch: `spherical_kmeans(..., niter=N)`, N Lloyd iterations and a final float32
+  assignment (torch: the iterations' products in bfloat16 where the machine has a fast path for it).
 - scikit-learn KMeans (Euclidean Lloyd on the unit rows, algorithm="lloyd", tol=0, copy_x=False to avoid a
   3 GB copy) runs only `--sklearn-iter` iterations because it needs minutes per few iterations at full
-  size; its per-iteration time is what compares. edtune numpy is also run for that many iterations so the
-  objectives can be compared at equal iterations.
+  size; its per-iteration time is what compares. edtune numpy and torch are also run for that many
+  iterations so the objectives can be compared at equal iterations.
 Objective: mean cosine of each row to its (normalised) centroid, higher is better. Load average and the
 thread count are printed with the table: the machine is shared, so ratios matter more than seconds.
 """
@@ -103,12 +104,14 @@ def main() -> None:
     start = initial_centroids(x, args.k, "kmeans++", np.random.default_rng(args.seed))
     print(f"shared k-means++ seeding: {time.perf_counter() - t0:.1f} s (not in the times below)", flush=True)
     rows = []
-    backends = ["faiss", "numpy"] if faiss_available() else ["numpy"]
+    backends = (["faiss"] if faiss_available() else []) + ["numpy", "torch"]
     for backend in backends:
         rows.append(run_edtune(x, start, args.niter, backend))
         print(rows[-1], flush=True)
-    rows.append(run_edtune(x, start, args.sklearn_iter, "numpy"))
-    print(rows[-1], flush=True)
+    if args.sklearn_iter != args.niter:
+        for backend in ("numpy", "torch"):
+            rows.append(run_edtune(x, start, args.sklearn_iter, backend))
+            print(rows[-1], flush=True)
     reference = run_sklearn(x, start, args.sklearn_iter)
     rows.append(reference)
     print(f"load_after={os.getloadavg()}")

@@ -1,10 +1,14 @@
 """Spherical k-means: unit-norm centroids, points assigned by the highest cosine.
 
-Two backends behind one function, `spherical_kmeans(x, k, ...)`:
+Three backends behind one function, `spherical_kmeans(x, k, ...)`:
 - "faiss" (the `faiss` extra): `faiss.Kmeans(..., spherical=True)`, as in the PROGRESS authors' code;
 - "numpy": Lloyd's algorithm on BLAS matrix products, assignment in row chunks so memory stays
-  O(chunk x k) rather than O(n x k), centroid sums as one sparse one-hot product (scipy).
-"auto" takes faiss when it imports and numpy otherwise.
+  O(chunk x k) rather than O(n x k), centroid sums as one sparse one-hot product (scipy);
+- "torch": the same iterations with the assignment product on torch, in bfloat16 on a GPU or a CPU with
+  bfloat16 matrix units (`edtune.progress.kmeans_torch`; the fastest here at 500K x 1536, see
+  benchmarks/README.md).
+"auto" takes faiss when it imports and numpy otherwise (never torch: its bfloat16 ties can move points, so
+choosing it silently would change a run's clusters between machines).
 
 Initialisation is computed here and handed to either backend, so both start from the same centroids:
 - "kmeans++" (default): greedy D^2 seeding (squared distance between unit vectors, 2 - 2 cos; each step
@@ -28,7 +32,7 @@ import numpy as np
 
 from edtune.errors import MissingDependency, UserError
 
-Backend = Literal["auto", "faiss", "numpy"]
+Backend = Literal["auto", "faiss", "numpy", "torch"]
 Init = Literal["kmeans++", "random"]
 _CHUNK = 32768
 _PLUSPLUS_POINTS_PER_CENTROID = 8
@@ -63,7 +67,7 @@ def spherical_kmeans(x: np.ndarray, k: int, *, niter: int = 50, seed: int = 1234
         start = unit_rows(init)
     else:
         start = initial_centroids(data, k, init, np.random.default_rng(seed))
-    lloyd = _faiss_lloyd(data, start, niter, seed) if chosen == "faiss" else _numpy_lloyd(data, start, niter)
+    lloyd = _lloyd(chosen, data, start, niter, seed)
     assignments, best = assign(data, lloyd)
     return KMeansResult(lloyd, assignments, float(best.mean()), chosen)
 
@@ -140,9 +144,19 @@ def _first_unchosen(chosen: list[int], size: int) -> int:
     return next(i for i in range(size) if i not in taken)
 
 
+def _lloyd(backend: str, data: np.ndarray, start: np.ndarray, niter: int, seed: int) -> np.ndarray:
+    if backend == "faiss":
+        return _faiss_lloyd(data, start, niter, seed)
+    if backend == "torch":
+        from edtune.progress.kmeans_torch import torch_lloyd
+
+        return torch_lloyd(data, start, niter)
+    return _numpy_lloyd(data, start, niter)
+
+
 def _pick_backend(backend: Backend) -> str:
-    if backend == "numpy":
-        return "numpy"
+    if backend in ("numpy", "torch"):
+        return backend
     if faiss_available():
         return "faiss"
     if backend == "faiss":
@@ -166,7 +180,7 @@ def _numpy_lloyd(data: np.ndarray, start: np.ndarray, niter: int) -> np.ndarray:
     for _ in range(niter):
         labels, best = assign(data, centroids)
         sums = _sum_by_label(labels, data, centroids.shape[0])
-        _reseed_empty(sums, np.bincount(labels, minlength=centroids.shape[0]), data, best)
+        reseed_empty(sums, np.bincount(labels, minlength=centroids.shape[0]), data, best)
         centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
     return centroids.astype(np.float32)
 
@@ -180,7 +194,9 @@ def _sum_by_label(labels: np.ndarray, data: np.ndarray, k: int) -> np.ndarray:
     return np.asarray(onehot @ data, dtype=data.dtype)
 
 
-def _reseed_empty(sums: np.ndarray, counts: np.ndarray, data: np.ndarray, best: np.ndarray) -> None:
+def reseed_empty(sums: np.ndarray, counts: np.ndarray, data: np.ndarray, best: np.ndarray) -> None:
+    """Give each cluster with no row (`counts` 0) the row that fits its own centroid worst (lowest `best`),
+    in that order: k clusters are kept, deterministically."""
     empty = np.flatnonzero(counts == 0)
     if empty.size:
         sums[empty] = data[np.argsort(best, kind="stable")[:empty.size]]

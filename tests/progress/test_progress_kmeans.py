@@ -45,7 +45,7 @@ def test_faiss_and_numpy_give_the_same_partition_on_easy_data() -> None:
     assert a.objective == pytest.approx(b.objective, abs=1e-4)
 
 
-@pytest.mark.parametrize("backend", ["numpy", pytest.param("faiss", marks=needs_faiss)])
+@pytest.mark.parametrize("backend", ["numpy", "torch", pytest.param("faiss", marks=needs_faiss)])
 def test_same_seed_same_result(backend: str) -> None:
     x, _ = blobs(k=8, noise=0.4, seed=2)
     a = spherical_kmeans(x, 8, niter=10, seed=11, backend=backend)  # type: ignore[arg-type]
@@ -89,3 +89,25 @@ def test_given_starting_centroids_are_used_and_checked() -> None:
     assert same_partition(result.assignments, truth)
     with pytest.raises(UserError, match="shape"):
         spherical_kmeans(x, 5, backend="numpy", init=start)
+
+
+def test_torch_and_numpy_give_the_same_partition_on_easy_data() -> None:
+    """The torch backend (bfloat16 products where the CPU has them) finds the numpy backend's clusters and
+    objective when no point sits near a tie."""
+    x, _ = blobs(seed=4)
+    a = spherical_kmeans(x, 6, niter=20, seed=5, backend="numpy")
+    b = spherical_kmeans(x, 6, niter=20, seed=5, backend="torch")
+    assert b.backend == "torch" and same_partition(a.assignments, b.assignments)
+    assert b.objective == pytest.approx(a.objective, abs=1e-3)
+
+
+def test_torch_backend_reseeds_an_emptied_cluster_as_numpy_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    import edtune.progress.kmeans_torch as kmeans_torch
+
+    x = np.array([[1.0, 0.0], [0.99, 0.14], [0.0, 1.0], [0.14, 0.99]], dtype=np.float32)
+    start = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], dtype=np.float32)  # the third one wins no point
+    monkeypatch.setattr(kmeans_torch, "device_and_dtype", lambda: ("cpu", __import__("torch").float32))
+    a = spherical_kmeans(x, 3, niter=3, backend="numpy", init=start)
+    b = spherical_kmeans(x, 3, niter=3, backend="torch", init=start)
+    assert np.array_equal(a.assignments, b.assignments) and len(set(b.assignments.tolist())) == 3
+    np.testing.assert_allclose(a.centroids, b.centroids, atol=1e-6)
