@@ -18,7 +18,6 @@ never the key, so a spec (and its repr, and a run record made from it) is safe t
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
@@ -31,6 +30,7 @@ from edtune.judging.registry import judges
 from edtune.llm.base import LLMClient, StructuredMode
 from edtune.records import Record
 from edtune.settings import project_paths
+from edtune.tomlfile import read_toml
 
 if TYPE_CHECKING:
     from edtune.llm.cache import LLMCache
@@ -178,26 +178,13 @@ def parse_spec_string(text: str) -> ModelSpec:
         raise ConfigError(f"bad model spec '{shown}': {_problems(exc)}; expected {GRAMMAR}") from None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised only on Python 3.10
-        import tomli as tomllib
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read spec file ({exc.strerror})") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-
-
 def load_spec_file(path: str | Path) -> ModelSpec | RuleJudgeSpec:
     """Validate a TOML spec file: a RuleJudgeSpec when it sets `rule`, else a ModelSpec.
 
     ConfigError names the file and every bad field (an unknown key included), never the values.
     """
     path = Path(path)
-    data = _read_toml(path)
+    data = read_toml(path, "spec file")
     record: type[ModelSpec | RuleJudgeSpec] = RuleJudgeSpec if "rule" in data else ModelSpec
     try:
         return record.model_validate(data)

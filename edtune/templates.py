@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +31,7 @@ from edtune.errors import TemplateError
 from edtune.llm.base import ContentPart, Message
 from edtune.records import Record
 from edtune.settings import project_paths
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised only on Python 3.10
-    import tomli as tomllib
+from edtune.tomlfile import tomllib
 
 SUFFIX = ".jinja"
 _FENCE = "+++"
