@@ -30,7 +30,7 @@ from pydantic import Field, ValidationError
 from edtune.errors import TemplateError
 from edtune.llm.base import ContentPart, Message
 from edtune.records import Record
-from edtune.settings import project_paths
+from edtune.settings import defaults_root, project_paths
 from edtune.tomlfile import tomllib
 
 SUFFIX = ".jinja"
@@ -154,6 +154,16 @@ def load_template(name: str, project_dir: str | Path | None = None) -> PromptTem
     if template.meta.name != name:
         raise TemplateError(f"{path}: front matter name '{template.meta.name}' differs from the file name")
     return template
+
+
+def load_template_or_default(name: str, project_dir: str | Path | None = None) -> PromptTemplate:
+    """`prompts/<name>.jinja` of the project dir, else edtune's default one: for templates a project need not
+    copy (see `edtune.settings`). A project file that is invalid is an error, not skipped."""
+    has_own = (project_paths(project_dir).prompts / f"{name}{SUFFIX}").is_file()
+    defaults = defaults_root()
+    if not has_own and defaults is not None:
+        return load_template(name, defaults)
+    return load_template(name, project_dir)
 
 
 def load_template_file(path: str | Path) -> PromptTemplate:
