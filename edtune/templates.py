@@ -27,11 +27,11 @@ from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from pydantic import Field, ValidationError
 
+from edtune import tomlfile
 from edtune.errors import TemplateError
 from edtune.llm.base import ContentPart, Message
 from edtune.records import Record
 from edtune.settings import defaults_root, project_paths
-from edtune.tomlfile import tomllib
 
 SUFFIX = ".jinja"
 _FENCE = "+++"
@@ -203,8 +203,8 @@ def _split_front_matter(text: str, origin: str) -> tuple[str, str]:
 
 def _parse_meta(header: str, origin: str) -> TemplateMeta:
     try:
-        raw = tomllib.loads(header)
-    except tomllib.TOMLDecodeError as exc:
+        raw = tomlfile.loads(header)
+    except tomlfile.TOMLDecodeError as exc:
         raise TemplateError(f"{origin}: front matter is not valid TOML ({exc})") from exc
     try:
         return TemplateMeta.model_validate(raw)

@@ -2,8 +2,8 @@
 
 `read_toml` is the one reader; every failure is a ConfigError that names the file (a missing file, one
 that cannot be read or is not UTF-8, a TOML syntax error with its line and column). Validating the table
-is the caller's job. `tomllib` is the standard library's parser (the `tomli` backport on Python 3.10),
-for callers that parse TOML text that is not a file of its own (a template's front matter).
+is the caller's job. `loads` and `TOMLDecodeError` are the standard library's parser and its error (the
+`tomli` backport's on Python 3.10), for TOML text that is not a file of its own (a template's front matter).
 """
 
 from __future__ import annotations
@@ -38,4 +38,7 @@ def read_toml(path: str | Path, what: str = "TOML file") -> dict[str, Any]:
         raise ConfigError(f"{file}: not valid TOML ({exc})") from exc
 
 
-__all__ = ["read_toml", "tomllib"]
+loads = tomllib.loads
+TOMLDecodeError = tomllib.TOMLDecodeError
+
+__all__ = ["TOMLDecodeError", "loads", "read_toml"]
