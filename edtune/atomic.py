@@ -6,14 +6,19 @@ resuming after kill -9) sees either the old file or the whole new one, never a p
 survives a power loss or an OS crash: run-directory state, selections and caches that a resumed run
 trusts are written this way. `durable=False` is for derived files that can be rebuilt (an image store
 named by content hash), where one fsync per file would be the main cost of a large import.
+
+`atomic_folder` does the same for a whole folder (a saved adapter, a search index): it is written into a
+scratch sibling that replaces the target only when complete.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -83,3 +88,27 @@ def atomic_write_json(path: str | Path, obj: Any, *, durable: bool = True) -> No
     if isinstance(obj, BaseModel):
         obj = obj.model_dump(mode="json")
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n", durable=durable)
+
+
+@contextmanager
+def atomic_folder(path: str | Path) -> Iterator[Path]:
+    """A scratch folder beside `path` to write a whole folder into. When the block ends without error, the
+    scratch folder's files and folders are fsynced and it takes the place of `path` (a folder already there
+    is moved aside first, then deleted), so a reader sees the old folder or the whole new one. When the
+    block raises, the scratch folder is deleted and `path` is left as it was. Scratch folders are named
+    `.<name>.*` beside the target, for a sweep after kill -9."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    try:
+        yield scratch
+        sync_tree(scratch)
+        old = target.with_name(f".{target.name}.old")
+        if target.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+        os.replace(scratch, target)
+        sync_dir(target.parent)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

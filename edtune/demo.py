@@ -17,10 +17,10 @@ Every training call gets at least `min_steps` optimiser steps (see that field fo
 full-pool reference trains for `full_epochs` (see that field for why).
 
 The default pool is 3,000 samples instead of the world's 20,000: the full-pool baseline trains LoRA for
-30 epochs (about 200 samples/s on one quiet core), and on 20,000 samples that alone would take most of
-an hour, far past the demo's 10-minute target on 2 CPU cores. The world keeps
-its family mix (each target task 12% of the pool), and the budget (300) is 10% of the pool, the issue's
-target share, so the ratio of budget to relevant samples is the full-size benchmark's.
+30 epochs, and on 20,000 samples that alone would be far past the demo's 10-minute target on 2 CPU cores
+(training speed: benchmarks/README.md). The world keeps its family mix (each target task 12% of the
+pool), and the budget (300) is 10% of the pool, the benchmark's target share, so the ratio of budget to
+relevant samples is the full-size benchmark's.
 """
 
 from __future__ import annotations
@@ -92,8 +92,8 @@ class DemoConfig(Record):
     tiny-student folder."""
     min_steps: int = Field(default=600, ge=0)
     """Floor on LoRA optimiser steps per training call (`LoraTrainConfig.min_steps`). The loop's 10 epochs
-    give a 100-sample selection 50 steps, after which the tiny student still scored ~1% on counting; with
-    600 steps the same 100 samples reached 77% (benchmarks/bench_learning_curve.py). Every method gets the
+    give a 100-sample selection 50 steps, too few for the tiny student to learn counting; 600 steps are
+    enough (benchmarks/README.md, "Defaults that train"). Every method gets the
     same floor; the full pool's 10 epochs are above it anyway. Passed explicitly, so the demo's recipe
     does not move with `LoraTrainConfig`'s default (the same value today)."""
     final_min_steps: int = Field(default=1800, ge=1)
@@ -104,13 +104,14 @@ class DemoConfig(Record):
     demo's result moved"). Intermediate calls keep `min_steps`: they only find the next errors."""
     full_epochs: int = Field(default=30, ge=1)
     """LoRA epochs of the full-pool baseline, which also trains without base-skill replay. At the shared 10
-    epochs the full pool under-trained the target skill (seed 0: counting 0.19, task accuracy 0.27; at 30
-    epochs 1.00 and 0.68): the target task is ~9% of its samples, and a reference that has not converged
-    would flatter every method measured against it. Replay is left out because the pool's own base-skill
-    samples (42%) are three times what replay would add, and it would cost a third more steps."""
+    epochs the full pool under-trained the target skill (benchmarks/README.md): the target task is a small
+    share of its samples, and a reference that has not converged would flatter every method measured
+    against it. Replay is left out because the pool's own base-skill samples (42%) are three times what
+    replay would add, and it would cost a third more steps."""
     workers: int = Field(default=2, ge=1)
     """Runs executed at once, each in its own process on one torch thread: a second thread inside one run
-    of the tiny student gained little (and was ~5x slower on a busy core), a second run uses the other core."""
+    of the tiny student gains little and is slower on a busy core (benchmarks/README.md); a second run uses
+    the other core."""
 
     @field_validator("task")
     @classmethod

@@ -6,7 +6,8 @@ One string is one of:
   `vllm/Qwen/Qwen2.5-7B-Instruct@http://127.0.0.1:8000/v1`, `llamacpp/smollm2`,
   `openai-compatible/smollm2@http://127.0.0.1:8080/v1`.
   The provider is everything before the first "/", the model everything up to the first "@" (it may
-  contain "/"), the base URL the rest;
+  contain "/"), the base URL the rest. `mock/<name>` and `mock/<replies>.jsonl` are an in-process model
+  with default or scripted replies and no server (`edtune.llm.mock`);
 - a spec file: a path ending in `.toml`, or the name of a file `<name>.toml` in the project's `judges/`
   folder (teacher specs have the same format and may live there too).
 
@@ -18,7 +19,6 @@ never the key, so a spec (and its repr, and a run record made from it) is safe t
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
@@ -31,18 +31,20 @@ from edtune.judging.registry import judges
 from edtune.llm.base import LLMClient, StructuredMode
 from edtune.records import Record
 from edtune.settings import project_paths
+from edtune.tomlfile import read_toml
 
 if TYPE_CHECKING:
     from edtune.llm.cache import LLMCache
     from edtune.llm.usage import UsageMeter
 
-Provider = Literal["openai", "vllm", "llamacpp", "openai-compatible"]
-PROVIDERS: tuple[str, ...] = ("openai", "vllm", "llamacpp", "openai-compatible")
+Provider = Literal["openai", "vllm", "llamacpp", "openai-compatible", "mock"]
+PROVIDERS: tuple[str, ...] = ("openai", "vllm", "llamacpp", "openai-compatible", "mock")
 GRAMMAR = f"<provider>/<model>[@<base_url>] with provider one of {', '.join(PROVIDERS)}"
 _DEFAULT_BASE_URL: dict[str, str | None] = {"openai": None, "vllm": "http://127.0.0.1:8000/v1",
-                                            "llamacpp": "http://127.0.0.1:8080/v1", "openai-compatible": None}
+                                            "llamacpp": "http://127.0.0.1:8080/v1", "openai-compatible": None,
+                                            "mock": None}
 _DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "vllm": "VLLM_API_KEY", "llamacpp": "LLAMACPP_API_KEY",
-                    "openai-compatible": "OPENAI_API_KEY"}
+                    "openai-compatible": "OPENAI_API_KEY", "mock": "MOCK_API_KEY"}
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
@@ -65,10 +67,12 @@ class ModelSpec(Record):
     """A teacher or judge model: where it is served, how to call it, and with which settings."""
 
     provider: Provider
-    """openai (the hosted API), vllm (a vLLM server), llamacpp (llama-server / xllamacpp), or
-    openai-compatible (any other server speaking the chat-completions protocol). Names the client in logs."""
+    """openai (the hosted API), vllm (a vLLM server), llamacpp (llama-server / xllamacpp),
+    openai-compatible (any other server speaking the chat-completions protocol), or mock (in-process replies,
+    no server: `edtune.llm.mock`). Names the client in logs."""
     model: str = Field(min_length=1, pattern=r"^[^\s@]+$")
-    """The model name the server knows, e.g. "gpt-4o-mini" or "Qwen/Qwen2.5-7B-Instruct"."""
+    """The model name the server knows, e.g. "gpt-4o-mini" or "Qwen/Qwen2.5-7B-Instruct"; for mock, a name
+    (default replies) or the path of a `.jsonl` replies file."""
     base_url: str | None = None
     """The server's OpenAI-compatible root, e.g. "http://127.0.0.1:8000/v1". Defaults: none (the SDK's) for
     openai, http://127.0.0.1:8000/v1 for vllm, http://127.0.0.1:8080/v1 for llamacpp; required for
@@ -115,6 +119,8 @@ class ModelSpec(Record):
 
     @model_validator(mode="after")
     def _provider_defaults(self) -> ModelSpec:
+        if self.provider == "mock" and self.base_url is not None:
+            raise ValueError("provider mock runs in process and takes no base_url")
         if self.base_url is None:
             if self.provider == "openai-compatible":
                 raise ValueError("provider openai-compatible needs a base_url")
@@ -178,26 +184,13 @@ def parse_spec_string(text: str) -> ModelSpec:
         raise ConfigError(f"bad model spec '{shown}': {_problems(exc)}; expected {GRAMMAR}") from None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised only on Python 3.10
-        import tomli as tomllib
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read spec file ({exc.strerror})") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-
-
 def load_spec_file(path: str | Path) -> ModelSpec | RuleJudgeSpec:
     """Validate a TOML spec file: a RuleJudgeSpec when it sets `rule`, else a ModelSpec.
 
     ConfigError names the file and every bad field (an unknown key included), never the values.
     """
     path = Path(path)
-    data = _read_toml(path)
+    data = read_toml(path, "spec file")
     record: type[ModelSpec | RuleJudgeSpec] = RuleJudgeSpec if "rule" in data else ModelSpec
     try:
         return record.model_validate(data)
@@ -255,7 +248,11 @@ def build_client(spec: ModelSpec, *, cache: LLMCache | None = None, usage: Usage
     client; it never passes through the spec. `replica_url` sends the requests to a replica serving the
     same model instead of `spec.base_url`; cache keys keep naming `spec.base_url`, so all replicas share
     cached replies. `project_dir` is where the re-ask template is looked up (default: found from the
-    working directory)."""
+    working directory). A mock spec gives a `MockClient`, which takes none of these (no cache, no meter)."""
+    if spec.provider == "mock":
+        from edtune.llm.mock import mock_client
+
+        return mock_client(spec.model, max_reasks=spec.max_reasks)
     from edtune.llm.openai_client import OpenAICompatibleClient
 
     key_base_url = spec.base_url if replica_url is not None else None

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,15 +27,11 @@ from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from pydantic import Field, ValidationError
 
+from edtune import tomlfile
 from edtune.errors import TemplateError
 from edtune.llm.base import ContentPart, Message
 from edtune.records import Record
-from edtune.settings import project_paths
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised only on Python 3.10
-    import tomli as tomllib
+from edtune.settings import defaults_root, project_paths
 
 SUFFIX = ".jinja"
 _FENCE = "+++"
@@ -161,6 +156,16 @@ def load_template(name: str, project_dir: str | Path | None = None) -> PromptTem
     return template
 
 
+def load_template_or_default(name: str, project_dir: str | Path | None = None) -> PromptTemplate:
+    """`prompts/<name>.jinja` of the project dir, else edtune's default one: for templates a project need not
+    copy (see `edtune.settings`). A project file that is invalid is an error, not skipped."""
+    has_own = (project_paths(project_dir).prompts / f"{name}{SUFFIX}").is_file()
+    defaults = defaults_root()
+    if not has_own and defaults is not None:
+        return load_template(name, defaults)
+    return load_template(name, project_dir)
+
+
 def load_template_file(path: str | Path) -> PromptTemplate:
     """Load a template from any file (e.g. an edited copy outside `prompts/`); its name need not match."""
     file = Path(path)
@@ -198,8 +203,8 @@ def _split_front_matter(text: str, origin: str) -> tuple[str, str]:
 
 def _parse_meta(header: str, origin: str) -> TemplateMeta:
     try:
-        raw = tomllib.loads(header)
-    except tomllib.TOMLDecodeError as exc:
+        raw = tomlfile.loads(header)
+    except tomlfile.TOMLDecodeError as exc:
         raise TemplateError(f"{origin}: front matter is not valid TOML ({exc})") from exc
     try:
         return TemplateMeta.model_validate(raw)

@@ -66,8 +66,24 @@ def test_the_jsonl_name_is_the_same_helper() -> None:
 
 
 def test_no_other_module_replaces_files_by_hand() -> None:
-    """Only `edtune.atomic` calls os.replace on files (adapter and index folders are swapped by rename)."""
+    """Only `edtune.atomic` makes scratch files or folders and renames them into place."""
     package = Path(edtune.__file__).parent
     by_hand = [str(p.relative_to(package)) for p in package.rglob("*.py")
-               if re.search(r"mkstemp|os\.replace\(tmp", p.read_text()) and p.name != "atomic.py"]
+               if re.search(r"mkstemp|mkdtemp\(dir=|os\.replace\(|\.rename\(", p.read_text()) and p.name != "atomic.py"]
     assert by_hand == []
+
+
+def test_atomic_folder_replaces_a_folder_only_when_complete(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "adapter"
+    with atomic.atomic_folder(target) as scratch:
+        (scratch / "a.txt").write_text("one", encoding="utf-8")
+        assert not target.exists()
+    assert (target / "a.txt").read_text(encoding="utf-8") == "one"
+    with pytest.raises(RuntimeError), atomic.atomic_folder(target) as scratch:
+        (scratch / "b.txt").write_text("half", encoding="utf-8")
+        raise RuntimeError("killed mid-write")
+    assert sorted(p.name for p in target.iterdir()) == ["a.txt"]
+    with atomic.atomic_folder(target) as scratch:
+        (scratch / "b.txt").write_text("two", encoding="utf-8")
+    assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["adapter"]

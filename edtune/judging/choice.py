@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from edtune.errors import DataError
 from edtune.judging.base import RuleJudge, answer_text, scored, unreadable
-from edtune.judging.normalize import normalize_answer
+from edtune.normalise import normalise
 from edtune.records import Judgment, Sample, StudentOutput
 
 _WHOLE_LETTER = re.compile(r"^\s*[(\[]?\s*([A-Za-z])\s*[)\]]?\s*[.:)]?\s*$")
@@ -64,10 +64,10 @@ def _decide(found: set[int], tier: str) -> Choice | None:
 
 
 def _option_text_matches(text: str, choices: list[str]) -> set[int]:
-    tokens = normalize_answer(text).split()
+    tokens = normalise(text, words=True).split()
     spans: list[tuple[int, int, int]] = []  # (start, end, option index)
     for index, choice in enumerate(choices):
-        option = normalize_answer(choice).split()
+        option = normalise(choice, words=True).split()
         width = len(option)
         spans += [(s, s + width, index) for s in range(len(tokens) - width + 1)
                   if width and tokens[s:s + width] == option]
@@ -96,9 +96,9 @@ def gold_index(sample: Sample) -> int:
     """Index of the correct option: the option whose text matches `answer`, else `answer` as a letter."""
     if not sample.choices:
         raise DataError(f"sample '{sample.id}' has no choices; the choice judge needs them", field="choices")
-    reference = normalize_answer(sample.answer)
+    reference = normalise(sample.answer, words=True)
     for index, choice in enumerate(sample.choices):
-        if normalize_answer(choice) == reference:
+        if normalise(choice, words=True) == reference:
             return index
     if (m := _WHOLE_LETTER.match(sample.answer)) is not None and _letters([m.group(1)], len(sample.choices)):
         return ord(m.group(1).upper()) - ord("A")

@@ -1,9 +1,9 @@
-"""Exact match after normalisation (see `normalize.normalize_answer`)."""
+"""Exact match after normalisation (`edtune.normalise.normalise` with `words=True`)."""
 
 from __future__ import annotations
 
 from edtune.judging.base import RuleJudge, answer_text, scored, unreadable
-from edtune.judging.normalize import normalize_answer
+from edtune.normalise import normalise
 from edtune.records import Judgment, Sample, StudentOutput
 
 
@@ -17,8 +17,8 @@ class ExactJudge(RuleJudge):
     name = "exact"
 
     def judge_one(self, sample: Sample, output: StudentOutput) -> Judgment:
-        predicted = normalize_answer(answer_text(output))
+        predicted = normalise(answer_text(output), words=True)
         if not predicted:
             return unreadable(sample.id, self.name, "no answer text after normalisation")
-        reference = normalize_answer(sample.answer)
+        reference = normalise(sample.answer, words=True)
         return scored(sample.id, self.name, predicted == reference, f"normalised {predicted!r} vs {reference!r}")

@@ -14,7 +14,7 @@ import re
 
 from edtune.errors import ConfigError, DataError
 from edtune.judging.base import RuleJudge, answer_text, scored, unreadable
-from edtune.judging.normalize import replace_number_words
+from edtune.normalise import replace_number_words
 from edtune.records import Judgment, Sample, StudentOutput
 
 _NUMBER = re.compile(r"(?<![\w.])([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(?:\s*/\s*(\d+(?:\.\d+)?)(?![\w.]))?")

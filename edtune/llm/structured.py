@@ -33,8 +33,7 @@ from pydantic import BaseModel, ValidationError
 
 from edtune.errors import Attempt, UnexpectedModelBehavior
 from edtune.llm.base import ChatRequest, ChatResponse, M, Message, Structured, StructuredMode, Usage
-from edtune.settings import defaults_root, project_paths
-from edtune.templates import SUFFIX, PromptTemplate, load_template
+from edtune.templates import PromptTemplate, load_template_or_default
 
 REASK_TEMPLATE = "reask"
 """Template (`prompts/reask.jinja`) that words the re-ask; variables: error, schema, output_name."""
@@ -158,13 +157,8 @@ def format_validation_error(exc: ValidationError) -> str:
 
 
 def reask_template(project_dir: str | Path | None = None) -> PromptTemplate:
-    """`prompts/reask.jinja` of the project dir, else edtune's default one (a project need not copy it; see
-    `edtune.settings`). An invalid file is an error, not skipped."""
-    paths = project_paths(project_dir)
-    defaults = defaults_root()
-    if not (paths.prompts / f"{REASK_TEMPLATE}{SUFFIX}").is_file() and defaults is not None:
-        return load_template(REASK_TEMPLATE, defaults)
-    return load_template(REASK_TEMPLATE, project_dir)
+    """`prompts/reask.jinja` of the project dir, else edtune's default one (a project need not copy it)."""
+    return load_template_or_default(REASK_TEMPLATE, project_dir)
 
 
 def render_reask(error: str, output: type[BaseModel], project_dir: str | Path | None = None) -> list[Message]:

@@ -203,21 +203,21 @@ class RunContext:
         self._adapter = iteration
 
     def teacher(self) -> LLMClient:
-        """The teacher: built from the spec on the run's cache, or the given object wrapped in that cache
-        (unless it brings its own), so no call is paid twice across a crash."""
+        """The teacher: built from the spec on the run's cache, or the given object (or an in-process mock
+        spec's client) wrapped in that cache unless it brings its own, so no call is paid twice across a crash."""
         if self._teacher is None:
-            if self.teacher_obj is None:
+            client = self.teacher_obj
+            if client is None:
                 from edtune.specs import build_teacher_client
 
                 assert self.config.teacher is not None  # RunConfig requires one for methods that ask the teacher
-                self._teacher = build_teacher_client(self.config.teacher, cache=self.cache())
-                self._owned.append(self._teacher)
-            elif getattr(self.teacher_obj, "cache", None) is None:
+                client = build_teacher_client(self.config.teacher, cache=self.cache())
+                self._owned.append(client)
+            if getattr(client, "cache", None) is None:
                 from edtune.loop.cached import RunCachedClient
 
-                self._teacher = RunCachedClient(self.teacher_obj, self.cache())
-            else:
-                self._teacher = self.teacher_obj
+                client = RunCachedClient(client, self.cache())
+            self._teacher = client
         return self._teacher
 
     def capabilities(self) -> TeacherCapabilities:

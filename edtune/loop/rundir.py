@@ -39,14 +39,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from pydantic import Field, ValidationError
 
-from edtune.atomic import atomic_write_json, atomic_write_text, sync_dir, sync_tree
+from edtune.atomic import atomic_folder, atomic_write_json, atomic_write_text
 from edtune.errors import ConfigError, DataError
 from edtune.jsonl import append_jsonl, read_jsonl
 from edtune.loop.config import RunConfig, config_error
@@ -209,20 +208,10 @@ class RunDir:
 
     # ---- adapters -------------------------------------------------------------------------------
 
-    @contextmanager
-    def new_adapter(self, i: int) -> Iterator[Path]:
+    def new_adapter(self, i: int) -> AbstractContextManager[Path]:
         """A scratch folder to save iteration `i`'s adapter into; renamed into place only when the block
         ends without error, so a crash never leaves a half-written adapter at `adapter(i)`."""
-        final = self.adapter(i)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}."))
-        try:
-            yield scratch
-            sync_tree(scratch)
-            os.replace(scratch, final)
-            sync_dir(final.parent)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+        return atomic_folder(self.adapter(i))
 
     def train_record(self, i: int) -> TrainRecord | None:
         """train.json of iteration `i`'s adapter, or None when that training has not finished."""

@@ -19,15 +19,13 @@ touching a file is not a mismatch but editing a skill is. `verify="content"` alw
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import ValidationError
 
-from edtune.atomic import atomic_write_text, sync_dir
+from edtune.atomic import atomic_folder
 from edtune.errors import DataError, UserError
 from edtune.records import Record
 from edtune.retrieval.base import Corpus
@@ -103,23 +101,13 @@ def build_index(spec: CorpusSpec) -> SparseBM25:
 
 def save_index(retriever: SparseBM25, corpus: Corpus, manifest: IndexManifest, index_dir: Path) -> None:
     """Write the index into a fresh sibling folder, then swap it in, so readers never see half an index."""
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=index_dir.parent, prefix=f".{index_dir.name}."))
-    try:
+    with atomic_folder(index_dir) as tmp:
         for name in _ARRAYS:
             np.save(tmp / f"{name}.npy", getattr(retriever.postings, name), allow_pickle=False)
         vocab = sorted(retriever.vocab, key=retriever.vocab.__getitem__)
         for name, values in (("vocab", vocab), ("ids", corpus.ids), ("texts", corpus.texts)):
             (tmp / f"{name}.json").write_text(json.dumps(values, ensure_ascii=False), encoding="utf-8")
-        atomic_write_text(tmp / "manifest.json", manifest.model_dump_json(indent=2) + "\n")
-        old = index_dir.with_name(f".{index_dir.name}.old")
-        if index_dir.exists():
-            index_dir.rename(old)
-        tmp.rename(index_dir)
-        sync_dir(index_dir.parent)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        (tmp / "manifest.json").write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
 
 
 def read_manifest(index_dir: Path) -> IndexManifest:

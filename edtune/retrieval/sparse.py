@@ -16,11 +16,10 @@ query terms' contributions in query order starting from 0.0, as rank-bm25's loop
 0.0 for absent terms change nothing). Equal scores therefore stay equal and the ranking matches exactly.
 
 No scipy sparse product: it adds a document's contributions in term-id order, not query order, so its
-scores could differ from rank-bm25's in the last bit and near-ties could swap. Measured on 1M synthetic
-skill documents (`benchmarks/bench_retrieval.py`): `np.add.at` with int64 indices is ~2.5x faster than
-`acc[idx] += w` with int32 indices; a MaxScore-style pruned search was slower (6.0 s vs 4.6 s CPU for 1,000
-queries), because the top of a skill query's ranking is a plateau of equal scores that all need exact
-scoring.
+scores could differ from rank-bm25's in the last bit and near-ties could swap. Scores are accumulated with
+`np.add.at` over int64 indices, the fastest variant `benchmarks/bench_retrieval.py` compared; there is no
+MaxScore-style pruning, because the top of a skill query's ranking is a plateau of equal scores that all
+need exact scoring, so pruning skips little (the timings: benchmarks/README.md).
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ folder that holds the spec file. The format is documented in `retrieval/README.m
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Literal
 
@@ -18,11 +17,7 @@ from edtune.records import Record
 from edtune.retrieval.base import BM25Params
 from edtune.retrieval.tokenize import TokenizerSettings
 from edtune.settings import project_paths
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10: the same parser, published as tomli
-    import tomli as tomllib
+from edtune.tomlfile import read_toml
 
 TextFields = Literal["skills", "skills+question"]
 
@@ -64,10 +59,7 @@ def spec_path(spec: str | Path, project_dir: str | Path | None = None) -> Path:
 def load_spec(spec: str | Path, project_dir: str | Path | None = None) -> CorpusSpec:
     """Read and validate a corpus spec; its paths come back absolute."""
     path = spec_path(spec, project_dir)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    data = read_toml(path, "corpus spec")
     try:
         return CorpusSpec.model_validate(data).resolved(path.parent)
     except ValidationError as exc:

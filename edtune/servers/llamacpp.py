@@ -43,7 +43,7 @@ class LlamaCppConfig(Record):
     """Slots: how many requests are decoded together; more wait in a queue."""
     threads: int = Field(default=1, ge=1)
     """CPU threads for generation and prompt processing. 1 by default: llama.cpp's threads spin-wait for
-    each other, so on cores other processes also use, 2 threads measured ~30x slower than 1."""
+    each other, so on cores other processes also use, 2 threads are far slower than 1 (benchmarks/README.md)."""
     ready_timeout_s: float = Field(default=60.0, gt=0)
     """How long to wait for `/v1/models` to answer and a first token to be generated before giving up."""
     verbosity: int = -1

@@ -37,9 +37,11 @@ class StudentConfig(Record):
     dtype: DType = "float32"
     """Weights dtype. float32 on CPU (bf16 matmuls are not faster for a 1M-parameter model); bfloat16 on GPUs."""
     max_new_tokens: int = Field(default=96, ge=1)
-    """Generation budget per answer. Gold world rationales run to ~61 tokens and 48 truncated them, so 96."""
+    """Generation budget per answer: room for the bundled world's gold rationales with a margin (their
+    lengths: benchmarks/README.md)."""
     num_threads: int | None = Field(default=1, ge=1)
-    """torch intra-op threads on CPU; 1 because 2 threads on a shared core measured ~5x slower. None: leave as is."""
+    """torch intra-op threads on CPU; 1 because a second thread on a shared core slows a small model down
+    (benchmarks/README.md). None: leave as is."""
     question_template: str = "{question}"
     """User-turn text for an open question; `{question}` is `Sample.question`."""
     choices_template: str = "{question}\n{choices}"
@@ -82,7 +84,7 @@ class LoraTrainConfig(Record):
     weight_decay: float = Field(default=0.0, ge=0)
     """AdamW weight decay on the adapter weights; 0 since the adapters start at zero and train briefly."""
     epochs: int = Field(default=10, ge=1)
-    """Passes over the training samples (plus replay). 10 reached ~0.75 counting accuracy from 500 samples."""
+    """Passes over the training samples (plus replay); what 10 reach on the bundled world: benchmarks/README.md."""
     min_steps: int = Field(default=DEFAULT_MIN_STEPS, ge=0)
     """Lower bound on optimiser steps: whole epochs are added until it is reached. A fixed epoch count gives
     a small selection few updates (10 epochs of 40 samples at batch 32 are 20 steps, of 1,000 samples 320),

@@ -6,18 +6,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
+from edtune.normalise import normalise
 from edtune.records import Sample, StudentOutput
 
 
-def normalise(answer: str | None) -> str:
-    """Lower-case, trimmed, trailing full stop dropped; None (no answer found) becomes ""."""
-    return (answer or "").strip().lower().removesuffix(".").strip()
+def exact_form(answer: str | None) -> str:
+    """The form answers are compared in: lower-case, trimmed, one trailing full stop dropped; None (no
+    answer found) becomes ""."""
+    return normalise(answer, final_stops=1)
 
 
 def exact_matches(samples: Sequence[Sample], outputs: Sequence[StudentOutput]) -> list[bool]:
-    """Per sample: does the parsed answer equal `Sample.answer` after `normalise`? Order must match."""
+    """Per sample: does the parsed answer equal `Sample.answer` after `exact_form`? Order must match."""
     pairs = zip(samples, outputs, strict=True)
-    return [s.id == o.sample_id and normalise(o.answer) == normalise(s.answer) and bool(o.answer)
+    return [s.id == o.sample_id and exact_form(o.answer) == exact_form(s.answer) and bool(o.answer)
             for s, o in pairs]
 
 

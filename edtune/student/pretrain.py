@@ -32,8 +32,8 @@ class TinyPretrainConfig(Record):
     seed: int = 0
     """Seeds weight initialisation and batch order."""
     steps: int = Field(default=5_000, ge=1)
-    """Optimiser steps. The model first learns the wording and only later looks at the image: on the shapes
-    world 2000 steps at lr 1e-3 left base skills at ~60%, 5000 at lr 2e-3 reached 99-100%."""
+    """Optimiser steps. The model first learns the wording and only later looks at the image, so a short
+    pretraining leaves the base skills unlearned (the shapes world's figures: benchmarks/README.md)."""
     batch_size: int = Field(default=32, ge=1)
     """Samples per step."""
     lr: float = Field(default=2e-3, gt=0)

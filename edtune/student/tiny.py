@@ -49,7 +49,7 @@ class TinyStudentConfig(Record):
     text_heads: int = Field(default=4, ge=1)
     """Llama attention heads (must divide `text_hidden`)."""
     max_positions: int = Field(default=512, ge=32)
-    """Longest prompt + answer in tokens; a world prompt is ~25 and a rationale ~61."""
+    """Longest prompt + answer in tokens (the shapes world's lengths: benchmarks/README.md)."""
 
 
 def word_pieces(texts: Iterable[str]) -> tuple[Any, set[str]]:

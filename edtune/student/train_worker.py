@@ -9,14 +9,11 @@ and the stats (atomically, last). Steps are printed on stdout as `launch.STEP_LI
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edtune.atomic import atomic_write_json, sync_tree
+from edtune.atomic import atomic_folder, atomic_write_json
 from edtune.jsonl import read_jsonl
 from edtune.quiet import quiet_libraries
 from edtune.records import Sample
@@ -66,14 +63,8 @@ def _save_adapter(student: HFStudent, out: Path, accelerator: Accelerator, model
     weights = accelerator.get_state_dict(model)
     if not accelerator.is_main_process:
         return
-    scratch = Path(tempfile.mkdtemp(dir=out, prefix=f".{ADAPTER}."))
-    try:
+    with atomic_folder(out / ADAPTER) as scratch:
         student.save_adapter(scratch, weights=weights)
-        sync_tree(scratch)
-        os.replace(scratch, out / ADAPTER)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

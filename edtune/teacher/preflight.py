@@ -28,8 +28,7 @@ from edtune.llm.base import ChatRequest, LLMClient, StructuredMode, Usage
 from edtune.llm.images import image_data_uri
 from edtune.llm.structured import usage_of_attempts
 from edtune.records import Record
-from edtune.settings import defaults_root, project_paths
-from edtune.templates import SUFFIX, PromptTemplate, load_template
+from edtune.templates import PromptTemplate, load_template_or_default
 
 Check = Literal["reachable", "images", "logprobs"]
 Failure = Literal["unreachable", "auth", "not_found", "unsupported_input", "rejected", "server_error",
@@ -75,10 +74,7 @@ class CheckResult(Record):
 
 def preflight_template(project_dir: str | Path | None = None) -> PromptTemplate:
     """The project's `prompts/preflight.jinja`, else edtune's (a project need not copy it)."""
-    defaults = defaults_root()
-    if not (project_paths(project_dir).prompts / f"{TEMPLATE}{SUFFIX}").is_file() and defaults is not None:
-        return load_template(TEMPLATE, defaults)
-    return load_template(TEMPLATE, project_dir)
+    return load_template_or_default(TEMPLATE, project_dir)
 
 
 def probe_image() -> str:

@@ -11,8 +11,8 @@ from edtune.errors import ConfigError, DataError
 from edtune.judging import RuleJudge, accuracy, judge_sync, judges, summarize
 from edtune.judging.choice import ChoiceJudge, extract_choice
 from edtune.judging.exact import ExactJudge
-from edtune.judging.normalize import normalize_answer
 from edtune.judging.numeric import NumericJudge, extract_number
+from edtune.normalise import normalise
 from edtune.rationale import to_student_output
 from edtune.records import Judgment, Sample, StudentOutput
 
@@ -46,8 +46,8 @@ def one(judge: ExactJudge | ChoiceJudge | NumericJudge, s: Sample, text: str) ->
     ("ＡＢＣ", "abc"),
     ("...", ""),
 ])
-def test_normalize_answer(text: str, expected: str) -> None:
-    assert normalize_answer(text) == expected
+def test_normalise_words(text: str, expected: str) -> None:
+    assert normalise(text, words=True) == expected
 
 
 @pytest.mark.parametrize(("reference", "text", "outcome"), [

@@ -16,10 +16,10 @@ Step numbers are 1-based, matching the "Step 1:" lines of the rationale text for
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from edtune.errors import DataError
+from edtune.normalise import normalise as normalise_text
 from edtune.records import Record, Sample, StudentOutput
 
 
@@ -38,14 +38,13 @@ class FirstError(Record):
     """True when every gold step was right and only the final answer is wrong or missing."""
 
 
-_SPACE = re.compile(r"\s+")
-_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?])")
+_SPELLINGS = {"color": "colour"}
 
 
 def normalise(text: str) -> str:
     """The comparison form of a step or answer (see the module docstring)."""
-    text = _SPACE.sub(" ", text.strip().lower()).replace("color", "colour")
-    return _SPACE_BEFORE_PUNCT.sub(r"\1", text).rstrip(". ")
+    return normalise_text(text, collapse_spaces=True, spellings=_SPELLINGS, tight_punctuation=True,
+                          final_stops=None)
 
 
 def _gold(sample: Sample) -> list[tuple[str, str]]:

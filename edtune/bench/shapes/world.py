@@ -33,8 +33,8 @@ class ShapesConfig(Record):
     seed: int = 0
     """Master seed; the same config gives a byte-identical world."""
     pool_size: int = Field(default=20_000, ge=1)
-    """Supporting-pool samples. 20,000 is the issue's floor: big enough that a task's relevant tenth
-    (~2,400) holds several selection rounds of ~500, small enough to generate in seconds."""
+    """Supporting-pool samples. 20,000 is the benchmark's floor: big enough that a task's relevant share
+    holds several selection rounds of 500 samples, small enough to generate quickly."""
     val_size: int = Field(default=500, ge=1)
     """Validation samples per target task (the student's errors are mined here)."""
     test_size: int = Field(default=1_000, ge=1)
@@ -48,8 +48,8 @@ class ShapesConfig(Record):
     min_objects: int = Field(default=1, ge=1)
     """Fewest objects in a scene."""
     max_objects: int = Field(default=4, ge=2, le=GRID * GRID)
-    """Most objects in a scene. 4 keeps rationales short (~40 words); a tiny student learned up to 3-4
-    objects per 48-px image and failed with 5. At least 2, since comparisons need two objects."""
+    """Most objects in a scene. 4 keeps rationales short and within what a tiny student learns from a
+    48-px image (benchmarks/README.md). At least 2, since comparisons need two objects."""
     cell_px: int = Field(default=16, ge=8, le=64)
     """Pixels per grid cell (image side = 3 x cell_px). 16 matches a 16-px ViT patch: one cell, one token."""
     listing: Listing = "names"
