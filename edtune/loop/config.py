@@ -7,7 +7,6 @@ together. A bad key or value is a ConfigError naming the file and the dotted fie
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +22,7 @@ from edtune.retrieval.spec import TextFields
 from edtune.retrieval.tokenize import TokenizerSettings
 from edtune.scale.settings import PoolEngine
 from edtune.student.base import LoraTrainConfig, StudentConfig
+from edtune.tomlfile import read_toml
 
 MethodName = Literal["error_driven", "random", "full", "ablation_random_step", "ablation_step_text",
                      "ablation_random_samples", "progress", "el2n", "perplexity", "skill_progress"]
@@ -57,7 +57,7 @@ class StudentSettings(Record):
     generation: StudentConfig = Field(default_factory=StudentConfig)
     """Device, dtype and generation settings; set device = "cuda" and dtype = "bfloat16" for a real VLM."""
     batch_size: int = Field(default=64, ge=1)
-    """Samples per generation batch; 64 measured 150-350 samples/s for the tiny student on one core."""
+    """Samples per generation batch (benchmarks/README.md has the tiny student's answering rate at 64)."""
 
 
 class LocaliseSettings(Record):
@@ -227,21 +227,6 @@ def _resolve(value: Any, base: Path) -> Any:
     return value
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10 only
-        import tomli as tomllib
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-
-
 def config_error(source: str, exc: ValidationError) -> ConfigError:
     """One ConfigError naming `source` and every bad field (values are not echoed)."""
     problems = []
@@ -270,7 +255,7 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfig:
     from edtune.loop.overrides import apply_overrides
 
     source = Path(path)
-    data = apply_overrides(_read_toml(source), overrides)
+    data = apply_overrides(read_toml(source, "config file"), overrides)
     if isinstance(data.get("data"), dict):
         data["data"] = _resolve(data["data"], source.resolve().parent)
     retrieval = data.get("retrieval")
