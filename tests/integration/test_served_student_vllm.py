@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from edtune.records import RationaleStep, Sample
+from edtune.servers.vllm import VLLMLaunch, vllm_server
 from edtune.student import LoraTrainConfig
 from edtune.student.base import StudentConfig
 from edtune.student.hf import HFStudent
@@ -25,7 +26,6 @@ from edtune.student.prompting import target_text
 from edtune.student.served import ServedStudent
 from edtune.student.served_config import VLLMServerConfig
 from edtune.student.tiny_families import TINY_FAMILIES, build_checkpoint
-from edtune.servers.vllm import VLLMLaunch, vllm_server
 
 pytestmark = pytest.mark.vllm
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 30), "blue": (30, 30, 220), "yellow": (230, 220, 20)}
