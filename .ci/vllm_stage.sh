@@ -41,6 +41,8 @@ done
 curl -sf "http://127.0.0.1:$PORT/v1/models" > /dev/null || { tail -30 .cache/vllm_server.log; exit 1; }
 echo "[vllm] server ready in $(( $(date +%s) - t0 )) s"
 
+# EDTUNE_VLLM_PYTHON: tests/integration/test_served_student_vllm.py starts its own vLLM from this venv,
+# serving a tiny Idefics3 student with LoRA (~75 s), and compares its answers with HFStudent's.
 EDTUNE_VLLM_BASE_URL="http://127.0.0.1:$PORT/v1" EDTUNE_VLLM_MODEL=smollm2-135m EDTUNE_REQUIRE_VLLM=1 \
-  python -m pytest -m vllm tests/integration
+  EDTUNE_VLLM_PYTHON="$PWD/$VENV/bin/python" python -m pytest -m vllm tests/integration
 echo "[vllm] stage done in $(( $(date +%s) - t0 )) s"

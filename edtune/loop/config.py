@@ -22,6 +22,7 @@ from edtune.retrieval.spec import TextFields
 from edtune.retrieval.tokenize import TokenizerSettings
 from edtune.scale.settings import PoolEngine
 from edtune.student.base import LoraTrainConfig, StudentConfig
+from edtune.student.served_config import VLLMServerConfig
 from edtune.tomlfile import read_toml
 
 MethodName = Literal["error_driven", "random", "full", "ablation_random_step", "ablation_step_text",
@@ -57,7 +58,21 @@ class StudentSettings(Record):
     generation: StudentConfig = Field(default_factory=StudentConfig)
     """Device, dtype and generation settings; set device = "cuda" and dtype = "bfloat16" for a real VLM."""
     batch_size: int = Field(default=64, ge=1)
-    """Samples per generation batch (benchmarks/README.md has the tiny student's answering rate at 64)."""
+    """Samples per generation batch (benchmarks/README.md has the tiny student's answering rate at 64). With
+    engine = "vllm": requests in flight at once."""
+    engine: Literal["hf", "vllm"] = "hf"
+    """What answers: "hf" (transformers `generate` in this process) or "vllm" (the vLLM server `server`
+    names, serving the same checkpoint with LoRA; see docs/scale.md). Training is HF/PEFT either way."""
+    server: VLLMServerConfig | None = None
+    """The vLLM server answering when engine = "vllm" (only then)."""
+
+    @model_validator(mode="after")
+    def _server_with_engine(self) -> StudentSettings:
+        if self.engine == "vllm" and self.server is None:
+            raise ValueError('engine = "vllm" needs a [student.server] table (base_url, model)')
+        if self.engine == "hf" and self.server is not None:
+            raise ValueError('student.server is only used with engine = "vllm"')
+        return self
 
 
 class LocaliseSettings(Record):

