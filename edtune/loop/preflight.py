@@ -193,7 +193,9 @@ def _unreachable(who: str, result: CheckResult, spec: ModelSpec) -> tuple[str, s
                            "run-config key / adapt() argument `teacher`, or model and base_url in its spec file)")
     if result.failure in ("rejected", "invalid_reply"):
         return "mode", (f"{who} could not answer a structured request in mode '{spec.mode}' ({result.detail}). "
-                        'Give it a spec file with another mode (mode = "json_object" or "text"); spec strings '
-                        "use json_schema")
+                        "A server of your own must answer the preflight's schema, PreflightReply, with "
+                        '{"ok": true} (docs/teacher.md), or the run skips the check with teacher_preflight = '
+                        'false; a model that cannot follow the mode takes a spec file with another one (mode = '
+                        '"json_object" or "text"; spec strings use json_schema)')
     return "teacher", (f"{who} did not answer ({result.detail}). Start its server, or fix the `teacher` setting "
                        "(run-config key / adapt() argument; base_url in a spec file)")

@@ -14,6 +14,7 @@ It answers the structured teacher tasks edtune sends, told apart by the name of 
     FirstWrongStep   the first wrong step of a student's rationale
     StepVerdict      whether one step is right (per-step localisation)
     MissingSkills    the skill the student lacked at its wrong step
+    PreflightReply   edtune's run-start check that the server answers at all: {"ok": true}
 
 Like any teacher it reads only the request: the question, the correct answer the prompt states, and the
 student's steps ("Step k: ..." lines, as edtune's templates write them). It never opens the task's files.
@@ -232,10 +233,12 @@ def answer(body: dict[str, Any]) -> str:
     """The reply text for one chat-completions request body."""
     fmt = body.get("response_format") or {}
     schema_info = fmt.get("json_schema") or {}
+    if schema_info.get("name") == "PreflightReply":
+        return json.dumps({"ok": True})
     task = TASKS.get(schema_info.get("name", ""))
     if task is None:
         raise Unanswerable("unknown_task", "only json_schema requests named RequiredSkills, FirstWrongStep, "
-                                           "StepVerdict or MissingSkills are answered")
+                                           "StepVerdict, MissingSkills or PreflightReply are answered")
     # A re-ask ends with edtune's "Invalid output" message: answer the last user message with a question.
     prompts = [_text(m) for m in body.get("messages", []) if m.get("role") == "user"]
     prompt = next((p for p in reversed(prompts) if "Question:" in p), None)
