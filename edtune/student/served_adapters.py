@@ -18,6 +18,7 @@ from pathlib import Path
 
 import openai
 
+from edtune.atomic import atomic_folder
 from edtune.errors import ProviderError
 from edtune.llm.retry import RetryPolicy, with_retries
 
@@ -54,17 +55,16 @@ class Published:
 
 def publish(save: Callable[[Path], None], folder: Path) -> Published:
     """Write an adapter with `save` into `folder`/<its name>, the name a hash of its files (kept as it is
-    when that folder already exists: same name, same weights)."""
+    when that folder already exists: same name, same weights). The named folder appears whole
+    (`edtune.atomic.atomic_folder`): the server never sees half an adapter."""
     folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder, prefix=".staging-"))
-    try:
-        save(staging)
-        name = ADAPTER_PREFIX + _digest(staging)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".saving-") as saving:
+        save(Path(saving))
+        name = ADAPTER_PREFIX + _digest(Path(saving))
         final = folder / name
         if not final.exists():
-            staging.rename(final)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            with atomic_folder(final) as scratch:
+                shutil.copytree(saving, scratch, dirs_exist_ok=True)
     return Published(name=name, path=final.resolve())
 
 
