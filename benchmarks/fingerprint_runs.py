@@ -95,9 +95,10 @@ class World:
 
 
 def _family_run(world: World, run_dir: Path, method: str, budget: int, **config: Any) -> None:
+    from loop.fakes import FamilyStudent, scripted_teacher
+
     from edtune.loop import adapt
     from edtune.loop.config import validate_config
-    from loop.fakes import FamilyStudent, scripted_teacher
 
     teacher = scripted_teacher() if method in TEACHER_METHODS else None
     cfg = validate_config({"method": method, "data": world.data(), "iterations": 2,
@@ -158,7 +159,7 @@ def _sqlite(path: Path) -> bytes:
         tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         dump: dict[str, list[str]] = {}
         for table in sorted(tables):
-            cursor = connection.execute(f"SELECT * FROM {table}")  # noqa: S608  names from sqlite_master
+            cursor = connection.execute(f"SELECT * FROM {table}")
             columns = [c[0] for c in cursor.description]
             rows = [json.dumps({c: v for c, v in zip(columns, row, strict=True) if c not in SQLITE_VOLATILE},
                                sort_keys=True) for row in cursor]
