@@ -60,8 +60,9 @@ def _registered() -> list[str]:
     try:
         from edtune.methods import methods  # type: ignore[attr-defined]
     except ImportError:
-        import edtune.loop.loop  # noqa: F401  registers the methods
         from edtune.loop.methods import methods
+
+        import edtune.loop.loop  # noqa: F401  registers the methods
     return list(methods.names())
 
 

@@ -10,17 +10,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from edtune.loop.methods import methods
 
 from edtune.errors import ConfigError, DataError
 from edtune.jsonl import read_jsonl
 from edtune.judging.exact import ExactJudge
 from edtune.loop import AdaptResult, load_config
 from edtune.loop.config import TrainingSettings, validate_config
-from edtune.loop.methods import methods
-from edtune.loop.progress_method import warmup_size
-from edtune.loop.progress_records import ClusterRound, ProgressRound
 from edtune.loop.rundir import RunDir
 from edtune.loop.stages_select import read_selection
+from edtune.methods.progress.method import warmup_size
+from edtune.methods.progress.records import ClusterRound, ProgressRound
 from edtune.records import Judgment, Sample, StudentOutput
 from loop.fakes import PROGRESS_SETTINGS, FamilyStudent, progress_config, run_progress
 

@@ -13,11 +13,11 @@ from edtune.errors import ConfigError
 from edtune.jsonl import read_jsonl
 from edtune.loop import adapt
 from edtune.loop.config import validate_config
-from edtune.loop.progress_records import ClusterRound, ProgressRound
-from edtune.loop.progress_scores import TokenScores, token_scores
 from edtune.loop.rundir import RunDir
 from edtune.loop.stages_select import read_selection
+from edtune.methods.progress.records import ClusterRound, ProgressRound
 from edtune.student.hf import HFStudent
+from edtune.student.scores import TokenScores, token_scores
 from loop.fakes import FamilyStudent
 
 TRAINING = {"lora": {"epochs": 1, "min_steps": 0, "batch_size": 8, "print_targets": False}}
@@ -64,7 +64,7 @@ def _run(world: Path, checkpoint: Path, run_dir: Path, method: str, budget: int,
                               "student": {"generation": {"max_new_tokens": 8}, "batch_size": 16},
                               "progress": progress}, "test")
     adapt(checkpoint, world / "counting_val.jsonl", world / "pool.jsonl", teacher=None, budget=budget,
-          run_dir=run_dir, config=config, progress=False)
+          run_dir=run_dir, config=config, show_bars=False)
     return RunDir(run_dir)
 
 
@@ -132,8 +132,8 @@ min_steps = 0
 print_targets = false
 """)
     runner, run_dir = CliRunner(), tmp_path / "run"
-    done = runner.invoke(app, ["run", str(config), "--run-dir", str(run_dir), "--no-progress"])
+    done = runner.invoke(app, ["run", str(config), "--run-dir", str(run_dir), "--no-bars"])
     assert done.exit_code == 0, done.output
     assert "progress: stopped (iterations) after 2 iteration(s); 8 samples used (10.0% of the pool)" in done.output
-    again = runner.invoke(app, ["resume", str(run_dir), "--no-progress"])
+    again = runner.invoke(app, ["resume", str(run_dir), "--no-bars"])
     assert again.exit_code == 0 and "8 samples used" in again.output

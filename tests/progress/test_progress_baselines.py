@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from edtune.errors import DataError
-from edtune.progress.baselines import el2n, full_selection, perplexity, random_selection, score_selection
+from edtune.methods.scores.ranking import el2n, full_selection, perplexity, random_selection, score_selection
 
 POOL = [f"s{i}" for i in range(10)]
 SCORES = {f"s{i}": float(i) for i in range(10)}

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from edtune.errors import UserError
-from edtune.progress.kmeans import assign, faiss_available, spherical_kmeans
+from edtune.methods.progress.kmeans import assign, faiss_available, spherical_kmeans
 
 needs_faiss = pytest.mark.skipif(not faiss_available(), reason="faiss is not installed")
 

@@ -2,9 +2,9 @@ import json
 from pathlib import Path
 
 import pytest
+from edtune.progress.oracle import AnnotationOracle, InMemoryOracle, JsonlOracle, PoolItem
 
 from edtune.errors import DataError, UserError
-from edtune.progress.oracle import AnnotationOracle, InMemoryOracle, JsonlOracle, PoolItem
 from edtune.records import Sample
 
 

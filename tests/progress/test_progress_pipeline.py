@@ -4,15 +4,15 @@ k-means -> warm-up -> rounds (evaluate, select, annotate) until the budget is sp
 from pathlib import Path
 
 import numpy as np
-
-from edtune.progress.config import ProgressConfig
-from edtune.progress.evaluation import accuracy_by_group, members_by_group, pick_for_evaluation
-from edtune.progress.features import build_features, cheap_encoders
-from edtune.progress.kmeans import spherical_kmeans
 from edtune.progress.oracle import InMemoryOracle
-from edtune.progress.selection import ProgressSelector
-from edtune.progress.selector import GroupScore, RoundState
-from edtune.progress.warmup import warmup_selection
+
+from edtune.methods.progress.evaluation import accuracy_by_group, members_by_group, pick_for_evaluation
+from edtune.methods.progress.features import build_features, cheap_encoders
+from edtune.methods.progress.kmeans import spherical_kmeans
+from edtune.methods.progress.selection import ProgressSelector
+from edtune.methods.progress.selector import GroupScore, RoundState
+from edtune.methods.progress.settings import ProgressSettings
+from edtune.methods.progress.warmup import warmup_selection
 from edtune.records import Judgment, Sample
 
 TOPICS = ["count the apples", "colour of the car", "left or right of the lamp", "read the sign text"]
@@ -23,7 +23,7 @@ def test_progress_rounds_spend_exactly_the_budget_through_the_oracle(tmp_path: P
                for t in range(4) for i in range(40)]
     oracle = InMemoryOracle(samples)
     pool = oracle.pool()
-    config = ProgressConfig(k_tracking=4, k_warmup=4, round_size=12, eval_per_cluster=5, seed=3)
+    config = ProgressSettings(k_tracking=4, k_warmup=4, round_size=12, eval_per_cluster=5, seed=3)
     rng = np.random.default_rng(config.seed)
     features = build_features(pool, tmp_path, *cheap_encoders())
     assert np.all(features[:, :216] == 0)  # no images: zero image block, rows still aligned

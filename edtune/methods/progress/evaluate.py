@@ -1,7 +1,7 @@
 """PROGRESS's evaluation of a round: the student on already-annotated samples, per group.
 
 Before choosing round i (iteration i >= 2), up to `eval_per_cluster` of the samples annotated so far are
-drawn per group (seeded by the run seed and i; `edtune.progress.evaluation.pick_for_evaluation`) and
+drawn per group (seeded by the run seed and i; `edtune.methods.progress.evaluation.pick_for_evaluation`) and
 scored twice, so the improvement is measured on the same samples. The groups are PROGRESS's tracking
 clusters (`cluster_groups`), or whatever the method's `GroupsOf` says (skill-progress: the skill each
 annotated sample was selected for):
@@ -9,7 +9,7 @@ annotated sample was selected for):
     current:  the student after iteration i-1 (the one just trained),             files progress_current_*
 With `metric = "accuracy"` the student answers (…_outputs.jsonl) and the run's judge decides
 (…_judgments.jsonl); unscored judgments are left out, as PROGRESS's evaluation does. With "loss" the
-per-sample loss of the gold target is recorded instead (…_losses.jsonl, `progress_scores.TokenScores`).
+per-sample loss of the gold target is recorded instead (…_losses.jsonl, `edtune.student.scores.TokenScores`).
 Only samples already annotated are evaluated, so evaluation reads no new label. With
 `eval_samples = "held_out"` they are drawn from the ids the selection stage held out of training
 (`stages_student.HELD_OUT`), so both students are scored on samples neither trained on. Every file is appended
@@ -27,14 +27,14 @@ import numpy as np
 from edtune.jsonl import read_jsonl
 from edtune.judging.base import judge_sync
 from edtune.loop.context import RunContext
-from edtune.loop.progress_features import load_clusters
-from edtune.loop.progress_scores import TokenScores, token_scores
 from edtune.loop.rundir import Produce, append_missing
 from edtune.loop.seeds import derive_seed
 from edtune.loop.stages_student import JUDGE_CHUNK, held_out_ids
-from edtune.progress.evaluation import accuracy_by_group, loss_by_group, members_by_group, pick_for_evaluation
-from edtune.progress.selector import GroupScore
+from edtune.methods.progress.evaluation import accuracy_by_group, loss_by_group, members_by_group, pick_for_evaluation
+from edtune.methods.progress.pool import load_clusters
+from edtune.methods.progress.selector import GroupScore
 from edtune.records import Judgment, Sample, StudentOutput
+from edtune.student.scores import TokenScores, score_samples
 
 Which = Literal["previous", "current"]
 GroupsOf = Callable[[RunContext, int], dict[str, str]]
@@ -98,7 +98,7 @@ def _answer(ctx: RunContext, out: Path, samples: Sequence[Sample], adapter: int,
         student = ctx.use_adapter(adapter)
         return lambda chunk: student.answer(chunk, ctx.image_root("pool"), batch_size=batch)
 
-    append_missing(out, StudentOutput, samples, batch, start, description=description, progress=ctx.progress)
+    append_missing(out, StudentOutput, samples, batch, start, description=description, show_bars=ctx.show_bars)
 
 
 def _judge(ctx: RunContext, outputs_path: Path, out: Path, samples: Sequence[Sample], description: str) -> None:
@@ -106,7 +106,7 @@ def _judge(ctx: RunContext, outputs_path: Path, out: Path, samples: Sequence[Sam
         outputs = {o.sample_id: o for o in read_jsonl(outputs_path, StudentOutput)}
         return lambda chunk: judge_sync(ctx.judge(), chunk, [outputs[s.id] for s in chunk])
 
-    append_missing(out, Judgment, samples, JUDGE_CHUNK, start, description=description, progress=ctx.progress)
+    append_missing(out, Judgment, samples, JUDGE_CHUNK, start, description=description, show_bars=ctx.show_bars)
 
 
 def _score(ctx: RunContext, out: Path, samples: Sequence[Sample], adapter: int, description: str) -> None:
@@ -114,6 +114,7 @@ def _score(ctx: RunContext, out: Path, samples: Sequence[Sample], adapter: int, 
 
     def start() -> Produce:
         student = ctx.use_adapter(adapter)
-        return lambda chunk: token_scores(student, chunk, ctx.image_root("pool"), batch_size=size)
+        return lambda chunk: score_samples(student, chunk, ctx.image_root("pool"), batch_size=size,
+                                           needed_by=f"method '{ctx.config.method}' with progress.metric = \"loss\"")
 
-    append_missing(out, TokenScores, samples, size, start, description=description, progress=ctx.progress)
+    append_missing(out, TokenScores, samples, size, start, description=description, show_bars=ctx.show_bars)

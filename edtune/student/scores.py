@@ -1,15 +1,14 @@
 """Per-sample scores from the student's token probabilities: mean loss, perplexity and EL2N.
 
-`edtune.student` exposes answers and training but no per-sample loss, so this module computes it from an
-`HFStudent`'s public `model`, `processor` and `config`: each sample is encoded exactly as for training
-(`edtune.student.batches.Encoder.training_batch`: prompt, then the gold rationale and answer, loss on the
-target tokens only), one forward pass per batch without gradients, and per target token t the model's
-distribution at position t-1 is compared with the gold token:
+`Student.token_scores` gives them; `HFStudent` implements it here (`hf_token_scores`): each sample is
+encoded exactly as for training (`edtune.student.batches.Encoder.training_batch`: prompt, then the gold
+rationale and answer, loss on the target tokens only), one forward pass per batch without gradients, and
+per target token t the model's distribution at position t-1 is compared with the gold token:
 - loss = mean over target tokens of -log p(gold token) (PROGRESS's loss variant);
-- perplexity = exp(loss) (Marion et al.'s pruning score; `edtune.progress.baselines.perplexity`);
-- EL2N = mean over target tokens of |softmax - one-hot(gold)|_2 (Paul et al.; `baselines.el2n`).
-A student that is not an `HFStudent` can provide the same numbers through a `token_scores(samples,
-image_root, batch_size=...)` method (the `TokenScorer` protocol), which is used when present.
+- perplexity = exp(loss) (Marion et al.'s pruning score);
+- EL2N = mean over target tokens of |softmax - one-hot(gold)|_2 (Paul et al.).
+The methods that need them (el2n, perplexity, PROGRESS's loss metric) call `score_samples`, which turns a
+student that cannot score into a ConfigError naming the method.
 """
 
 from __future__ import annotations
@@ -17,11 +16,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 from edtune.errors import ConfigError
 from edtune.records import Record, Sample
-from edtune.student.base import Student
+
+if TYPE_CHECKING:
+    from edtune.student.base import Student
+    from edtune.student.hf import HFStudent
 
 
 class TokenScores(Record):
@@ -40,26 +42,30 @@ class TokenScores(Record):
         return math.exp(self.loss)
 
 
-@runtime_checkable
-class TokenScorer(Protocol):
-    """A student that scores samples itself."""
+def score_samples(student: Student, samples: Sequence[Sample], image_root: Path, *, batch_size: int,
+                  needed_by: str) -> list[TokenScores]:
+    """`student.token_scores(...)`; ConfigError naming `needed_by` (what needs the scores, e.g. "method
+    'el2n'") when the student cannot score: it has no `token_scores` (a student written before it was part
+    of the protocol) or raises NotImplementedError."""
+    scorer = getattr(student, "token_scores", None)
+    if scorer is None:
+        raise ConfigError(_cannot_score(student, needed_by))
+    try:
+        scores: list[TokenScores] = scorer(samples, image_root, batch_size=batch_size)
+    except NotImplementedError as exc:
+        raise ConfigError(_cannot_score(student, needed_by)) from exc
+    return scores
 
-    def token_scores(self, samples: Sequence[Sample], image_root: Path, *,
-                     batch_size: int = 32) -> list[TokenScores]:
-        """One `TokenScores` per sample, in input order."""
-        ...
+
+def _cannot_score(student: Student, needed_by: str) -> str:
+    return (f"{needed_by} needs per-sample scores (loss, EL2N) of the gold targets from the student, and "
+            f"{type(student).__name__} cannot give them (Student.token_scores); use an HF checkpoint as the "
+            "student, or implement token_scores")
 
 
-def token_scores(student: Student, samples: Sequence[Sample], image_root: Path, *,
-                 batch_size: int = 32) -> list[TokenScores]:
-    """Scores of `samples` in input order (module docstring); ConfigError for a student that cannot score."""
-    if isinstance(student, TokenScorer):
-        return student.token_scores(samples, image_root, batch_size=batch_size)
-    from edtune.student.hf import HFStudent
-
-    if not isinstance(student, HFStudent):
-        raise ConfigError(f"per-sample loss needs an HFStudent or a student with token_scores(); got "
-                          f"{type(student).__name__}")
+def hf_token_scores(student: HFStudent, samples: Sequence[Sample], image_root: Path, *,
+                    batch_size: int = 32) -> list[TokenScores]:
+    """`HFStudent.token_scores`: scores of `samples` in input order (module docstring)."""
     out: list[TokenScores] = []
     for start in range(0, len(samples), batch_size):
         out.extend(_hf_batch(student, samples[start:start + batch_size], image_root, first_row=start + 1))

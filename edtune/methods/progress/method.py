@@ -1,21 +1,21 @@
 """PROGRESS (arXiv 2506.01085) as a loop method: `method = "progress"` in a run config.
 
 Iterations, each ending like every method's (selection.jsonl -> train -> test):
-    iteration 1 (warm-up): stage "features" embeds and clusters the pool once (`progress_features`), then
+    iteration 1 (warm-up): stage "features" embeds and clusters the pool once (`pool`), then
         "select" spends `warmup_fraction` of the budget on COINCIDE quotas + prototypes over the k_warmup
-        clusters (`edtune.progress.warmup`);
+        clusters (`edtune.methods.progress.warmup`);
     iteration i >= 2 (round i-1): "evaluate_previous" and "evaluate_current" score up to
         `eval_per_cluster` annotated samples per tracking cluster with the students after iterations i-2
-        and i-1 (`progress_eval`), then "select" spends min(`round_size`, budget left) by
+        and i-1 (`evaluate`), then "select" spends min(`round_size`, budget left) by
         softmax(relative improvement / tau) quotas plus `exploration_fraction` at random
-        (`edtune.progress.selection.ProgressSelector`).
+        (`edtune.methods.progress.selection.ProgressSelector`).
 The run stops when the budget is spent (planned iterations: 1 + ceil((budget - warm-up) / round_size);
 the run's `iterations` does not apply) or when a round selects nothing. PROGRESS never uses the
 validation set or the teacher: it needs only the pool, the student and the judge. "features" is listed in
 every iteration but computes only what is missing from the run directory; elsewhere it checks that the
-pool still has the ids the cache was built from. The beyond-the-paper skill-progress selector
-(`edtune.progress.selection_skills.SkillProgressSelector`) is the loop method "skill_progress", in
-`edtune.loop.skill_progress_method`: the same rounds and evaluation, over the teacher's skills.
+pool still has the ids the cache was built from. The beyond-the-paper skill-progress selector is the
+method "skill_progress" (`edtune.methods.skill_progress`): the same rounds and evaluation, over the
+teacher's skills.
 
 Annotation oracle: selection sees feature rows, cluster keys and ids only; a sample's label (answer and
 rationale) is read when it is trained on or, once annotated, evaluated. So annotations = distinct selected
@@ -28,7 +28,7 @@ and `score` the weight its quota came from: COINCIDE score at warm-up, relative 
     progress_round.json      `ProgressRound`: round kind, sizes, annotations so far, fallback note
     held_out.json            (`eval_samples = "held_out"`) the selected ids kept for evaluation: a cluster's
                              1st, 3rd, ... annotated sample until it holds `eval_per_cluster`
-                             (`edtune.progress.evaluation.hold_out`); only the final iteration trains on them
+                             (`edtune.methods.progress.evaluation.hold_out`); only the final iteration trains on them
 """
 
 from __future__ import annotations
@@ -44,17 +44,17 @@ import numpy as np
 from edtune.atomic import atomic_write_json, atomic_write_text
 from edtune.loop.config import RunConfig
 from edtune.loop.context import RunContext
-from edtune.loop.methods import Method, Plan, Stage, methods
-from edtune.loop.progress_eval import eval_ids, evaluate_stage, group_scores
-from edtune.loop.progress_features import PoolClusters, compute_features, load_clusters
-from edtune.loop.progress_records import ClusterRound, ProgressRound
 from edtune.loop.seeds import derive_seed
 from edtune.loop.stages_select import write_selection
 from edtune.loop.stages_student import HELD_OUT, held_out_ids
-from edtune.progress.evaluation import hold_out
-from edtune.progress.selection import ProgressSelector, relative_improvements
-from edtune.progress.selector import GroupScore, RoundState, Selection
-from edtune.progress.warmup import warmup_selection
+from edtune.methods import Method, Plan, Stage, methods
+from edtune.methods.progress.evaluate import eval_ids, evaluate_stage, group_scores
+from edtune.methods.progress.evaluation import hold_out
+from edtune.methods.progress.pool import PoolClusters, compute_features, load_clusters
+from edtune.methods.progress.records import ClusterRound, ProgressRound
+from edtune.methods.progress.selection import ProgressSelector, relative_improvements
+from edtune.methods.progress.selector import GroupScore, RoundState, Selection
+from edtune.methods.progress.warmup import warmup_selection
 from edtune.retrieval.select import ChosenSample
 
 
@@ -134,6 +134,7 @@ class ProgressMethod:
 
     name: str = "progress"
     uses_validation: bool = False
+    needs_teacher: bool = False
 
     def plan(self, config: RunConfig, pool_size: int) -> Plan:
         budget = min(config.budget, pool_size)

@@ -26,20 +26,20 @@ from PIL import Image
 
 from edtune.atomic import atomic_write, atomic_write_text
 from edtune.errors import ConfigError, DataError
+from edtune.loop.bars import progress_bar, working
 from edtune.loop.context import RunContext
-from edtune.loop.progress import progress_bar, working
-from edtune.loop.progress_config import ProgressSettings
 from edtune.loop.seeds import derive_seed
-from edtune.progress.features import (
+from edtune.methods.progress.features import (
     Encoder,
     HashedWordsEncoder,
     HFImageEncoder,
     HFTextEncoder,
+    PoolItem,
     ThumbnailEncoder,
     build_features,
 )
-from edtune.progress.kmeans import KMeansResult, spherical_kmeans
-from edtune.progress.oracle import PoolItem
+from edtune.methods.progress.kmeans import KMeansResult, spherical_kmeans
+from edtune.methods.progress.settings import ProgressSettings
 from edtune.scale.settings import PoolEngine
 from edtune.scale.shards import ShardStore
 
@@ -88,14 +88,14 @@ def compute_features(ctx: RunContext, iteration: int) -> None:
     shards = out / "features.shards"
     features = _cached_array(out / "features.npy", lambda: _features(items, ctx.image_root("pool"), settings,
                                                                       ctx.config.pool_engine, shards,
-                                                                      progress=ctx.progress))
+                                                                      show_bars=ctx.show_bars))
     ShardStore(shards).clear()  # the ray engine's finished shards, once features.npy holds them
     for name, k in (("tracking", settings.k_tracking), ("warmup", settings.k_warmup)):
         if not (out / f"{name}.npz").is_file():
             # faiss takes a 32-bit seed.
             seed = derive_seed(ctx.config.seed, 0, f"kmeans_{name}") % 2**31
             k = min(k, len(ids))
-            with working(f"PROGRESS: {name} k-means, k={k} over {len(ids)} samples", enabled=ctx.progress):
+            with working(f"PROGRESS: {name} k-means, k={k} over {len(ids)} samples", enabled=ctx.show_bars):
                 result = spherical_kmeans(features, k, niter=settings.kmeans_niter, seed=seed,
                                           backend=settings.kmeans_backend)
             _save_npz(out / f"{name}.npz", centroids=result.centroids, assignments=result.assignments)
@@ -116,10 +116,10 @@ def load_clusters(ctx: RunContext) -> PoolClusters:
 
 
 def _features(items: list[PoolItem], image_root: Path, settings: ProgressSettings, pool_engine: PoolEngine,
-              shards: Path, *, progress: bool) -> np.ndarray:
-    with progress_bar("PROGRESS: embedding the pool", len(items), enabled=progress) as advance:
+              shards: Path, *, show_bars: bool) -> np.ndarray:
+    with progress_bar("PROGRESS: embedding the pool", len(items), enabled=show_bars) as advance:
         if pool_engine.engine == "ray":
-            from edtune.loop.progress_features_ray import features_on_ray
+            from edtune.methods.progress.pool_ray import features_on_ray
 
             return features_on_ray(items, image_root, settings, pool_engine.ray, shards, on_done=advance)
         return build_features(items, image_root, *encoders_for(settings), batch_size=FEATURE_BATCH,

@@ -11,7 +11,7 @@ is a single call:
   annotated (never chosen again), and this and the previous evaluation per group (`GroupScore`).
 - `Selection` lists the chosen ids in order (at most `budget_left`), the group of each, the quota each group
   got, which ids were exploration, the weight behind each quota, and a note when a fallback rule fired.
-- Selectors see ids and groups only, never labels (see `edtune.progress.oracle`); every random choice is
+- Selectors see ids and groups only, never labels (`edtune.methods.progress.features.PoolItem`); every random choice is
   drawn from the `rng` passed in, so one seed gives one run. An empty `ids` list means nothing is left to
   choose (budget spent or pool exhausted): the loop stops.
 """

@@ -19,10 +19,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from edtune.loop.progress_config import ProgressSettings
-from edtune.loop.progress_features import FEATURE_BATCH, encoders_for
-from edtune.progress.features import Encoder, build_features
-from edtune.progress.oracle import PoolItem
+from edtune.methods.progress.features import Encoder, PoolItem, build_features
+from edtune.methods.progress.pool import FEATURE_BATCH, encoders_for
+from edtune.methods.progress.settings import ProgressSettings
 from edtune.records import Record
 from edtune.scale.settings import RaySettings
 from edtune.scale.shards import ShardStore, plan_shards

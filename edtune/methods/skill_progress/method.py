@@ -1,13 +1,13 @@
 """Skill-progress as a loop method: `method = "skill_progress"` in a run config (beyond both papers).
 
 PROGRESS's round rule (arXiv 2506.01085) over the skills a teacher names in error analysis (arXiv
-2412.15652) instead of k-means clusters; `edtune.progress.selection_skills.SkillProgressSelector` is the
+2412.15652) instead of k-means clusters; `edtune.methods.skill_progress.selector.SkillProgressSelector` is the
 rule, this module feeds it from the run directory. Iteration i, after the loop answered and judged the
 validation set with the student after iteration i-1:
     "locate", "skills"     the error-driven stages, unchanged (cached teacher calls, never repeated on resume);
     "evaluate_previous",   for i >= 2: up to `progress.eval_per_cluster` samples already selected for each
-    "evaluate_current"     skill are scored with the students after iterations i-2 and i-1 (`progress_eval`,
-                           same files and metric as PROGRESS), giving per-skill accuracy before and after
+    "evaluate_current"     skill are scored with the students after iterations i-2 and i-1 (PROGRESS's
+                           `evaluate` stages: same files and metric), giving per-skill accuracy before and after
                            the last training;
     "select"               the skills are every distinct phrase the teacher named in iterations 1..i; each
                            skill's candidates are its `retrieval.top_k` BM25 hits scoring above
@@ -37,14 +37,15 @@ from pydantic import Field
 
 from edtune.atomic import atomic_write_text
 from edtune.loop.context import RunContext
-from edtune.loop.methods import LOCATE, SKILLS, Method, Stage, TeacherMethod, methods
-from edtune.loop.progress_eval import evaluate_stage, group_scores
 from edtune.loop.seeds import derive_seed
 from edtune.loop.stages_select import read_selection, write_selection
 from edtune.loop.stages_teacher import missing_skills
-from edtune.progress.selection import relative_improvements
-from edtune.progress.selection_skills import SkillProgressSelector
-from edtune.progress.selector import GroupScore, RoundState, Selection
+from edtune.methods import Method, Stage, methods
+from edtune.methods.error_driven.method import LOCATE, SKILLS, TeacherMethod
+from edtune.methods.progress.evaluate import evaluate_stage, group_scores
+from edtune.methods.progress.selection import relative_improvements
+from edtune.methods.progress.selector import GroupScore, RoundState, Selection
+from edtune.methods.skill_progress.selector import SkillProgressSelector
 from edtune.records import Record
 from edtune.retrieval.select import ChosenSample
 

@@ -5,7 +5,7 @@ label is read to evaluate). Accuracy is correct / (correct + incorrect): `unscor
 could not decide) are left out of both counts, and a group with no scored sample gets no score at all (it
 is absent, so it cannot be prioritised by a guess). The loss variant averages per-sample losses.
 
-Which annotated samples (`ProgressConfig.eval_samples`):
+Which annotated samples (`ProgressSettings.eval_samples`):
 - "trained" (the paper): any already-selected samples, which the students being compared were trained on.
   Right when training makes about one pass over the data, as the paper's does.
 - "held_out": a fixed evaluation set per group, chosen as samples are annotated (`hold_out`), that no
@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 
 from edtune.errors import DataError
-from edtune.progress.selector import GroupScore
+from edtune.methods.progress.selector import GroupScore
 from edtune.records import Judgment
 
 

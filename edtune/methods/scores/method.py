@@ -1,9 +1,9 @@
 """Score baselines of the PROGRESS paper as loop methods: `method = "el2n"` and `method = "perplexity"`.
 
 One iteration: stage "pool_scores" scores every pool sample with the pretrained student
-(`progress_scores.token_scores`: EL2N and loss, appended chunk by chunk to pool_scores.jsonl, so a killed
+(`Student.token_scores`: EL2N and loss, appended chunk by chunk to pool_scores.jsonl, so a killed
 run resumes at the first unscored sample), then "select" keeps `budget` samples at the configured end of
-the ranking (`progress.el2n_order`, `progress.perplexity_order`; `edtune.progress.baselines`). These
+the ranking (`progress.el2n_order`, `progress.perplexity_order`; `ranking.score_selection`). These
 scores need each sample's gold target, so unlike PROGRESS they read the label of every pool sample:
 progress_round.json records annotations = pool size. selection.jsonl carries the method name as `skill`
 and the sample's score as `score`.
@@ -17,13 +17,13 @@ from edtune.atomic import atomic_write_json
 from edtune.jsonl import read_jsonl
 from edtune.loop.config import RunConfig
 from edtune.loop.context import RunContext
-from edtune.loop.methods import Method, Plan, Stage, configured_plan, methods
-from edtune.loop.progress_records import ProgressRound
-from edtune.loop.progress_scores import TokenScores, token_scores
 from edtune.loop.rundir import Produce, append_missing
 from edtune.loop.stages_select import write_selection
-from edtune.progress.baselines import score_selection
+from edtune.methods import Method, Plan, Stage, configured_plan, methods
+from edtune.methods.progress.records import ProgressRound
+from edtune.methods.scores.ranking import score_selection
 from edtune.retrieval.select import ChosenSample
+from edtune.student.scores import TokenScores, score_samples
 
 SCORES = "pool_scores.jsonl"
 
@@ -33,7 +33,7 @@ def score_pool(ctx: RunContext, iteration: int) -> None:
     size = ctx.config.progress.score_batch_size
     description = f"iteration {iteration}: scoring the pool"
     if ctx.config.pool_engine.engine == "ray":
-        from edtune.loop.progress_scores_ray import score_on_ray
+        from edtune.methods.scores.ray import score_on_ray
 
         score_on_ray(ctx, ctx.run.file(iteration, SCORES), ctx.samples("pool"), adapter=0, batch_size=size,
                      description=description)
@@ -41,10 +41,11 @@ def score_pool(ctx: RunContext, iteration: int) -> None:
 
     def start() -> Produce:
         student = ctx.use_adapter(0)
-        return lambda chunk: token_scores(student, chunk, ctx.image_root("pool"), batch_size=size)
+        return lambda chunk: score_samples(student, chunk, ctx.image_root("pool"), batch_size=size,
+                                           needed_by=f"method '{ctx.config.method}'")
 
     append_missing(ctx.run.file(iteration, SCORES), TokenScores, ctx.samples("pool"), size, start,
-                   description=description, progress=ctx.progress)
+                   description=description, show_bars=ctx.show_bars)
 
 
 def _select_by(name: str) -> Stage:
@@ -72,6 +73,7 @@ class ScoreBaseline:
 
     name: str
     uses_validation: bool = False
+    needs_teacher: bool = False
 
     def plan(self, config: RunConfig, pool_size: int) -> Plan:
         return Plan(budget=configured_plan(config, pool_size).budget, iterations=1)

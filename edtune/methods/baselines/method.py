@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from edtune.loop.config import RunConfig
 from edtune.loop.context import RunContext
-from edtune.loop.methods import Method, Plan, Stage, configured_plan, methods
 from edtune.loop.stages_select import random_choice, write_selection
+from edtune.methods import Method, Plan, Stage, configured_plan, methods
 
 
 def _select_random(ctx: RunContext, iteration: int) -> None:
@@ -35,6 +35,7 @@ class RandomBaseline:
 
     name: str = "random"
     uses_validation: bool = False
+    needs_teacher: bool = False
 
     def plan(self, config: RunConfig, pool_size: int) -> Plan:
         return configured_plan(config, pool_size)
@@ -49,6 +50,7 @@ class FullPool:
 
     name: str = "full"
     uses_validation: bool = False
+    needs_teacher: bool = False
 
     def plan(self, config: RunConfig, pool_size: int) -> Plan:
         return Plan(budget=pool_size, iterations=1)

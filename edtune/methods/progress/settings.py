@@ -1,20 +1,36 @@
-"""Settings of PROGRESS (arXiv 2506.01085) and of the skill-progress selector.
+"""`ProgressSettings`: the `[progress]` section of a run config (methods progress, skill_progress, el2n,
+perplexity).
 
-Defaults follow the paper where it states a value and the authors' scripts where only they do; each field
-says which. Every random choice in `edtune.progress` is drawn from `numpy.random.default_rng(seed)`.
+The PROGRESS rule settings (arXiv 2506.01085; defaults follow the paper where it states a value and the
+authors' scripts where only they do; each field says which), then what the loop needs to run it: which
+encoders embed the pool and which k-means backend clusters it, and the ends the score baselines keep.
+The run's `budget` (a sample count, shared by every method) is PROGRESS's budget and every random draw
+comes from the run's master `seed`, like every other method's; the settings of the same names that this
+section once inherited (`budget_fraction`, `seed`) did nothing, and are now accepted with a
+DeprecationWarning and dropped. The number of iterations follows from the budget too: one warm-up, then
+rounds of `round_size` until the budget is spent (the paper's stopping rule), so the run's `iterations`
+does not apply to PROGRESS.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import warnings
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from edtune.methods.progress.kmeans import Backend
+from edtune.methods.scores.ranking import Order
 from edtune.records import Record
+from edtune.student.base import Device, DType
+
+IGNORED = ("budget_fraction", "seed")
+"""Settings the section once had and the loop never read: accepted with a DeprecationWarning, dropped."""
 
 
-class ProgressConfig(Record):
-    """How PROGRESS clusters the pool, warms up, and spends each round of annotations."""
+class ProgressSettings(Record):
+    """How PROGRESS clusters the pool, warms up and spends each round of annotations; the encoders, k-means
+    backend and score-baseline orders of a run."""
 
     k_tracking: int = Field(default=1000, ge=1)
     """Clusters whose accuracy is tracked across rounds (paper: 1000 on LLaVA-665K)."""
@@ -22,8 +38,6 @@ class ProgressConfig(Record):
     """Finer clusters used only to pick the warm-up set (paper: 5000), so warm-up covers many concepts."""
     kmeans_niter: int = Field(default=50, ge=1)
     """Lloyd iterations of spherical k-means (authors' scripts: 50)."""
-    budget_fraction: float = Field(default=0.2, gt=0, le=1)
-    """Share of the pool that may be annotated in all (paper: ~20% of LLaVA-665K)."""
     warmup_fraction: float = Field(default=0.09, gt=0, lt=1)
     """Share of the budget spent on the warm-up set before any round (paper: ~9%)."""
     warmup_temperature: float = Field(default=0.1, gt=0)
@@ -60,15 +74,48 @@ class ProgressConfig(Record):
     """trained (the paper): evaluate on annotated samples the students trained on; held_out: on a per-cluster
     set of annotated samples that intermediate students never train on (the final one does). held_out is for
     training calls that make many passes over their data, after which a student can answer its own training
-    samples without having learned the skill (`edtune.progress.evaluation`). It costs annotations that the
+    samples without having learned the skill (`edtune.methods.progress.evaluation`). It costs annotations that the
     rounds cannot train on. On the bundled benchmark, with accuracy it matched the paper's choice (5,000
     pool) and with `metric = "loss"` it beat it (5,000 and 20,000 pools), but neither beat random
     (benchmarks/README.md)."""
-    seed: int = 1234
-    """Seed of every random choice: k-means init, subsamples, exploration (authors' scripts: 1234)."""
+
+    encoder: Literal["cheap", "hf"] = "cheap"
+    """cheap: weight-free thumbnail + hashed-words features (the bundled benchmark's choice); hf: the
+    transformers models named by `image_model` and `text_model` (the paper: DINOv2 + MiniLM)."""
+    image_model: str = "facebook/dinov2-large"
+    """Image encoder (name or local folder) for `encoder = "hf"`; its pooled output is used."""
+    text_model: str = "sentence-transformers/all-MiniLM-L6-v2"
+    """Text encoder (name or local folder) for `encoder = "hf"`; mean-pooled over tokens."""
+    encoder_device: Device = "cpu"
+    """Where the `hf` encoders run. cpu suits the tests' tiny configs; a real pool wants cuda (DINOv2-large
+    costs about 80 GFLOPs per 224-px image, times every image of the pool)."""
+    encoder_dtype: DType = "float32"
+    """Weights dtype of the `hf` encoders (bfloat16 on GPUs); embeddings are pooled and stored in float32."""
+    thumbnail_side: int = 8
+    """Side of the RGB thumbnail of the cheap image encoder (8: 192 values, enough for 48-px shapes)."""
+    text_buckets: int = 512
+    """Hash buckets of the cheap text encoder."""
+    kmeans_backend: Backend = "auto"
+    """auto: faiss when installed, numpy otherwise."""
+    el2n_order: Order = "highest"
+    """Which end of the EL2N ranking the `el2n` baseline keeps (highest: the hardest samples, as Paul et al.)."""
+    perplexity_order: Order = "middle"
+    """Which part of the perplexity ranking `perplexity` keeps (middle: Marion et al.'s best setting)."""
+    score_batch_size: int = 32
+    """Samples per forward pass when the student scores samples (loss metric, EL2N, perplexity)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_ignored(cls, data: Any) -> Any:
+        if isinstance(data, dict) and (found := [key for key in IGNORED if key in data]):
+            warnings.warn(f"progress.{' and progress.'.join(found)} did nothing (the run's budget and seed apply) "
+                          "and will be refused in a later release; remove them from the config",
+                          DeprecationWarning, stacklevel=2)
+            data = {k: v for k, v in data.items() if k not in IGNORED}
+        return data
 
     @model_validator(mode="after")
-    def _warmup_not_coarser(self) -> ProgressConfig:
+    def _warmup_not_coarser(self) -> ProgressSettings:
         if self.k_warmup < self.k_tracking:
             # Warm-up clusters exist to cover more concepts than tracking does; coarser ones would defeat that.
             raise ValueError(f"k_warmup ({self.k_warmup}) must be >= k_tracking ({self.k_tracking})")

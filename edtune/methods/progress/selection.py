@@ -29,9 +29,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from edtune.errors import UserError
-from edtune.progress.config import ProgressConfig
-from edtune.progress.quotas import allocate, softmax
-from edtune.progress.selector import GroupScore, RoundState, Selection
+from edtune.methods.progress.quotas import allocate, softmax
+from edtune.methods.progress.selector import GroupScore, RoundState, Selection
+from edtune.methods.progress.settings import ProgressSettings
 
 _LOSS_FLOOR = 1e-8
 NO_IMPROVEMENT = "no group improved (or no earlier evaluation): the round is drawn uniformly at random"
@@ -56,7 +56,7 @@ def relative_improvements(scores: Mapping[str, GroupScore], previous: Mapping[st
 class ProgressSelector:
     """PROGRESS rounds over fixed clusters; `group_of` maps every pool id to its cluster key."""
 
-    def __init__(self, group_of: Mapping[str, str], config: ProgressConfig) -> None:
+    def __init__(self, group_of: Mapping[str, str], config: ProgressSettings) -> None:
         self.config = config
         self._members: dict[str, list[str]] = {}
         for sample_id in sorted(group_of):
@@ -75,7 +75,7 @@ class ProgressSelector:
 
 
 def plan_round(state: RoundState, kept: Mapping[str, float], left: Mapping[str, list[str]],
-               config: ProgressConfig, rng: np.random.Generator, *, ranked: bool) -> Selection:
+               config: ProgressSettings, rng: np.random.Generator, *, ranked: bool) -> Selection:
     """Rules 1 and 3-6 for any grouping: `kept` maps prioritised groups to their improvement, `left` lists
     each group's candidate ids. With `ranked`, a group's quota takes its first candidates in `left` order
     (best first); otherwise a uniform draw. An id listed in several groups is chosen at most once."""

@@ -1,16 +1,9 @@
-"""Selection methods: the seam between the loop and how an iteration chooses its training samples.
+"""The error-driven method (arXiv 2412.15652) and the paper's ablations, as registered methods.
 
-The loop runs, per iteration: [answer + judge the validation set, when the method uses it] -> the
-method's own stages -> train -> answer + judge the test set. A method is a plan (total budget and
-iterations) and a list of named stages; the last stage writes the iteration's selection.jsonl. Each stage
-is resumable on its own (finished stages are recorded in state.json), so a new method gets the run
-directory, resume and report for free: PROGRESS registers a factory under "progress" in `methods` (from a
-module that `edtune.loop.loop` imports, as it imports the baselines) and adds the name to
-`edtune.loop.config.MethodName`. A stage must be deterministic given the files before it and
-the generators of `edtune.loop.seeds`, and must write its outputs atomically or append-only.
-
-This module holds the error-driven method (arXiv 2412.15652) and the paper's ablations; the baselines
-(random at equal budget, full pool) are in `edtune.loop.baselines`.
+Each iteration: "locate" the first wrong step of every validation error (teacher), name the missing
+"skills" (teacher), then "select" pool samples by BM25 for those skills (`edtune.retrieval.select`). The
+teacher stages themselves are `edtune.loop.stages_teacher` (shared with skill-progress and the pool
+annotation); the ablations swap one stage each.
 """
 
 from __future__ import annotations
@@ -18,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from edtune.loop.config import RunConfig
 from edtune.loop.context import RunContext
@@ -31,54 +23,8 @@ from edtune.loop.stages_teacher import (
     random_steps,
     wrong_step_texts,
 )
-from edtune.registry import Registry
+from edtune.methods import Method, Plan, Stage, configured_plan, methods
 from edtune.retrieval.select import ChosenSample, SelectionConfig, SkillQuota, select_samples, shortfall
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One resumable step of an iteration: `run(ctx, iteration)` writes its outputs to the run directory."""
-
-    name: str
-    run: Callable[[RunContext, int], None]
-
-
-@dataclass(frozen=True)
-class Plan:
-    """How much a method selects in all, over how many iterations at most."""
-
-    budget: int
-    iterations: int
-
-
-class Method(Protocol):
-    """A way of choosing each iteration's training samples."""
-
-    @property
-    def name(self) -> str:
-        """The `RunConfig.method` value."""
-        ...
-
-    @property
-    def uses_validation(self) -> bool:
-        """Whether the loop answers and judges the validation set first (and stops when no error is left)."""
-        ...
-
-    def plan(self, config: RunConfig, pool_size: int) -> Plan:
-        """Total budget and iterations for this run."""
-        ...
-
-    def stages(self) -> list[Stage]:
-        """The selection stages, in order; the last one writes selection.jsonl."""
-        ...
-
-
-methods: Registry[Method] = Registry("selection method")
-
-
-def configured_plan(config: RunConfig, pool_size: int) -> Plan:
-    """The plan the config asks for: its budget (at most the pool) and iterations."""
-    return Plan(budget=min(config.budget, pool_size), iterations=config.iterations)
 
 
 def _selection_config(ctx: RunContext, iteration: int) -> SelectionConfig:
@@ -123,6 +69,7 @@ class TeacherMethod:
     name: str
     selection_stages: tuple[Stage, ...]
     uses_validation: bool = True
+    needs_teacher: bool = True
 
     def plan(self, config: RunConfig, pool_size: int) -> Plan:
         return configured_plan(config, pool_size)

@@ -18,14 +18,14 @@ from pathlib import Path
 
 from edtune.errors import ConfigError
 from edtune.loop.api import OBJECT_PREFIX
+from edtune.loop.bars import progress_bar
 from edtune.loop.config import StudentSettings
 from edtune.loop.context import RunContext, load_student
-from edtune.loop.progress import progress_bar
-from edtune.loop.progress_scores import TokenScores, token_scores
 from edtune.loop.rundir import read_ids, repair_tail
 from edtune.records import Record, Sample
 from edtune.scale.shards import ShardStore, plan_shards
 from edtune.student.base import Student
+from edtune.student.scores import TokenScores, score_samples
 
 
 class ScoreShard(Record):
@@ -47,6 +47,8 @@ class ScoreWorker:
     image_root: Path
     batch_size: int
     threads: int
+    needed_by: str
+    """What needs the scores, for the error of a student that cannot score."""
 
     def __call__(self, shard: ScoreShard) -> tuple[str, bytes]:
         import torch
@@ -57,7 +59,8 @@ class ScoreWorker:
             student.reset_adapter()
         else:
             student.load_adapter(self.adapter)
-        scores = token_scores(student, shard.samples, self.image_root, batch_size=self.batch_size)
+        scores = score_samples(student, shard.samples, self.image_root, batch_size=self.batch_size,
+                               needed_by=self.needed_by)
         return shard.name, "".join(f"{s.model_dump_json()}\n" for s in scores).encode()
 
 
@@ -89,7 +92,7 @@ def score_on_ray(ctx: RunContext, path: Path, samples: list[Sample], *, adapter:
         worker = _worker(ctx, adapter, batch_size)
         shards = {shard.name: shard for shard in left}
         kept = len(samples) - sum(len(shard.ids) for shard in left)
-        with progress_bar(description, len(samples), enabled=ctx.progress, done=kept) as advance, \
+        with progress_bar(description, len(samples), enabled=ctx.show_bars, done=kept) as advance, \
                 ray_session(ray):
             for name, lines in run_on_ray(worker, inputs, ray):
                 store.write(shards[name], lines)
@@ -113,4 +116,4 @@ def _worker(ctx: RunContext, adapter: int, batch_size: int) -> ScoreWorker:
                               f"path instead") from exc
     return ScoreWorker(student=source, adapter=None if adapter == 0 else ctx.run.adapter(adapter).resolve(),
                        image_root=ctx.image_root("pool").resolve(), batch_size=batch_size,
-                       threads=torch.get_num_threads())
+                       threads=torch.get_num_threads(), needed_by=f"method '{ctx.config.method}'")

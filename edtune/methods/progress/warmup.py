@@ -27,10 +27,10 @@ from typing import Literal
 import numpy as np
 
 from edtune.errors import UserError
-from edtune.progress.config import ProgressConfig
-from edtune.progress.kmeans import KMeansResult, unit_rows
-from edtune.progress.quotas import allocate, softmax
-from edtune.progress.selector import Selection
+from edtune.methods.progress.kmeans import KMeansResult, unit_rows
+from edtune.methods.progress.quotas import allocate, softmax
+from edtune.methods.progress.selector import Selection
+from edtune.methods.progress.settings import ProgressSettings
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def members_by_cluster(assignments: np.ndarray, k: int) -> list[np.ndarray]:
     return [order[bounds[c]:bounds[c + 1]] for c in range(k)]
 
 
-def cluster_scores(features: np.ndarray, clustering: KMeansResult, config: ProgressConfig,
+def cluster_scores(features: np.ndarray, clustering: KMeansResult, config: ProgressSettings,
                    rng: np.random.Generator) -> ClusterScores:
     """Transferability, density and their ratio for every cluster of `clustering`."""
     features = unit_rows(features)
@@ -109,7 +109,7 @@ def prototypes(members: np.ndarray, count: int, *, rule: Literal["mmd", "nearest
 
 
 def warmup_selection(ids: Sequence[str], features: np.ndarray, clustering: KMeansResult, budget: int,
-                     config: ProgressConfig, rng: np.random.Generator) -> Selection:
+                     config: ProgressSettings, rng: np.random.Generator) -> Selection:
     """Round 0: `budget` ids (or all, if fewer) spread over warm-up clusters by score, prototypes first.
     `ids[i]` is the sample of feature row i; groups in the result are warm-up cluster indices."""
     if len(ids) != features.shape[0] or len(ids) != clustering.assignments.shape[0]:

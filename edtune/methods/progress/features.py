@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 from edtune.errors import DataError
-from edtune.progress.oracle import PoolItem
+from edtune.records import Record, Sample
 from edtune.student.base import DType
 
 if TYPE_CHECKING:
@@ -34,6 +34,24 @@ if TYPE_CHECKING:
 
 T_contra = TypeVar("T_contra", contravariant=True)
 _WORD = re.compile(r"\w+")
+
+
+class PoolItem(Record):
+    """What may be seen of a sample before it is annotated: features and selection see only this."""
+
+    id: str
+    """The `Sample.id`."""
+    images: list[str]
+    """Image paths relative to the data set's image root; empty for a text-only sample."""
+    question: str
+    """The question as shown to the student."""
+    choices: list[str] | None = None
+    """Answer options of a multiple-choice question; None for an open question."""
+
+    @classmethod
+    def of(cls, sample: Sample) -> PoolItem:
+        """The unlabelled view of `sample`."""
+        return cls(id=sample.id, images=list(sample.images), question=sample.question, choices=sample.choices)
 
 
 class Encoder(Protocol[T_contra]):

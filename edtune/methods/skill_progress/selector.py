@@ -22,9 +22,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from edtune.errors import DataError
-from edtune.progress.config import ProgressConfig
-from edtune.progress.selection import plan_round, relative_improvement
-from edtune.progress.selector import RoundState, Selection
+from edtune.methods.progress.selection import plan_round, relative_improvement
+from edtune.methods.progress.selector import RoundState, Selection
+from edtune.methods.progress.settings import ProgressSettings
 
 Candidates = Mapping[str, Sequence[tuple[str, float]]]
 
@@ -32,7 +32,7 @@ Candidates = Mapping[str, Sequence[tuple[str, float]]]
 class SkillProgressSelector:
     """Rounds over teacher-named skills; `candidates[skill]` is that skill's retrieved (id, score) list."""
 
-    def __init__(self, candidates: Candidates, config: ProgressConfig) -> None:
+    def __init__(self, candidates: Candidates, config: ProgressSettings) -> None:
         self.config = config
         self._ranked: dict[str, list[str]] = {}
         for skill in sorted(candidates):

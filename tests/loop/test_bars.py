@@ -1,5 +1,6 @@
 """Progress bars of the loop: the training stage's per-step bar (through `Student.train`'s `on_step`), the
-spinner fallback for students without it, and bars staying off when progress is off."""
+spinner fallback for students without it, bars staying off when `show_bars` is off, and the switch's old name
+`progress`."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from typing import Any
 import pytest
 
 from edtune.loop import RunConfig, adapt
+from edtune.loop.bars import step_bar
 from edtune.loop.config import validate_config
-from edtune.loop.progress import step_bar
 from edtune.records import Sample
 from edtune.student.base import LoraTrainConfig, TrainStats
 from loop.fakes import FamilyStudent, scripted_teacher
@@ -42,23 +43,31 @@ def progress_config(world: Path) -> RunConfig:
     return validate_config({"method": "progress", "data": data, "progress": settings}, "test")
 
 
-def run(world: Path, run_dir: Path, student: FamilyStudent, *, progress: bool) -> None:
+def run(world: Path, run_dir: Path, student: FamilyStudent, *, show_bars: bool) -> None:
     adapt(student, world / "counting_val.jsonl", world / "pool.jsonl", teacher=scripted_teacher(), budget=8,
-          iterations=2, run_dir=run_dir, progress=progress)
+          iterations=2, run_dir=run_dir, show_bars=show_bars)
 
 
 def test_training_reports_steps_only_with_progress_on(world: Path, tmp_path: Path) -> None:
     shown = SteppingStudent()
-    run(world, tmp_path / "on", shown, progress=True)
+    run(world, tmp_path / "on", shown, show_bars=True)
     assert len(shown.reporters) == 2 and all(callable(r) for r in shown.reporters)
     quiet = SteppingStudent()
-    run(world, tmp_path / "off", quiet, progress=False)
+    run(world, tmp_path / "off", quiet, show_bars=False)
+    assert quiet.reporters == [None, None]
+
+
+def test_the_old_name_of_the_switch_still_works_with_a_warning(world: Path, tmp_path: Path) -> None:
+    quiet = SteppingStudent()
+    with pytest.warns(DeprecationWarning, match="`progress` argument is now `show_bars`"):
+        adapt(quiet, world / "counting_val.jsonl", world / "pool.jsonl", teacher=scripted_teacher(), budget=8,
+              iterations=2, run_dir=tmp_path / "run", progress=False)
     assert quiet.reporters == [None, None]
 
 
 def test_a_student_without_on_step_still_trains_with_progress_on(world: Path, tmp_path: Path) -> None:
     student = FamilyStudent()  # its train() predates on_step: the loop must not pass it
-    run(world, tmp_path / "run", student, progress=True)
+    run(world, tmp_path / "run", student, show_bars=True)
     assert len(student.trained) == 2
 
 
@@ -80,7 +89,8 @@ def test_step_bar_learns_the_total_and_shows_the_loss(monkeypatch: pytest.Monkey
 
 def test_progress_method_shows_bars_for_features_kmeans_and_evaluation(world: Path, tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from edtune.loop import progress_features, rundir
+    from edtune.loop import rundir
+    from edtune.methods.progress import pool
 
     shown: dict[str, int | None] = {}
     advanced: dict[str, int] = {}
@@ -100,11 +110,11 @@ def test_progress_method_shows_bars_for_features_kmeans_and_evaluation(world: Pa
         shown[description] = None
         return nullcontext()
 
-    monkeypatch.setattr(progress_features, "progress_bar", record_bar)
-    monkeypatch.setattr(progress_features, "working", record_spinner)
+    monkeypatch.setattr(pool, "progress_bar", record_bar)
+    monkeypatch.setattr(pool, "working", record_spinner)
     monkeypatch.setattr(rundir, "progress_bar", record_bar)  # results files fill through append_missing
     adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=None, budget=24,
-          run_dir=tmp_path / "run", config=progress_config(world), progress=True)
+          run_dir=tmp_path / "run", config=progress_config(world), show_bars=True)
     assert shown["PROGRESS: embedding the pool"] == advanced["PROGRESS: embedding the pool"] == 80
     assert shown["PROGRESS: tracking k-means, k=4 over 80 samples"] is None
     assert shown["PROGRESS: warmup k-means, k=8 over 80 samples"] is None
