@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from edtune.loop.methods import methods
+from edtune.methods import methods
 
 from edtune.errors import ConfigError, DataError
 from edtune.jsonl import read_jsonl

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from edtune.loop.methods import methods
+from edtune.methods import methods
 
 from edtune.errors import ConfigError
 from edtune.jsonl import read_jsonl

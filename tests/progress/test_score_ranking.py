@@ -1,22 +1,23 @@
-import numpy as np
+"""The score baselines' ranking rule, and the random baselines' draw."""
+
 import pytest
 
 from edtune.errors import DataError
-from edtune.methods.scores.ranking import el2n, full_selection, perplexity, random_selection, score_selection
+from edtune.loop.stages_select import random_choice
+from edtune.methods.scores.ranking import score_selection
 
 POOL = [f"s{i}" for i in range(10)]
 SCORES = {f"s{i}": float(i) for i in range(10)}
 
 
-def test_random_selection_is_seeded_and_bounded() -> None:
-    a = random_selection(POOL, 4, np.random.default_rng(0))
-    assert len(a.ids) == len(set(a.ids)) == 4 and set(a.ids) <= set(POOL)
-    assert a == random_selection(list(reversed(POOL)), 4, np.random.default_rng(0))
-    assert len(random_selection(POOL, 50, np.random.default_rng(0)).ids) == 10
-
-
-def test_full_selection_keeps_every_id_once() -> None:
-    assert full_selection([*POOL, "s1"]).ids == POOL
+def test_random_baseline_draw_is_seeded_and_bounded() -> None:
+    # The product's draw for the random and full baselines (and the random-samples ablation).
+    a = random_choice(POOL, 4, seed=0, iteration=1, stage="random")
+    assert len({c.sample_id for c in a}) == 4 and {c.sample_id for c in a} <= set(POOL)
+    assert a == random_choice(POOL, 4, seed=0, iteration=1, stage="random")
+    assert a != random_choice(POOL, 4, seed=0, iteration=2, stage="random")
+    assert [c.rank for c in a] == [1, 2, 3, 4]
+    assert sorted(c.sample_id for c in random_choice(POOL, 50, seed=0, iteration=1, stage="full")) == sorted(POOL)
 
 
 @pytest.mark.parametrize(("order", "expected"), [("highest", ["s9", "s8", "s7"]), ("lowest", ["s0", "s1", "s2"]),
@@ -38,11 +39,3 @@ def test_score_selection_refuses_missing_or_nan_scores() -> None:
         score_selection(POOL, lambda ids: {k: v for k, v in SCORES.items() if k != "s9"}, 3)
     with pytest.raises(DataError, match="nan"):
         score_selection(POOL, lambda ids: {**SCORES, "s0": float("nan")}, 3)
-
-
-def test_el2n_and_perplexity_by_hand() -> None:
-    probs = np.array([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0]])
-    assert el2n(probs, np.array([0, 0])) == pytest.approx((np.sqrt(0.5) + 0.0) / 2)
-    assert perplexity([np.log(0.5), np.log(0.5)]) == pytest.approx(2.0)
-    with pytest.raises(DataError):
-        perplexity([])
