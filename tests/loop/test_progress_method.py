@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from edtune.methods import methods
 
 from edtune.errors import ConfigError, DataError
 from edtune.jsonl import read_jsonl
@@ -19,6 +18,7 @@ from edtune.loop import AdaptResult, load_config
 from edtune.loop.config import TrainingSettings, validate_config
 from edtune.loop.rundir import RunDir
 from edtune.loop.stages_select import read_selection
+from edtune.methods import methods
 from edtune.methods.progress.method import warmup_size
 from edtune.methods.progress.records import ClusterRound, ProgressRound
 from edtune.records import Judgment, Sample, StudentOutput

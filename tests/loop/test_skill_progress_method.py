@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from edtune.methods import methods
 
 from edtune.errors import ConfigError
 from edtune.jsonl import read_jsonl
@@ -22,6 +21,7 @@ from edtune.loop.config import validate_config
 from edtune.loop.context import RunContext
 from edtune.loop.rundir import RunDir
 from edtune.loop.stages_select import read_selection
+from edtune.methods import methods
 from edtune.methods.skill_progress.method import SKILL_ACCURACY, SkillRound
 from edtune.rationale import format_rationale, to_student_output
 from edtune.records import Judgment, Sample, StudentOutput

@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from loop.fakes import FamilyStudent, tiny_world
 
-from edtune.errors import ConfigError
+from edtune.errors import ConfigError, UserError
 from edtune.jsonl import read_jsonl
 from edtune.loop import adapt
 from edtune.loop.config import validate_config
@@ -16,7 +17,6 @@ from edtune.loop.rundir import RunDir
 from edtune.loop.stages_select import read_selection
 from edtune.methods import methods, needs_teacher
 from edtune.records import Sample
-from loop.fakes import FamilyStudent, tiny_world
 
 BUILT_IN = ["ablation_random_samples", "ablation_random_step", "ablation_step_text", "el2n", "error_driven",
             "full", "perplexity", "progress", "random", "skill_progress"]
@@ -81,7 +81,7 @@ def test_a_broken_entry_point_is_a_clear_error(plugin_on_path: None, monkeypatch
     broken = importlib.metadata.EntryPoint("broken", "edtune_no_such_module:factory", "edtune.methods")
     monkeypatch.setattr("edtune.methods.registry.entry_points", lambda group: [broken])
     methods.discover()
-    with pytest.raises(Exception, match="selection method 'broken' .*cannot be imported: ModuleNotFoundError"):
+    with pytest.raises(UserError, match=r"selection method 'broken' .*cannot be imported: ModuleNotFoundError"):
         methods.create("broken")
 
 
