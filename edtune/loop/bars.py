@@ -1,6 +1,6 @@
 """Progress bars for the long stages (answering, judging, teacher calls, training, features), via rich.
 
-Bars are transient and go to stderr; `enabled=False` (tests, or `adapt(..., progress=False)`) turns them
+Bars are transient and go to stderr; `enabled=False` (tests, or `adapt(..., show_bars=False)`) turns them
 into no-ops, so library code never prints otherwise.
 """
 
