@@ -4,6 +4,7 @@ field and teacher check derived from it; a third-party method added in one folde
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,7 @@ def test_progress_settings_the_loop_ignores_are_dropped_with_a_warning() -> None
         config = validate_config({"method": "progress", "data": DATA,
                                   "progress": {"budget_fraction": 0.5, "seed": 7}}, "run.toml")
     assert "budget_fraction" not in config.progress.model_dump() and "seed" not in config.progress.model_dump()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the old defaults, as every config snapshot of an older run holds them
+        validate_config({"method": "progress", "data": DATA,
+                         "progress": {"budget_fraction": 0.2, "seed": 1234}}, "run.toml")

@@ -6,10 +6,10 @@ authors' scripts where only they do; each field says which), then what the loop 
 encoders embed the pool and which k-means backend clusters it, and the ends the score baselines keep.
 The run's `budget` (a sample count, shared by every method) is PROGRESS's budget and every random draw
 comes from the run's master `seed`, like every other method's; the settings of the same names that this
-section once inherited (`budget_fraction`, `seed`) did nothing, and are now accepted with a
-DeprecationWarning and dropped. The number of iterations follows from the budget too: one warm-up, then
-rounds of `round_size` until the budget is spent (the paper's stopping rule), so the run's `iterations`
-does not apply to PROGRESS.
+section once inherited (`budget_fraction`, `seed`) did nothing, and are now dropped (with a
+DeprecationWarning when set to anything but their old defaults). The number of iterations follows from
+the budget too: one warm-up, then rounds of `round_size` until the budget is spent (the paper's stopping
+rule), so the run's `iterations` does not apply to PROGRESS.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from edtune.methods.scores.ranking import Order
 from edtune.records import Record
 from edtune.student.base import Device, DType
 
-IGNORED = ("budget_fraction", "seed")
-"""Settings the section once had and the loop never read: accepted with a DeprecationWarning, dropped."""
+IGNORED = {"budget_fraction": 0.2, "seed": 1234}
+"""Settings the section once had and the loop never read, with their old defaults: dropped when read, with a
+DeprecationWarning when set to another value (a config snapshot of an older run holds the defaults)."""
 
 
 class ProgressSettings(Record):
@@ -107,12 +108,13 @@ class ProgressSettings(Record):
     @model_validator(mode="before")
     @classmethod
     def _drop_ignored(cls, data: Any) -> Any:
-        if isinstance(data, dict) and (found := [key for key in IGNORED if key in data]):
-            warnings.warn(f"progress.{' and progress.'.join(found)} did nothing (the run's budget and seed apply) "
-                          "and will be refused in a later release; remove them from the config",
+        if not isinstance(data, dict):
+            return data
+        if changed := [key for key, default in IGNORED.items() if key in data and data[key] != default]:
+            warnings.warn(f"progress.{' and progress.'.join(changed)} did nothing (the run's budget and seed "
+                          "apply) and will be refused in a later release; remove them from the config",
                           DeprecationWarning, stacklevel=2)
-            data = {k: v for k, v in data.items() if k not in IGNORED}
-        return data
+        return {k: v for k, v in data.items() if k not in IGNORED}
 
     @model_validator(mode="after")
     def _warmup_not_coarser(self) -> ProgressSettings:
