@@ -101,10 +101,10 @@ def main() -> None:
         _wait_for(url, server)
         teacher = f"openai-compatible/digits-teacher@{url}"
         _step("annotate", [python, "-m", "edtune", "annotate", str(data / "pool.json"), "--teacher", teacher,
-                           "--out", str(data / "pool.jsonl"), "--no-images", "--no-progress"], timings)
+                           "--out", str(data / "pool.jsonl"), "--no-images", "--no-bars"], timings)
         for method, config in _configs(out, url).items():
             _step(method, [python, "-m", "edtune", "run", str(config), "--run-dir", str(out / "runs" / method),
-                           "--no-progress"], timings)
+                           "--no-bars"], timings)
     finally:
         server.terminate()  # the server prints its request counts as it stops
         print(f"[digits] teacher: {(server.communicate(timeout=10)[0] or b'').decode().strip()}", flush=True)

@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from edtune.progress.kmeans import assign, faiss_available, initial_centroids, spherical_kmeans
+from edtune.methods.progress.kmeans import assign, faiss_available, initial_centroids, spherical_kmeans
 
 
 @dataclass

@@ -72,7 +72,7 @@ from edtune.loop.config import (
     TrainingSettings,
 )
 from edtune.loop.metrics import IterationMetrics
-from edtune.loop.progress_config import ProgressSettings
+from edtune.methods.progress.settings import ProgressSettings
 from edtune.student.bundled import CHECKPOINT_FOR_LISTING
 
 
@@ -155,8 +155,8 @@ def run_bench(config: RunConfig, run_dir: Path) -> AdaptResult:
     (`reusable_run`: the same config but for the teacher's address); an unfinished or different one is
     refused there, since its config names another address."""
     if config.teacher is not None and reusable_run(run_dir, config):
-        return resume(run_dir, progress=False)
-    return run_config(config, run_dir, progress=False)
+        return resume(run_dir, show_bars=False)
+    return run_config(config, run_dir, show_bars=False)
 
 
 def progress_settings(budget: int, pool: int, rounds: int) -> ProgressSettings:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # type checkers see the lazy names below as the real objects
     from edtune.llm.base import LLMClient
     from edtune.loop.api import adapt, resume
     from edtune.loop.config import RunConfig
-    from edtune.loop.methods import Method
+    from edtune.methods.base import Method
     from edtune.retrieval.base import Retriever
     from edtune.student.base import Student
 
@@ -29,7 +29,7 @@ _LAZY = {
     "adapt": "edtune.loop.api",
     "resume": "edtune.loop.api",
     "RunConfig": "edtune.loop.config",
-    "Method": "edtune.loop.methods",
+    "Method": "edtune.methods.base",
     "Student": "edtune.student.base",
     "LLMClient": "edtune.llm.base",
     "Judge": "edtune.judging.base",

@@ -218,13 +218,13 @@ class DemoJob:
     settings: RunConfig
 
 
-def run_job(job: DemoJob, *, progress: bool = False, student: Student | None = None) -> tuple[float | None, int]:
+def run_job(job: DemoJob, *, show_bars: bool = False, student: Student | None = None) -> tuple[float | None, int]:
     """Run one demo job to the end; returns (test accuracy, samples used). Top-level so workers can call it."""
-    quiet_libraries(progress_bars=progress)
+    quiet_libraries(progress_bars=show_bars)
     data = job.settings.data
     result = adapt(student if student is not None else job.settings.student.path, data.val, data.pool,
                    teacher=job.settings.teacher, test=data.test, replay=data.replay, config=job.settings,
-                   run_dir=job.run_dir, progress=progress)
+                   run_dir=job.run_dir, show_bars=show_bars)
     return result.test_accuracy, result.samples_used
 
 
@@ -250,14 +250,14 @@ def _finished(job: DemoJob, outcome: tuple[float | None, int], notify: Notify) -
     notify(f"seed {job.seed}: {job.method}: test accuracy {accuracy} with {outcome[1]} samples")
 
 
-def _run_jobs(jobs: list[DemoJob], workers: int, *, progress: bool, notify: Notify,
+def _run_jobs(jobs: list[DemoJob], workers: int, *, show_bars: bool, notify: Notify,
               student: StudentFactory | None) -> None:
     """Run `jobs` in this process (one worker, or a student factory, which cannot cross processes), else in
     `workers` spawned processes, longest first: the full pool trains on the most samples, so it starts first."""
     if workers == 1 or student is not None:
         for job in jobs:
             notify(f"seed {job.seed}: {job.method} ...")
-            _finished(job, run_job(job, progress=progress, student=student() if student else None), notify)
+            _finished(job, run_job(job, show_bars=show_bars, student=student() if student else None), notify)
         return
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -280,7 +280,7 @@ def _run_jobs(jobs: list[DemoJob], workers: int, *, progress: bool, notify: Noti
                 _finished(job, future.result(), notify)
 
 
-def run_demo(config: DemoConfig, out_dir: str | Path, *, progress: bool = True, notify: Notify = lambda line: None,
+def run_demo(config: DemoConfig, out_dir: str | Path, *, show_bars: bool = True, notify: Notify = lambda line: None,
              student: StudentFactory | None = None) -> DemoOutcome:
     """Run every seed and method under `out_dir` (seed<N>/world, seed<N>/<method>), then build the report
     there. Finished runs from an earlier call with the same settings are reused. `student`, when given,
@@ -296,6 +296,6 @@ def run_demo(config: DemoConfig, out_dir: str | Path, *, progress: bool = True, 
             server = servers.enter_context(reference_teacher(world, settings=settings))
             teacher = f"openai-compatible/{server.model}@{server.base_url}"
             jobs += _plan_seed(config, seed, out / f"seed{seed}", teacher, notify, student)
-        _run_jobs(jobs, config.workers, progress=progress, notify=notify, student=student)
+        _run_jobs(jobs, config.workers, show_bars=show_bars, notify=notify, student=student)
     report, results = write_report([out / f"seed{seed}" for seed in config.seeds], out)
     return DemoOutcome(out_dir=out, report=report, results=results, table=format_table(results))

@@ -36,7 +36,7 @@ from pathlib import Path
 from edtune.data.loaders import load_samples, write_samples
 from edtune.jsonl import read_jsonl
 from edtune.loop import load_config, run_config
-from edtune.loop.progress import progress_bar
+from edtune.loop.bars import progress_bar
 from edtune.specs import build_teacher_client
 from edtune.teacher.annotate import AnnotateOptions, SkillAnnotator
 from edtune.teacher.records import SkillAnnotation

@@ -12,7 +12,7 @@ from edtune.judging.base import Judge
 from edtune.llm.base import LLMClient
 from edtune.loop.api import adapt, resume
 from edtune.loop.config import RunConfig
-from edtune.loop.methods import Method
+from edtune.methods.base import Method
 from edtune.retrieval.base import Retriever
 from edtune.student.base import Student
 

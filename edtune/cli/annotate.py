@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from edtune.cli.run import BarsFlag, OldBarsFlag, bars_flag
 from edtune.cli.usage import validate_options
 from edtune.scale.settings import Engine
 
@@ -46,7 +47,8 @@ def annotate_command(
                                                "annotation could not annotate.")] = False,
     project_dir: Annotated[Path | None, typer.Option("--project-dir", help="Folder with prompts/ and judges/.")]
     = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    bars: BarsFlag = True,
+    progress: OldBarsFlag = None,
     engine: Annotated[Engine, typer.Option("--engine", help="local: one process; ray: a Ray Data pipeline over "
                                            "shards of the pool (needs the ray extra).")] = "local",
     address: Annotated[str | None, typer.Option("--address", help="--engine ray: the Ray cluster to join "
@@ -59,7 +61,7 @@ def annotate_command(
 ) -> None:
     """Ask the teacher for the skills each pool sample needs, where the pool has none, and write the pool."""
     from edtune.data.loaders import default_image_root, load_samples
-    from edtune.loop.progress import progress_bar
+    from edtune.loop.bars import progress_bar
     from edtune.specs import load_model_spec
     from edtune.teacher.annotate import AnnotateOptions
     from edtune.teacher.annotate_file import pending
@@ -74,7 +76,7 @@ def annotate_command(
     samples = load_samples(pool, image_root=image_root, check_images=images, answer_pattern=answer_pattern)
     root = image_root if image_root is not None else default_image_root(pool)
     total, done = pending(samples, out, retry_failed=retry_failed)
-    with progress_bar("annotating required skills", total, enabled=progress, done=done) as advance:
+    with progress_bar("annotating required skills", total, enabled=bars_flag(bars, progress), done=done) as advance:
         if engine == "ray":
             summary, usage = _on_ray(samples, spec, options, out, root, project_dir, ray_fields, advance)
         else:

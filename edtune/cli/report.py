@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from edtune.cli.run import BarsFlag, OldBarsFlag, bars_flag
+
 
 def report_command(
     run_dirs: Annotated[list[Path], typer.Argument(help="A run directory, or a folder holding runs of several "
@@ -49,7 +51,8 @@ def demo_command(
                                          "folder (e.g. one made by `edtune student pretrain`).")] = "bundled",
     also: Annotated[list[str] | None, typer.Option("--also", help="Another method to run beside random, "
                                                    "error_driven and full (e.g. skill_progress); repeatable.")] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+    bars: BarsFlag = True,
+    progress: OldBarsFlag = None,
 ) -> None:
     """Adapt the bundled tiny student with the reference teacher: pretrained / random / error-driven / full."""
     from edtune.cli.usage import validate_options
@@ -65,7 +68,7 @@ def demo_command(
     def notify(line: str) -> None:
         typer.echo(f"[{time.perf_counter() - started:6.0f} s] {line}")
 
-    outcome = run_demo(config, out, progress=progress, notify=notify)
+    outcome = run_demo(config, out, show_bars=bars_flag(bars, progress), notify=notify)
     typer.echo(f"\n{config.task}: pool {config.pool_size:,}, budget {config.budget} "
                f"({100 * config.budget / config.pool_size:.0f}% of the pool), seeds {config.seeds}\n")
     typer.echo(outcome.table)

@@ -15,12 +15,26 @@ if TYPE_CHECKING:
     from edtune.judging.base import JudgeSummary
     from edtune.loop.api import AdaptResult
 
+BarsFlag = Annotated[bool, typer.Option("--bars/--no-bars", help="Show progress bars.")]
+OldBarsFlag = Annotated[bool | None, typer.Option("--progress/--no-progress", hidden=True,
+                                                  help="Old name of --bars/--no-bars.")]
+
+
+def bars_flag(bars: bool, progress: bool | None) -> bool:
+    """--bars, or the value of its old name --progress (said to be deprecated on stderr)."""
+    if progress is None:
+        return bars
+    typer.echo("--progress/--no-progress is now --bars/--no-bars (the old name will be removed in the next "
+               "release)", err=True)
+    return progress
+
 
 def run_command(
     config: Annotated[Path, typer.Argument(help="TOML run config (see examples/shapes_error_driven.toml).")],
     run_dir: Annotated[Path | None, typer.Option("--run-dir", help="Run directory; default runs/<config name>. "
                                                  "An existing run with the same config is continued.")] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+    bars: BarsFlag = True,
+    progress: OldBarsFlag = None,
     method: Annotated[str | None, typer.Option("--method", help="Selection method, replacing the config's "
                                                "(the same as --set method=NAME).")] = None,
     overrides: Annotated[list[str] | None, typer.Option("--set", help="DOTTED.KEY=VALUE replacing a config value "
@@ -38,19 +52,20 @@ def run_command(
     default = config.stem + (f"+{override_label(changes)}" if changes else "")
     target = run_dir or Path("runs") / default
     with _naming(target):
-        result = run_config(settings, target, progress=progress)
+        result = run_config(settings, target, show_bars=bars_flag(bars, progress))
     _summarise(result)
 
 
 def resume_command(
     run_dir: Annotated[Path, typer.Argument(help="A run directory made by `edtune run`.")],
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+    bars: BarsFlag = True,
+    progress: OldBarsFlag = None,
 ) -> None:
     """Continue an interrupted run; finished stages and paid teacher calls are not repeated."""
     from edtune.loop import resume
 
     with _naming(run_dir):
-        result = resume(run_dir, progress=progress)
+        result = resume(run_dir, show_bars=bars_flag(bars, progress))
     _summarise(result)
 
 

@@ -2,8 +2,8 @@
 
     from edtune.loop import adapt, resume, load_config, run_config
 
-Methods (`RunConfig.method`): error_driven, random, full, ablation_random_step, ablation_step_text,
-ablation_random_samples; new ones register in `edtune.loop.methods.methods`.
+Methods (`RunConfig.method`) are the packages of `edtune.methods` and what third-party packages register
+there (`edtune.methods.registry`).
 """
 
 from edtune.loop.api import AdaptResult, adapt, resume, run_config

@@ -13,6 +13,7 @@ a run continues only in a directory that passes `edtune.loop.consistency.check_r
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -20,7 +21,7 @@ from edtune.environment import record_environment
 from edtune.errors import ConfigError
 from edtune.judging.base import Judge
 from edtune.llm.base import LLMClient
-from edtune.loop.config import NO_TEACHER, DataFile, RunConfig, TrainingSettings, validate_config
+from edtune.loop.config import DataFile, RunConfig, TrainingSettings, validate_config
 from edtune.loop.consistency import check_run_dir
 from edtune.loop.context import RunContext
 from edtune.loop.loop import final_adapter, run_loop
@@ -29,6 +30,7 @@ from edtune.loop.metrics import RunMetrics
 from edtune.loop.ownership import own_run_dir
 from edtune.loop.preflight import preflight
 from edtune.loop.rundir import RunDir
+from edtune.methods import needs_teacher
 from edtune.records import Record
 from edtune.student.base import Student
 from edtune.student.devices import require_device
@@ -113,9 +115,9 @@ def adapt(student: Student | str | Path, val: DataLike, pool: DataLike, *,
           teacher: LLMClient | str | None = None, judge: Judge | str | None = None, test: DataLike | None = None,
           budget: int | None = None, iterations: int | None = None, run_dir: str | Path,
           config: RunConfig | None = None, method: str | None = None, replay: DataLike | None = None,
-          training: TrainingSettings | None = None, progress: bool = True,
+          training: TrainingSettings | None = None, show_bars: bool = True,
           teacher_images: bool | None = None, teacher_logprobs: bool | None = None,
-          teacher_preflight: bool | None = None) -> AdaptResult:
+          teacher_preflight: bool | None = None, progress: bool | None = None) -> AdaptResult:
     """Run (or continue) an adaptation; see the module docstring.
 
     `student` is a checkpoint folder, "bundled", or a `Student` object; `teacher` and `judge` are spec
@@ -130,8 +132,10 @@ def adapt(student: Student | str | Path, val: DataLike, pool: DataLike, *,
     replaces `config.training` (left out: the config's, or `TrainingSettings`' defaults: a floor of
     optimiser steps per call, and `replay`'s samples mixed in at `replay_ratio`).
     `teacher_preflight` sets `RunConfig.teacher_preflight`: False skips the run-start check of the teacher
-    (an offline or replayed run).
+    (an offline or replayed run). `show_bars` draws progress bars on stderr (`edtune.loop.bars`);
+    `progress` is its old name, still taken with a DeprecationWarning.
     """
+    show_bars = _bars(show_bars, progress)
     student_obj = student if not isinstance(student, str | Path) else None
     student_path = OBJECT_PREFIX + type(student).__name__ if student_obj is not None else str(student)
     settings = (config.student.model_dump(mode="json") if config is not None else {}) | {"path": student_path}
@@ -151,39 +155,53 @@ def adapt(student: Student | str | Path, val: DataLike, pool: DataLike, *,
         for split, data in memory.items():
             write_in_memory(data, memory_data_file(data, run.root, split), split, run_started=started)
         run.write_config(cfg)
-        return _run(cfg, run, progress=progress, student=student_obj, teacher=None if isinstance(teacher, str)
+        return _run(cfg, run, show_bars=show_bars, student=student_obj, teacher=None if isinstance(teacher, str)
                     else teacher, judge=None if isinstance(judge, str) else judge)
 
 
-def run_config(config: RunConfig, run_dir: str | Path, *, progress: bool = True) -> AdaptResult:
-    """Start (or continue) a run from a complete config, as `edtune run CONFIG` does."""
+def run_config(config: RunConfig, run_dir: str | Path, *, show_bars: bool = True,
+               progress: bool | None = None) -> AdaptResult:
+    """Start (or continue) a run from a complete config, as `edtune run CONFIG` does (`show_bars`, and its
+    deprecated name `progress`, as for `adapt`)."""
+    show_bars = _bars(show_bars, progress)
     run = RunDir(run_dir)
     with own_run_dir(run.root):
         run.write_config(config)
-        return _run(config, run, progress=progress)
+        return _run(config, run, show_bars=show_bars)
 
 
 def resume(run_dir: str | Path, *, student: Student | None = None, teacher: LLMClient | None = None,
-           judge: Judge | None = None, progress: bool = True) -> AdaptResult:
+           judge: Judge | None = None, show_bars: bool = True, progress: bool | None = None) -> AdaptResult:
     """Continue the run in `run_dir` from its config snapshot. A run started with objects (a Student, a
-    client, a judge) needs the same objects again; spec strings and checkpoint paths are rebuilt."""
+    client, a judge) needs the same objects again; spec strings and checkpoint paths are rebuilt.
+    `show_bars` (and its deprecated name `progress`) as for `adapt`."""
+    show_bars = _bars(show_bars, progress)
     run = RunDir(run_dir)
     config = run.read_config()
     with own_run_dir(run.root):
-        return _run(config, run, progress=progress, student=student, teacher=teacher, judge=judge)
+        return _run(config, run, show_bars=show_bars, student=student, teacher=teacher, judge=judge)
 
 
-def _run(config: RunConfig, run: RunDir, *, progress: bool, student: Student | None = None,
+def _bars(show_bars: bool, progress: bool | None) -> bool:
+    """`show_bars`, or the value given by its old name `progress` (with a DeprecationWarning)."""
+    if progress is None:
+        return show_bars
+    warnings.warn("the `progress` argument is now `show_bars` (`progress` will be removed in the next release)",
+                  DeprecationWarning, stacklevel=3)
+    return progress
+
+
+def _run(config: RunConfig, run: RunDir, *, show_bars: bool, student: Student | None = None,
          teacher: LLMClient | None = None, judge: Judge | None = None) -> AdaptResult:
     if student is None and config.student.path.startswith(OBJECT_PREFIX):
         raise ConfigError(f"the run in {run.root} was started with a {config.student.path[len(OBJECT_PREFIX):]} "
                           "object as student; resume it from Python: edtune.loop.resume(run_dir, student=...)")
     _check_devices(config, student_given=student is not None)
     record_environment(run.root)
-    ctx = RunContext(config, run, progress=progress, student_obj=student, teacher_obj=teacher, judge_obj=judge)
+    ctx = RunContext(config, run, show_bars=show_bars, student_obj=student, teacher_obj=teacher, judge_obj=judge)
     try:
         check_run_dir(run)
-        if config.method not in NO_TEACHER and config.teacher is not None:
+        if needs_teacher(config.method) and config.teacher is not None:
             ctx.capabilities()  # a teacher asked for what its spec says it lacks is refused before model work
         ctx.validate_data()
         preflight(ctx)  # seconds: the teacher can do what the run needs, before the student's first answer

@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Literal
 
 from edtune.errors import ConfigError
-from edtune.loop.config import NO_TEACHER, RunConfig
+from edtune.loop.config import RunConfig
+from edtune.methods import needs_teacher
 from edtune.records import Record
 
 Source = Literal["run config", "teacher spec", "default", "preflight"]
@@ -88,7 +89,7 @@ def teacher_capabilities(config: RunConfig) -> TeacherCapabilities:
         if cap.value and declared is False:
             raise ConfigError(f"{cap.setting} = true, but the teacher spec '{config.teacher}' declares {key} = false; "
                               f"leave {cap.setting} unset or use a teacher that has it")
-    if config.method not in NO_TEACHER and config.localise.method == "answer_switch" and not caps.logprobs.value:
+    if needs_teacher(config.method) and config.localise.method == "answer_switch" and not caps.logprobs.value:
         raise ConfigError("localise.method = \"answer_switch\" reads the teacher's logprobs, but "
                           f"{_said(caps.logprobs)} they are not returned; use \"auto\" or \"direct\"")
     return caps

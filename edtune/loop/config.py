@@ -15,7 +15,9 @@ from pydantic import Field, ValidationError, model_validator
 
 from edtune.errors import ConfigError
 from edtune.loop.data_file import DataFile as DataFile  # re-exported: configs name it from here
-from edtune.loop.progress_config import ProgressSettings
+from edtune.methods.progress.settings import ProgressSettings
+from edtune.methods.registry import MethodName as MethodName  # re-exported: demo and benchmarks name it here
+from edtune.methods.registry import needs_teacher
 from edtune.records import Record
 from edtune.retrieval.base import BM25Params
 from edtune.retrieval.spec import TextFields
@@ -24,13 +26,6 @@ from edtune.scale.settings import PoolEngine
 from edtune.student.base import LoraTrainConfig, StudentConfig
 from edtune.student.served_config import VLLMServerConfig
 from edtune.tomlfile import read_toml
-
-MethodName = Literal["error_driven", "random", "full", "ablation_random_step", "ablation_step_text",
-                     "ablation_random_samples", "progress", "el2n", "perplexity", "skill_progress"]
-"""Selection methods the loop knows (see `edtune.loop.methods`; PROGRESS and the score baselines are in
-`edtune.loop.progress_method`, skill-progress in `edtune.loop.skill_progress_method`)."""
-NO_TEACHER: tuple[str, ...] = ("random", "full", "progress", "el2n", "perplexity")
-"""Methods that never ask the teacher."""
 
 BUNDLED = "bundled"
 """`StudentSettings.path` value naming the shipped tiny student."""
@@ -161,9 +156,10 @@ class RunConfig(Record):
     """One adaptation run. Every default is the bundled benchmark's choice; see each field's note."""
 
     method: MethodName = "error_driven"
-    """How training samples are chosen: error_driven, random (equal budget), full (the whole pool), a
-    paper ablation (ablation_random_step, ablation_step_text, ablation_random_samples), progress (PROGRESS),
-    its score baselines (el2n, perplexity), or skill_progress (PROGRESS's rounds over the teacher's skills)."""
+    """How training samples are chosen, by a registered method's name (`edtune.methods`): error_driven,
+    random (equal budget), full (the whole pool), a paper ablation (ablation_random_step, ablation_step_text,
+    ablation_random_samples), progress (PROGRESS), its score baselines (el2n, perplexity), skill_progress
+    (PROGRESS's rounds over the teacher's skills), or a method an installed package registers."""
     seed: int = 0
     """Master seed: every random choice draws from a generator derived from (seed, iteration, stage)."""
     budget: int = Field(default=500, ge=1)
@@ -219,7 +215,7 @@ class RunConfig(Record):
 
     @model_validator(mode="after")
     def _teacher_when_needed(self) -> RunConfig:
-        if self.method not in NO_TEACHER and self.teacher is None:
+        if needs_teacher(self.method) and self.teacher is None:
             raise ValueError(f"method '{self.method}' needs a teacher spec (teacher = \"vllm/<model>@<url>\")")
         return self
 

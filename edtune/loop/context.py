@@ -39,7 +39,7 @@ class RunContext:
 
     config: RunConfig
     run: RunDir
-    progress: bool = True
+    show_bars: bool = True
     budget: int = 0
     """Total samples the method may select (its plan: `config.budget`, or the pool size for `full`)."""
     iterations: int = 0
@@ -126,9 +126,9 @@ class RunContext:
 
                 self._retriever = open_index(settings.index)
             else:
-                from edtune.loop.progress import working
+                from edtune.loop.bars import working
 
-                with working("indexing the pool's required skills (BM25)", enabled=self.progress):
+                with working("indexing the pool's required skills (BM25)", enabled=self.show_bars):
                     self._retriever = self._build_retriever()
         return self._retriever
 

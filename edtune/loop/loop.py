@@ -18,21 +18,12 @@ from collections.abc import Callable
 from functools import partial
 
 from edtune.loop.context import RunContext
-from edtune.loop.methods import Method, methods
 from edtune.loop.metrics import RunMetrics, write_metrics
 from edtune.loop.stages_annotate import STAGE as STAGE_ANNOTATE
 from edtune.loop.stages_annotate import annotate_pool, needs_annotation
 from edtune.loop.stages_select import read_selection
 from edtune.loop.stages_student import answer, errors, judge, train
-
-# Importing the modules registers the baselines, PROGRESS, its score baselines and skill-progress beside the
-# teacher methods.
-from edtune.loop import (  # noqa: F401  isort: skip
-    baselines,
-    progress_baselines,
-    progress_method,
-    skill_progress_method,
-)
+from edtune.methods import Method, methods
 
 
 def _stage(ctx: RunContext, iteration: int, name: str, run: Callable[[], None]) -> None:

@@ -29,10 +29,10 @@ from edtune.errors import TeacherPreflightFailed
 from edtune.jsonl import append_jsonl, read_jsonl
 from edtune.llm.concurrency import run_sync
 from edtune.loop.capabilities import TeacherCapabilities, observed
-from edtune.loop.config import NO_TEACHER
 from edtune.loop.context import RunContext
 from edtune.loop.runlog import say, say_once
 from edtune.loop.stages_teacher import state_localisation
+from edtune.methods import methods, needs_teacher
 from edtune.records import Record
 from edtune.specs import ModelSpec, load_model_spec
 from edtune.teacher.answer_switch import AnswerSwitchOptions
@@ -62,8 +62,6 @@ class PreflightRecord(Record):
 
 def _localises(ctx: RunContext) -> bool:
     """Whether the run's method has a localisation stage."""
-    from edtune.loop.methods import methods
-
     return any(stage.name == "locate" for stage in methods.create(ctx.config.method).stages())
 
 
@@ -85,7 +83,7 @@ def preflight(ctx: RunContext) -> None:
     """Check the teacher before any model work (see the module docstring); TeacherPreflightFailed when it
     cannot do what the run needs. Updates the run's capabilities with what was seen, then states the
     localisation the run will use (localisation.json, run.log)."""
-    if ctx.config.method in NO_TEACHER or ctx.config.teacher is None:
+    if not needs_teacher(ctx.config.method) or ctx.config.teacher is None:
         return
     _check_teacher(ctx)
     if _localises(ctx):

@@ -48,9 +48,9 @@ from pydantic import Field, ValidationError
 from edtune.atomic import atomic_folder, atomic_write_json, atomic_write_text
 from edtune.errors import ConfigError, DataError
 from edtune.jsonl import append_jsonl, read_jsonl
+from edtune.loop.bars import progress_bar
 from edtune.loop.config import RunConfig, config_error
 from edtune.loop.ownership import OWNERSHIP_FILES
-from edtune.loop.progress import progress_bar
 from edtune.records import Record, Sample
 from edtune.student.base import LoraTrainConfig, TrainStats
 
@@ -249,7 +249,7 @@ Produce = Callable[[Sequence[Sample]], Sequence[Record]]
 
 
 def append_missing(path: Path, model: type[Record], samples: Sequence[Sample], chunk_size: int,
-                   start: Callable[[], Produce], *, description: str, progress: bool) -> None:
+                   start: Callable[[], Produce], *, description: str, show_bars: bool) -> None:
     """Append the records of every sample of `samples` that has none in the JSONL results file `path` yet,
     `chunk_size` samples at a time, with a progress bar. `start` is called once, and only when something is
     missing, so a student adapter is attached or earlier outputs are read only when needed. A process
@@ -260,7 +260,7 @@ def append_missing(path: Path, model: type[Record], samples: Sequence[Sample], c
     if not todo:
         return
     produce = start()
-    with progress_bar(description, len(samples), enabled=progress, done=len(samples) - len(todo)) as advance:
+    with progress_bar(description, len(samples), enabled=show_bars, done=len(samples) - len(todo)) as advance:
         for begin in range(0, len(todo), chunk_size):
             chunk = todo[begin:begin + chunk_size]
             append_jsonl(path, produce(chunk))

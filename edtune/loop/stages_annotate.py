@@ -14,8 +14,8 @@ teacher could not annotate stays without skills, so retrieval never picks it.
 from __future__ import annotations
 
 from edtune.llm.concurrency import run_sync
+from edtune.loop.bars import progress_bar
 from edtune.loop.context import RunContext
-from edtune.loop.progress import progress_bar
 from edtune.loop.rundir import read_ids
 from edtune.loop.runlog import say_once
 from edtune.loop.stages_teacher import teacher_sampling
@@ -49,7 +49,7 @@ def annotate_pool(ctx: RunContext) -> None:
     annotator = SkillAnnotator(ctx.teacher(), options, image_root=ctx.image_root("pool"),
                                sampling=teacher_sampling(ctx))
     done = len(set(read_ids(out)) & {s.id for s in todo})
-    with progress_bar("annotating the pool's required skills (teacher)", len(todo), enabled=ctx.progress,
+    with progress_bar("annotating the pool's required skills (teacher)", len(todo), enabled=ctx.show_bars,
                       done=done) as advance:
         run_sync(annotator.annotate_pool(todo, out, on_result=lambda _: advance(1)))
     latest = latest_annotations(out)

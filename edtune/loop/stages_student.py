@@ -14,8 +14,8 @@ from typing import Literal
 
 from edtune.jsonl import atomic_write_json, read_jsonl
 from edtune.judging.base import judge_sync
+from edtune.loop.bars import Step, step_bar, working
 from edtune.loop.context import RunContext
-from edtune.loop.progress import Step, step_bar, working
 from edtune.loop.rundir import Produce, TrainRecord, append_missing
 from edtune.loop.seeds import derive_seed, stage_rng
 from edtune.loop.stages_select import read_selection
@@ -37,7 +37,7 @@ def answer(ctx: RunContext, iteration: int, split: Scored, adapter: int) -> None
         return lambda chunk: student.answer(chunk, ctx.image_root(split), batch_size=batch)
 
     append_missing(ctx.run.file(iteration, f"{split}_outputs.jsonl"), StudentOutput, ctx.samples(split), batch,
-                   start, description=f"iteration {iteration}: answering {split}", progress=ctx.progress)
+                   start, description=f"iteration {iteration}: answering {split}", show_bars=ctx.show_bars)
 
 
 def outputs_by_id(ctx: RunContext, iteration: int, split: Scored) -> dict[str, StudentOutput]:
@@ -57,7 +57,7 @@ def judge(ctx: RunContext, iteration: int, split: Scored) -> None:
         return lambda chunk: judge_sync(ctx.judge(), chunk, [outputs[s.id] for s in chunk])
 
     append_missing(ctx.run.file(iteration, f"{split}_judgments.jsonl"), Judgment, ctx.samples(split), JUDGE_CHUNK,
-                   start, description=f"iteration {iteration}: judging {split}", progress=ctx.progress)
+                   start, description=f"iteration {iteration}: judging {split}", show_bars=ctx.show_bars)
 
 
 def errors(ctx: RunContext, iteration: int) -> list[tuple[Sample, StudentOutput]]:
@@ -156,7 +156,7 @@ def train(ctx: RunContext, iteration: int) -> None:
     replay_root = ctx.image_root("replay") if replay else None
     lora = call_lora(ctx, iteration, len(samples))
     description = f"iteration {iteration}: training on {len(samples)} samples + {len(replay)} replay"
-    with _training_bar(student, description, enabled=ctx.progress) as on_step:
+    with _training_bar(student, description, enabled=ctx.show_bars) as on_step:
         extra = {} if on_step is None else {"on_step": on_step}
         stats = student.train(samples, ctx.image_root("pool"), lora, seed=seed, replay=replay,
                               replay_root=replay_root, **extra)

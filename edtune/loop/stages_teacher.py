@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable
 from edtune.atomic import atomic_write_text
 from edtune.jsonl import read_jsonl
 from edtune.llm.concurrency import run_sync
+from edtune.loop.bars import progress_bar
 from edtune.loop.capabilities import localisation_choice
 from edtune.loop.context import RunContext
-from edtune.loop.progress import progress_bar
 from edtune.loop.rundir import RandomStep, read_ids
 from edtune.loop.runlog import say_once
 from edtune.loop.seeds import stage_rng
@@ -37,7 +37,7 @@ def _run_teacher(ctx: RunContext, iteration: int, name: str, items: list[Pair],
     """Run `work` on every error without a result in `<name>.jsonl` yet, with a progress bar."""
     out = ctx.run.file(iteration, f"{name}.jsonl")
     done = len(set(read_ids(out)) & {s.id for s, _ in items})
-    with progress_bar(f"iteration {iteration}: teacher {name}", len(items), enabled=ctx.progress,
+    with progress_bar(f"iteration {iteration}: teacher {name}", len(items), enabled=ctx.show_bars,
                       done=done) as advance:
         run_sync(run_resumable(items, work, out=out, key=lambda pair: pair[0].id, result_type=result_type,
                                concurrency=ctx.teacher_concurrency(), on_result=lambda _: advance(1)))

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from pydantic import Field, model_validator
 
 from edtune.records import Record, Sample, StudentOutput
+
+if TYPE_CHECKING:
+    from edtune.student.scores import TokenScores
 
 Device = Literal["cpu", "cuda", "mps"]
 DType = Literal["float32", "bfloat16", "float16"]
@@ -190,6 +193,15 @@ class Student(Protocol):
         (steps done, total steps, that step's loss), e.g. to draw a progress bar; it must not change
         the training. Students written before it existed may lack it: the loop then shows a spinner.
         """
+        ...
+
+    def token_scores(self, samples: Sequence[Sample], image_root: Path, *,
+                     batch_size: int = 32) -> list[TokenScores]:
+        """One `TokenScores` per sample, in input order: how well the student (with its current adapter)
+        fits each sample's gold rationale and answer. Only the methods that rank or track samples by loss
+        call it (el2n, perplexity, PROGRESS with `metric = "loss"`); a student that cannot score raises
+        NotImplementedError (or lacks the method), and those methods then fail with a ConfigError naming
+        themselves (`edtune.student.scores.score_samples`)."""
         ...
 
     def save_adapter(self, directory: Path) -> None:

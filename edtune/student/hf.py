@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     import torch
     from peft import PeftModel
 
+    from edtune.student.scores import TokenScores
+
 
 class HFStudent:
     """A Hugging Face VLM behind the `Student` protocol. Not thread-safe: one call at a time."""
@@ -108,6 +110,13 @@ class HFStudent:
             texts = self._generate(chunk, image_root, first_row=start + 1)
             outputs.extend(to_student_output(s.id, t) for s, t in zip(chunk, texts, strict=True))
         return outputs
+
+    def token_scores(self, samples: Sequence[Sample], image_root: Path, *,
+                     batch_size: int = 32) -> list[TokenScores]:
+        """Loss and EL2N of each sample's gold target, one forward pass per batch (`edtune.student.scores`)."""
+        from edtune.student.scores import hf_token_scores
+
+        return hf_token_scores(self, samples, image_root, batch_size=batch_size)
 
     def _generate(self, samples: Sequence[Sample], image_root: Path, *, first_row: int) -> list[str]:
         import torch

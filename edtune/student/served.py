@@ -20,6 +20,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx2
 import openai
@@ -36,6 +37,9 @@ from edtune.student.served_adapters import Published, load, publish, unload
 from edtune.student.served_config import VLLMServerConfig
 from edtune.student.served_requests import adds_bos, chat_body, check_chat_family, user_message
 from edtune.student.training import StepCallback
+
+if TYPE_CHECKING:
+    from edtune.student.scores import TokenScores
 
 NO_KEY = "no-key-needed"
 """The key sent to a server started without `--api-key` (the SDK insists on one)."""
@@ -149,6 +153,11 @@ class ServedStudent:
         self._changed = True
         return self._trainer.train(samples, image_root, config, seed=seed, replay=replay, replay_root=replay_root,
                                    on_step=on_step)
+
+    def token_scores(self, samples: Sequence[Sample], image_root: Path, *,
+                     batch_size: int = 32) -> list[TokenScores]:
+        """`HFStudent.token_scores` of the trainer (scores are computed on the HF weights, not served)."""
+        return self._trainer.token_scores(samples, image_root, batch_size=batch_size)
 
     def save_adapter(self, directory: Path) -> None:
         self._trainer.save_adapter(directory)

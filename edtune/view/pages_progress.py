@@ -1,7 +1,7 @@
 """The per-cluster (PROGRESS) or per-skill (skill-progress) account of one iteration, read as plain JSON.
 
 The rows are shown with their own field names as columns, so this page follows the records of
-`edtune.loop.progress_records` and `edtune.loop.skill_progress_method` without restating them.
+`edtune.methods.progress.records` and `edtune.methods.skill_progress.method` without restating them.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ ITERATIONS = 2
 def run(world: Path, run_dir: Path, teacher: Path, **settings: Any) -> AdaptResult:
     return adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=str(teacher),
                  test=world / "counting_test.jsonl", replay=world / "base.jsonl", budget=12, iterations=ITERATIONS,
-                 run_dir=run_dir, progress=False, **settings)
+                 run_dir=run_dir, show_bars=False, **settings)
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def test_a_second_run_is_refused_and_the_first_is_unharmed(fault_world: Path, te
             run(fault_world, run_dir, spec)
         assert info.value.pid == first.pid
         with pytest.raises(RunDirBusy):
-            resume(run_dir, student=FamilyStudent(), progress=False)
+            resume(run_dir, student=FamilyStudent(), show_bars=False)
         out, err = first.communicate("go\n", timeout=120)
     finally:
         if first.poll() is None:
@@ -193,7 +193,7 @@ def test_kill_9_then_resume_gives_the_same_selection(fault_world: Path, teacher_
         stale = read_owner(tmp_path / "run")
         assert stale is not None and stale.pid != os.getpid()
         with pytest.warns(StaleOwnerWarning, match=f"from process {stale.pid} on {stale.host}"):
-            resume(tmp_path / "run", student=FamilyStudent(), progress=False)
+            resume(tmp_path / "run", student=FamilyStudent(), show_bars=False)
     assert [t.stale_owner for t in read_takeovers(tmp_path / "run")] == [stale]
     assert outcome(tmp_path / "run") == clean
     assert_no_call_repaid(proxy.log)
@@ -216,7 +216,7 @@ def test_kill_9_at_every_stage_boundary_in_turn(fault_world: Path, teacher_serve
             assert killed.returncode == -signal.SIGKILL, (key, killed.stderr)
             assert RunDir(run_dir).state().done[-1] == key
         with pytest.warns(StaleOwnerWarning):
-            resume(run_dir, student=FamilyStudent(), progress=False)
+            resume(run_dir, student=FamilyStudent(), show_bars=False)
     assert outcome(run_dir) == clean
     assert_no_call_repaid(proxy.log)
     assert len(read_takeovers(run_dir)) == len(keys)  # each process took over from the one killed before it
@@ -272,7 +272,7 @@ def test_kill_9_inside_a_student_stage_then_resume(fault_world: Path, teacher_se
             assert list((run_dir / "adapters").glob(".001.*")) and not rd.adapter(1).exists()
         check_run_dir(rd)
         with pytest.warns(StaleOwnerWarning):
-            resume(run_dir, student=FamilyStudent(), progress=False)
+            resume(run_dir, student=FamilyStudent(), show_bars=False)
     assert outcome(run_dir) == clean
     assert_no_call_repaid(proxy.log)
     assert not list((run_dir / "adapters").glob(".*"))
@@ -291,7 +291,7 @@ def test_kill_9_inside_a_teacher_stage_repays_only_calls_in_flight(
         killed = subprocess.run(script, capture_output=True, text=True, timeout=120)
         assert killed.returncode == -signal.SIGKILL, killed.stderr
         with pytest.warns(StaleOwnerWarning):
-            resume(tmp_path / "run", student=FamilyStudent(), progress=False)
+            resume(tmp_path / "run", student=FamilyStudent(), show_bars=False)
     assert outcome(tmp_path / "run") == clean
     assert proxy.log.repaid() < concurrency  # at most the calls in flight beside the one just written
     assert_usage_counts_cached_replies(tmp_path / "run", clean_run)
@@ -363,7 +363,7 @@ def test_sigterm_inside_a_teacher_stage_leaves_a_resumable_run(fault_world: Path
         rd = RunDir(run_dir)
         assert not rd.is_done("001/locate") and read_owner(run_dir) is None
         check_run_dir(rd)
-        resume(run_dir, student=FamilyStudent(), progress=False)
+        resume(run_dir, student=FamilyStudent(), show_bars=False)
     assert outcome(run_dir) == clean
     assert proxy.log.repaid() <= concurrency  # at most the calls in flight when the work was cancelled
 

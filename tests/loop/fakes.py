@@ -47,7 +47,7 @@ def run_progress(world: Path, run_dir: Path, student: FamilyStudent, config: Run
     """`config` run to its end at budget 24 on the counting task of `tiny_world`."""
     return adapt(student, world / "counting_val.jsonl", world / "pool.jsonl", teacher=None,
                  judge=judge or ExactJudge(), test=world / "counting_test.jsonl", replay=world / "base.jsonl",
-                 budget=24, run_dir=run_dir, config=config, progress=False)
+                 budget=24, run_dir=run_dir, config=config, show_bars=False)
 
 
 class FamilyStudent:

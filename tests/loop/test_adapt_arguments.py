@@ -43,7 +43,7 @@ def settled(run_dir: Path, config: RunConfig, monkeypatch: pytest.MonkeyPatch, *
     monkeypatch.setattr(api, "_run", _stop)
     arguments: dict[str, Any] = {"val": config.data.val.model_copy(), "pool": config.data.pool.model_copy(), **given}
     with pytest.raises(Stop):
-        adapt("bundled", run_dir=run_dir, config=config, progress=False, **arguments)
+        adapt("bundled", run_dir=run_dir, config=config, show_bars=False, **arguments)
     return RunDir(run_dir).read_config()
 
 
@@ -103,6 +103,6 @@ def test_without_a_config_the_defaults_apply(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(api, "_run", _stop)
     with pytest.raises(Stop):
         adapt(FamilyStudent(), tmp_path / "v.jsonl", tmp_path / "p.jsonl", method="random", run_dir=tmp_path / "r",
-              progress=False)
+              show_bars=False)
     out = RunDir(tmp_path / "r").read_config()
     assert out.judge == "exact" and out.teacher is None and out.budget == RunConfig.model_fields["budget"].default

@@ -54,18 +54,19 @@ def summary(output: str) -> list[str]:
 def test_run_then_resume(tmp_path: Path, world: Path, checkpoint: Path) -> None:
     runner, app, run_dir = CliRunner(), _app(), tmp_path / "run"
     config = _config(tmp_path, world, checkpoint)
-    done = runner.invoke(app, ["run", str(config), "--run-dir", str(run_dir), "--no-progress"])
+    done = runner.invoke(app, ["run", str(config), "--run-dir", str(run_dir), "--no-bars"])
     assert done.exit_code == 0, done.output
     assert "random: stopped (iterations) after 1 iteration(s); 6 samples used (7.5% of the pool)" in done.output
     assert (run_dir / "adapters" / "001" / "adapter_config.json").is_file()
-    again = runner.invoke(app, ["resume", str(run_dir), "--no-progress"])
+    again = runner.invoke(app, ["resume", str(run_dir), "--no-progress"])  # the flag's old name, for a release
     assert again.exit_code == 0 and summary(again.output) == summary(done.output)
+    assert "--progress/--no-progress is now --bars/--no-bars" in again.output
     assert len(summary(done.output)) == 5  # headline, iterations 0 and 1, adapter, run directory
 
 
 def test_errors_are_one_line(tmp_path: Path, world: Path, checkpoint: Path) -> None:
     runner, app = CliRunner(), _app()
-    bad = runner.invoke(app, ["run", str(_config(tmp_path, world, checkpoint, "budgte = 3")), "--no-progress"])
+    bad = runner.invoke(app, ["run", str(_config(tmp_path, world, checkpoint, "budgte = 3")), "--no-bars"])
     assert isinstance(bad.exception, ConfigError)
     line = format_error(bad.exception)
     assert line.startswith("error: ") and "random.toml" in line and "field 'budgte'" in line and "\n" not in line

@@ -69,13 +69,13 @@ def test_digits_example_annotate_run_report(tmp_path: Path, monkeypatch: pytest.
     try:
         spec = f"openai-compatible/digits-teacher@{server.base_url}"
         annotated = runner.invoke(app, ["annotate", str(data / "pool.json"), "--teacher", spec,
-                                        "--out", str(data / "pool.jsonl"), "--no-images", "--no-progress"])
+                                        "--out", str(data / "pool.jsonl"), "--no-images", "--no-bars"])
         assert annotated.exit_code == 0, annotated.output
         assert all(s.required_skills for s in load_samples(data / "pool.jsonl"))
         outputs: dict[str, str] = {}
         for method in ("error_driven", "random", "full"):
             config = _tiny_config(method, examples, server.base_url)
-            done = runner.invoke(app, ["run", str(config), "--run-dir", str(runs / method), "--no-progress"])
+            done = runner.invoke(app, ["run", str(config), "--run-dir", str(runs / method), "--no-bars"])
             assert done.exit_code == 0, (method, done.output)
             outputs[method] = done.output
         counts = dict(server.counts)

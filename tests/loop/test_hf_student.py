@@ -29,7 +29,7 @@ def config(world: Path) -> RunConfig:
 def run(world: Path, checkpoint: Path, run_dir: Path) -> None:
     adapt(checkpoint, world / "counting_val.jsonl", world / "pool.jsonl", teacher=scripted_teacher(),
           test=world / "counting_test.jsonl", replay=world / "base.jsonl", run_dir=run_dir, config=config(world),
-          progress=False)
+          show_bars=False)
 
 
 def outputs(run_dir: Path) -> dict[str, str]:
@@ -112,5 +112,5 @@ def test_a_student_device_this_machine_lacks_is_refused_before_anything_runs(wor
     # No checkpoint is there: a refusal about the folder would mean loading was tried first.
     with pytest.raises(ConfigError, match=r"student\.generation\.device = 'cuda', but torch finds no cuda device"):
         adapt(tmp_path / "no-checkpoint", world / "counting_val.jsonl", world / "pool.jsonl",
-              teacher=scripted_teacher(), run_dir=tmp_path / "run", config=cfg, progress=False)
+              teacher=scripted_teacher(), run_dir=tmp_path / "run", config=cfg, show_bars=False)
     assert not (tmp_path / "run" / "iterations").exists()

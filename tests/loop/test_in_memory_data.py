@@ -54,7 +54,7 @@ def memory_sets(world: Path) -> dict[str, Any]:
 
 def run(run_dir: Path, sets: dict[str, Any], student: FamilyStudent | None = None) -> Any:
     return adapt(student or FamilyStudent(), teacher=scripted_teacher(), budget=4, iterations=1, run_dir=run_dir,
-                 progress=False, **sets)
+                 show_bars=False, **sets)
 
 
 def test_in_memory_datasets_are_written_once_and_resume_without_them(world: Path, tmp_path: Path) -> None:
@@ -121,5 +121,5 @@ family = "kind"
     config = load_config(tmp_path / "run.toml")
     assert config.data.pool.columns is not None and config.data.pool.columns.family == "kind"
     result = adapt(FamilyStudent(), config.data.val, config.data.pool, teacher=scripted_teacher(), budget=4,
-                   iterations=1, config=config, run_dir=tmp_path / "run", progress=False)
+                   iterations=1, config=config, run_dir=tmp_path / "run", show_bars=False)
     assert sum(result.metrics.iterations[1].selected_families.values()) == 4

@@ -30,7 +30,7 @@ def mark_done(self, key):
         os.kill(os.getpid(), {signum})
 
 RunDir.mark_done = mark_done
-sys.argv = ["edtune", "run", {config!r}, "--run-dir", {run_dir!r}, "--no-progress"]
+sys.argv = ["edtune", "run", {config!r}, "--run-dir", {run_dir!r}, "--no-bars"]
 from edtune.cli import main
 main()
 """
@@ -56,8 +56,8 @@ def test_a_signal_stops_the_run_cleanly_and_resume_finishes_it(tmp_path: Path, w
     check_run_dir(run)
 
     runner, app = CliRunner(), _app()
-    resumed = runner.invoke(app, ["resume", str(run_dir), "--no-progress"])
-    reference = runner.invoke(app, ["run", str(config), "--run-dir", str(tmp_path / "ref"), "--no-progress"])
+    resumed = runner.invoke(app, ["resume", str(run_dir), "--no-bars"])
+    reference = runner.invoke(app, ["run", str(config), "--run-dir", str(tmp_path / "ref"), "--no-bars"])
     assert resumed.exit_code == 0 and reference.exit_code == 0, resumed.output + reference.output
     assert summary(resumed.output)[:3] == summary(reference.output)[:3]  # headline and the iterations
     selection = RunDir(tmp_path / "ref").file(1, "selection.jsonl").read_text()

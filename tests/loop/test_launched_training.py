@@ -33,7 +33,7 @@ def run(world: Path, checkpoint: Path, run_dir: Path, accelerate_config: Path | 
         "training": {"lora": {"epochs": 2, "batch_size": 8, "print_targets": False}},
         "data": {"val": {"path": str(world / "counting_val.jsonl")}, "pool": {"path": str(world / "pool.jsonl")}}})
     adapt(checkpoint, world / "counting_val.jsonl", world / "pool.jsonl", teacher=scripted_teacher(),
-          test=world / "counting_test.jsonl", run_dir=run_dir, config=config, progress=False)
+          test=world / "counting_test.jsonl", run_dir=run_dir, config=config, show_bars=False)
 
 
 def answers(run_dir: Path) -> dict[str, str]:

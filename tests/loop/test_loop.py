@@ -26,7 +26,7 @@ def run(world: Path, run_dir: Path, student: FamilyStudent | None = None, **kw: 
     options: dict[str, Any] = {"teacher": scripted_teacher(), "test": world / "counting_test.jsonl",
                                "replay": world / "base.jsonl", "budget": 12, "iterations": 3, **kw}
     return adapt(student or FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", run_dir=run_dir,
-                 progress=False, **options)
+                 show_bars=False, **options)
 
 
 def selection(run_dir: Path, i: int) -> list[ChosenSample]:
@@ -162,7 +162,7 @@ def test_saved_index_gives_the_same_selection(world: Path, tmp_path: Path) -> No
 def test_progress_bars_do_not_disturb_the_run(world: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     result = adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=scripted_teacher(),
                    test=world / "counting_test.jsonl", budget=4, iterations=1, run_dir=tmp_path / "run",
-                   progress=True)
+                   show_bars=True)
     assert result.samples_used == 4 and capsys.readouterr().out == ""
 
 

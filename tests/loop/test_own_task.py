@@ -50,7 +50,7 @@ def test_own_task_run_scores_locates_and_splits_by_the_named_family(world: Path,
     config = task_config(world, data)
     student = FamilyStudent(family_key="kind", short_wrong={"counting": 1, "counting_by_attribute": 0})
     result = adapt(student, config.data.val, config.data.pool, teacher=scripted_teacher(), run_dir=tmp_path / "run",
-                   config=config, progress=False)
+                   config=config, show_bars=False)
     rd = RunDir(result.run_dir)
     # the config's judge was used, not adapt()'s default
     assert rd.read_config().judge == "choice"
@@ -82,7 +82,7 @@ def test_a_test_set_without_the_family_field_is_said_in_words(world: Path, tmp_p
     files = {split: getattr(config.data, split).model_copy(update={"family_field": "skill"}) for split in SPLITS}
     config = config.model_copy(update={"data": config.data.model_copy(update=files)})
     result = adapt(FamilyStudent(family_key="kind"), config.data.val, config.data.pool, run_dir=tmp_path / "run",
-                   config=config, progress=False)
+                   config=config, show_bars=False)
     assert all(not it.test_by_family and not it.selected_families for it in result.metrics.iterations)
     text = build_report(result.run_dir).read_text()
     assert 'no test sample\'s metadata holds the key "skill"' in text and "`family_field`" in text

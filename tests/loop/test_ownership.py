@@ -30,7 +30,7 @@ with own_run_dir(sys.argv[1]):
 
 def _run(world: Path, run_dir: Path) -> None:
     adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=scripted_teacher(),
-          test=world / "counting_test.jsonl", budget=6, iterations=1, run_dir=run_dir, progress=False)
+          test=world / "counting_test.jsonl", budget=6, iterations=1, run_dir=run_dir, show_bars=False)
 
 
 def test_a_second_owner_is_refused_with_the_owner_named(tmp_path: Path) -> None:
@@ -84,7 +84,7 @@ def test_adapt_and_resume_are_refused_while_another_process_owns_the_dir(world: 
         _run(world, run_dir)
     _run(world, run_dir)
     with own_run_dir(run_dir), pytest.raises(RunDirBusy):
-        resume(run_dir, student=FamilyStudent(), teacher=scripted_teacher(), progress=False)
+        resume(run_dir, student=FamilyStudent(), teacher=scripted_teacher(), show_bars=False)
 
 
 def test_duplicate_rows_are_refused_on_resume(world: Path, tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ def test_duplicate_rows_are_refused_on_resume(world: Path, tmp_path: Path) -> No
     with outputs.open("a") as handle:
         handle.write(first_line + "\n")
     with pytest.raises(DataError) as info:
-        resume(run_dir, student=FamilyStudent(), teacher=scripted_teacher(), progress=False)
+        resume(run_dir, student=FamilyStudent(), teacher=scripted_teacher(), show_bars=False)
     assert info.value.file == str(outputs) and info.value.field == "sample_id"
     assert info.value.row == len(outputs.read_text().splitlines())
 
@@ -106,7 +106,7 @@ def test_a_finished_stage_without_its_output_is_refused(world: Path, tmp_path: P
     check_run_dir(RunDir(run_dir))
     RunDir(run_dir).file(1, "locations.jsonl").unlink()
     with pytest.raises(DataError, match=r"001/locate .* missing") as info:
-        resume(run_dir, student=FamilyStudent(), teacher=scripted_teacher(), progress=False)
+        resume(run_dir, student=FamilyStudent(), teacher=scripted_teacher(), show_bars=False)
     assert info.value.field == "done" and info.value.file == str(RunDir(run_dir).state_path)
 
 

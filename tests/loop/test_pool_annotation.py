@@ -62,7 +62,7 @@ class AnnotatingTeacher:
 def _run(world: Path, pool: DataFile, run_dir: Path, teacher: AnnotatingTeacher,
          config: RunConfig | None = None) -> None:
     adapt(FamilyStudent(), world / "counting_val.jsonl", pool, teacher=teacher.client,
-          test=world / "counting_test.jsonl", budget=8, iterations=2, run_dir=run_dir, config=config, progress=False)
+          test=world / "counting_test.jsonl", budget=8, iterations=2, run_dir=run_dir, config=config, show_bars=False)
 
 
 def test_a_pool_without_skills_is_annotated_once_before_retrieval(world: Path, bare_pool: DataFile,

@@ -44,7 +44,7 @@ def _adapt(world: Path, tmp_path: Path, **data: DataFile) -> None:
                                          "test": world / "counting_test.jsonl", "replay": world / "base.jsonl"}
     files.update(data)
     adapt(WatchedStudent(), files["val"], files["pool"], test=files["test"], replay=files["replay"],
-          teacher=scripted_teacher(), budget=6, iterations=1, run_dir=tmp_path / "run", progress=False)
+          teacher=scripted_teacher(), budget=6, iterations=1, run_dir=tmp_path / "run", show_bars=False)
 
 
 def test_an_empty_val_file_is_refused(world: Path, tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ def test_progress_run_with_hf_encoders(world: Path, tmp_path: Path, save_tiny_en
                 "k_warmup": 8, "round_size": 8, "warmup_fraction": 0.25, "eval_per_cluster": 5}
     config = validate_config({"method": "progress", "data": data, "progress": progress}, "test")
     result = adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=None,
-                   judge=ExactJudge(), budget=24, run_dir=tmp_path / "run", config=config, progress=False)
+                   judge=ExactJudge(), budget=24, run_dir=tmp_path / "run", config=config, show_bars=False)
 
     cache = tmp_path / "run" / "progress"
     features = np.load(cache / "features.npy")
@@ -54,7 +54,7 @@ def test_an_encoder_that_cannot_be_loaded_names_the_setting(world: Path, tmp_pat
     config = validate_config({"method": "progress", "data": data, "progress": progress}, "test")
     with pytest.raises(ConfigError, match=r"progress\.image_model = '.*encoder' is neither"):
         adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=None, judge=ExactJudge(),
-              budget=24, run_dir=tmp_path / "run", config=config, progress=False)
+              budget=24, run_dir=tmp_path / "run", config=config, show_bars=False)
 
 
 def test_an_encoder_device_this_machine_lacks_is_refused_before_loading(world: Path, tmp_path: Path) -> None:
@@ -68,4 +68,4 @@ def test_an_encoder_device_this_machine_lacks_is_refused_before_loading(world: P
     config = validate_config({"method": "progress", "data": data, "progress": progress}, "test")
     with pytest.raises(ConfigError, match=r"progress\.encoder_device = 'cuda', but torch finds no cuda device"):
         adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=None, judge=ExactJudge(),
-              budget=24, run_dir=tmp_path / "run", config=config, progress=False)
+              budget=24, run_dir=tmp_path / "run", config=config, show_bars=False)

@@ -16,11 +16,11 @@ from edtune.jsonl import read_jsonl
 from edtune.judging.exact import ExactJudge
 from edtune.loop import AdaptResult, load_config
 from edtune.loop.config import TrainingSettings, validate_config
-from edtune.loop.methods import methods
-from edtune.loop.progress_method import warmup_size
-from edtune.loop.progress_records import ClusterRound, ProgressRound
 from edtune.loop.rundir import RunDir
 from edtune.loop.stages_select import read_selection
+from edtune.methods import methods
+from edtune.methods.progress.method import warmup_size
+from edtune.methods.progress.records import ClusterRound, ProgressRound
 from edtune.records import Judgment, Sample, StudentOutput
 from loop.fakes import PROGRESS_SETTINGS, FamilyStudent, progress_config, run_progress
 

@@ -65,8 +65,8 @@ def resume_and_check(world: Path, run_dir: Path, first: CrashingStudent, first_j
         def refuse(*args: object, **kwargs: object) -> None:
             raise AssertionError("cached PROGRESS features or clusters were recomputed")
 
-        monkeypatch.setattr("edtune.loop.progress_features.build_features", refuse)
-        monkeypatch.setattr("edtune.loop.progress_features.spherical_kmeans", refuse)
+        monkeypatch.setattr("edtune.methods.progress.pool.build_features", refuse)
+        monkeypatch.setattr("edtune.methods.progress.pool.spherical_kmeans", refuse)
     second, judge = CrashingStudent(), CountingJudge()
     assert run(world, run_dir, second, judge).stopped == "iterations"
     assert len(first.trained) + len(second.trained) == reference.trainings, "a finished training was repeated"

@@ -13,11 +13,11 @@ from edtune.errors import ConfigError
 from edtune.jsonl import read_jsonl
 from edtune.loop import adapt
 from edtune.loop.config import validate_config
-from edtune.loop.progress_records import ClusterRound, ProgressRound
-from edtune.loop.progress_scores import TokenScores, token_scores
 from edtune.loop.rundir import RunDir
 from edtune.loop.stages_select import read_selection
+from edtune.methods.progress.records import ClusterRound, ProgressRound
 from edtune.student.hf import HFStudent
+from edtune.student.scores import TokenScores, score_samples
 from loop.fakes import FamilyStudent
 
 TRAINING = {"lora": {"epochs": 1, "min_steps": 0, "batch_size": 8, "print_targets": False}}
@@ -34,7 +34,7 @@ def test_loss_is_the_models_own_training_loss(student: HFStudent, world: Path) -
     import torch
 
     samples = load_world(world).pool[:5]
-    scores = token_scores(student, samples, world, batch_size=2)
+    scores = student.token_scores(samples, world, batch_size=2)
     assert [s.sample_id for s in scores] == [s.id for s in samples]
     for sample, score in zip(samples, scores, strict=True):
         example = student.encoder.example(sample, world, row=1)
@@ -47,15 +47,43 @@ def test_loss_is_the_models_own_training_loss(student: HFStudent, world: Path) -
 
 def test_scores_do_not_depend_on_the_batch(student: HFStudent, world: Path) -> None:
     samples = load_world(world).pool[:6]
-    one = token_scores(student, samples, world, batch_size=1)
-    six = token_scores(student, samples, world, batch_size=6)
+    one = student.token_scores(samples, world, batch_size=1)
+    six = student.token_scores(samples, world, batch_size=6)
     for a, b in zip(one, six, strict=True):
         assert a.loss == pytest.approx(b.loss, rel=1e-4) and a.el2n == pytest.approx(b.el2n, rel=1e-4)
 
 
-def test_a_student_without_scores_is_refused(world: Path) -> None:
-    with pytest.raises(ConfigError, match="FamilyStudent"):
-        token_scores(FamilyStudent(), load_world(world).pool[:1], world)
+def test_el2n_by_hand(student: HFStudent, world: Path) -> None:
+    import torch
+
+    from edtune.student.batches import IGNORE_INDEX
+
+    sample = load_world(world).pool[0]
+    batch = student.encoder.training_batch([student.encoder.example(sample, world, row=1)])
+    labels = batch.pop("labels")[0, 1:]
+    with torch.inference_mode():
+        probs = torch.softmax(student.model(**batch).logits.float()[0, :-1], dim=-1)
+    keep = labels != IGNORE_INDEX
+    onehot = torch.nn.functional.one_hot(labels[keep], probs.shape[-1]).float()
+    expected = float(torch.linalg.vector_norm(probs[keep] - onehot, dim=-1).mean())
+    assert student.token_scores([sample], world)[0].el2n == pytest.approx(expected, rel=1e-4)
+
+
+class Unscored(FamilyStudent):
+    def token_scores(self, samples: object, image_root: Path, *, batch_size: int = 32) -> list[TokenScores]:
+        raise NotImplementedError
+
+
+@pytest.mark.parametrize("student", [FamilyStudent(), Unscored()], ids=["without token_scores", "raising"])
+def test_a_student_without_scores_is_refused_naming_the_method(world: Path, student: FamilyStudent) -> None:
+    with pytest.raises(ConfigError, match=r"method 'el2n' needs per-sample scores.*(FamilyStudent|Unscored)"):
+        score_samples(student, load_world(world).pool[:1], world, batch_size=4, needed_by="method 'el2n'")
+
+
+def test_a_run_whose_student_cannot_score_names_the_method(world: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="method 'perplexity' needs per-sample scores"):
+        adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", method="perplexity", budget=4,
+              run_dir=tmp_path / "run", show_bars=False)
 
 
 def _run(world: Path, checkpoint: Path, run_dir: Path, method: str, budget: int, **progress: object) -> RunDir:
@@ -64,7 +92,7 @@ def _run(world: Path, checkpoint: Path, run_dir: Path, method: str, budget: int,
                               "student": {"generation": {"max_new_tokens": 8}, "batch_size": 16},
                               "progress": progress}, "test")
     adapt(checkpoint, world / "counting_val.jsonl", world / "pool.jsonl", teacher=None, budget=budget,
-          run_dir=run_dir, config=config, progress=False)
+          run_dir=run_dir, config=config, show_bars=False)
     return RunDir(run_dir)
 
 
@@ -132,8 +160,8 @@ min_steps = 0
 print_targets = false
 """)
     runner, run_dir = CliRunner(), tmp_path / "run"
-    done = runner.invoke(app, ["run", str(config), "--run-dir", str(run_dir), "--no-progress"])
+    done = runner.invoke(app, ["run", str(config), "--run-dir", str(run_dir), "--no-bars"])
     assert done.exit_code == 0, done.output
     assert "progress: stopped (iterations) after 2 iteration(s); 8 samples used (10.0% of the pool)" in done.output
-    again = runner.invoke(app, ["resume", str(run_dir), "--no-progress"])
+    again = runner.invoke(app, ["resume", str(run_dir), "--no-bars"])
     assert again.exit_code == 0 and "8 samples used" in again.output

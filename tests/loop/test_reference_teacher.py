@@ -39,7 +39,7 @@ def test_spec_string_teacher_with_cache_and_resume(spatial_world: Path, tmp_path
         def start() -> None:
             adapt(FamilyStudent(), spatial_world / "spatial_val.jsonl", spatial_world / "pool.jsonl", teacher=spec,
                   judge=spec, test=spatial_world / "spatial_test.jsonl", budget=8, iterations=2, run_dir=run_dir,
-                  progress=False)
+                  show_bars=False)
 
         original = RunDir.mark_done
 

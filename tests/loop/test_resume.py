@@ -27,7 +27,7 @@ TESTS = Path(__file__).resolve().parents[1]
 def run(world: Path, run_dir: Path, student: FamilyStudent, on_call: Callable[[ChatRequest], None]) -> AdaptResult:
     return adapt(student, world / "counting_val.jsonl", world / "pool.jsonl", teacher=scripted_teacher(on_call),
                  test=world / "counting_test.jsonl", replay=world / "base.jsonl", budget=12, iterations=3,
-                 run_dir=run_dir, progress=False)
+                 run_dir=run_dir, show_bars=False)
 
 
 UNORDERED = ("locations.jsonl", "skills.jsonl")
@@ -151,7 +151,7 @@ def on_call(request):
 world = Path({world!r})
 adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=scripted_teacher(on_call),
       test=world / "counting_test.jsonl", replay=world / "base.jsonl", budget=12, iterations=3,
-      run_dir={run_dir!r}, progress=False)
+      run_dir={run_dir!r}, show_bars=False)
 """
 
 
@@ -167,7 +167,7 @@ def test_resume_after_sigkill(world: Path, tmp_path: Path, reference: Reference)
     assert RunDir(run_dir).is_done("001/answer_val") and not RunDir(run_dir).is_done("001/skills")
     second, student = Recorder(), FamilyStudent()
     with pytest.warns(StaleOwnerWarning):  # the killed process still holds owner.json
-        resume(run_dir, student=student, teacher=scripted_teacher(second), progress=False)
+        resume(run_dir, student=student, teacher=scripted_teacher(second), show_bars=False)
     assert len(read_takeovers(run_dir)) == 1
     resumed = [c.replace("\n", " ") for c in second.answered]
     assert Counter(first.answered) + Counter(resumed) == Counter(c.replace("\n", " ") for c in reference.calls)

@@ -42,7 +42,7 @@ def test_a_skill_no_pool_sample_matches_is_logged_counted_and_reported(
     with caplog.at_level(logging.WARNING, logger="edtune.run"):
         result = adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=two_skill_teacher(),
                        test=world / "counting_test.jsonl", budget=4, iterations=1, config=config,
-                       run_dir=tmp_path / "run", progress=False)
+                       run_dir=tmp_path / "run", show_bars=False)
     run = RunDir(result.run_dir)
     quotas = {q.skill: q for q in read_jsonl(run.file(1, "quotas.jsonl"), SkillQuota)}
     assert (quotas[UNKNOWN].quota, quotas[UNKNOWN].chosen, quotas[UNKNOWN].hits) == (2, 0, 0)

@@ -19,10 +19,10 @@ from edtune.llm.scripted import ScriptedClient
 from edtune.loop import AdaptResult, adapt, load_config
 from edtune.loop.config import validate_config
 from edtune.loop.context import RunContext
-from edtune.loop.methods import methods
 from edtune.loop.rundir import RunDir
-from edtune.loop.skill_progress_method import SKILL_ACCURACY, SkillRound
 from edtune.loop.stages_select import read_selection
+from edtune.methods import methods
+from edtune.methods.skill_progress.method import SKILL_ACCURACY, SkillRound
 from edtune.rationale import format_rationale, to_student_output
 from edtune.records import Judgment, Sample, StudentOutput
 from edtune.report import write_report
@@ -85,7 +85,7 @@ def run(world: Path, run_dir: Path, student: FamilyStudent, teacher: ScriptedCli
                              "test")
     return adapt(student, world / "counting_val.jsonl", world / "pool.jsonl", teacher=teacher,
                  judge=judge or CountingJudge(), test=world / "counting_test.jsonl", replay=world / "base.jsonl",
-                 budget=24, iterations=iterations, run_dir=run_dir, config=config, progress=False)
+                 budget=24, iterations=iterations, run_dir=run_dir, config=config, show_bars=False)
 
 
 def skill_rows(rd: RunDir, iteration: int) -> dict[str, SkillRound]:

@@ -64,7 +64,7 @@ def test_adapt_arguments_reach_the_teacher_and_the_run_states_its_choice(world: 
     requests: list[ChatRequest] = []
     teacher = scripted_teacher(requests.append)
     adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=teacher,
-          test=world / "counting_test.jsonl", budget=4, iterations=1, run_dir=tmp_path / "run", progress=False,
+          test=world / "counting_test.jsonl", budget=4, iterations=1, run_dir=tmp_path / "run", show_bars=False,
           teacher_images=False, teacher_logprobs=False)
     assert requests, "the teacher was never asked"
     parts = [p for r in requests for m in r.messages if not isinstance(m.content, str) for p in m.content]

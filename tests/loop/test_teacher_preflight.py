@@ -98,7 +98,7 @@ def choice_val(world: Path, tmp_path: Path) -> DataFile:
 def _adapt(world: Path, run_dir: Path, student: FamilyStudent | None = None, val: DataFile | None = None,
            **kw: Any) -> Any:
     return adapt(student or FamilyStudent(), val or world / "counting_val.jsonl", world / "pool.jsonl",
-                 teacher=TEACHER, budget=4, iterations=1, run_dir=run_dir, progress=False, **kw)
+                 teacher=TEACHER, budget=4, iterations=1, run_dir=run_dir, show_bars=False, **kw)
 
 
 def test_a_text_only_teacher_is_refused_before_the_student_answers_and_the_named_setting_fixes_it(
@@ -183,7 +183,7 @@ def test_the_cli_says_a_failed_preflight_in_one_line_with_exit_code_2(world: Pat
     config = tmp_path / "run.toml"
     config.write_text(f'teacher = "{TEACHER}"\n[data]\nval = {{path = "{world / "counting_val.jsonl"}"}}\n'
                       f'pool = {{path = "{world / "pool.jsonl"}"}}\n')
-    monkeypatch.setattr("sys.argv", ["edtune", "run", str(config), "--run-dir", str(tmp_path / "run"), "--no-progress"])
+    monkeypatch.setattr("sys.argv", ["edtune", "run", str(config), "--run-dir", str(tmp_path / "run"), "--no-bars"])
     with pytest.raises(SystemExit) as done:
         main()
     err = capsys.readouterr().err

@@ -54,7 +54,7 @@ def test_spec_params_reach_every_teacher_request(world: Path, tmp_path: Path, mo
     spec = tmp_path / "teacher.toml"
     spec.write_text(SPEC)
     result = adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=str(spec), budget=4,
-                   iterations=1, run_dir=tmp_path / "run", progress=False)
+                   iterations=1, run_dir=tmp_path / "run", show_bars=False)
     rd = RunDir(result.run_dir)
     located = read_jsonl(rd.file(1, "locations.jsonl"), StepLocation)
     assert len(located) == 8 and all(loc.step == 1 for loc in located)

@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 
 from edtune.errors import DataError
-from edtune.progress.evaluation import accuracy_by_group, hold_out, loss_by_group, members_by_group, pick_for_evaluation
+from edtune.methods.progress.evaluation import (
+    accuracy_by_group,
+    hold_out,
+    loss_by_group,
+    members_by_group,
+    pick_for_evaluation,
+)
 from edtune.records import Judgment
 
 

@@ -8,15 +8,15 @@ from PIL import Image
 from tiny_encoders import TINY_IMAGE_DIM, TINY_TEXT_DIM, SaveEncoders
 
 from edtune.errors import DataError
-from edtune.progress.features import (
+from edtune.methods.progress.features import (
     HashedWordsEncoder,
     HFImageEncoder,
     HFTextEncoder,
+    PoolItem,
     ThumbnailEncoder,
     build_features,
     item_text,
 )
-from edtune.progress.oracle import PoolItem
 
 WORDS = ["how", "many", "red", "blue", "circles", "squares", "are", "there", "?"]
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from edtune.errors import UserError
-from edtune.progress.kmeans import assign, faiss_available, spherical_kmeans
+from edtune.methods.progress.kmeans import assign, faiss_available, spherical_kmeans
 
 needs_faiss = pytest.mark.skipif(not faiss_available(), reason="faiss is not installed")
 
@@ -102,7 +102,7 @@ def test_torch_and_numpy_give_the_same_partition_on_easy_data() -> None:
 
 
 def test_torch_backend_reseeds_an_emptied_cluster_as_numpy_does(monkeypatch: pytest.MonkeyPatch) -> None:
-    import edtune.progress.kmeans_torch as kmeans_torch
+    import edtune.methods.progress.kmeans_torch as kmeans_torch
 
     x = np.array([[1.0, 0.0], [0.99, 0.14], [0.0, 1.0], [0.14, 0.99]], dtype=np.float32)
     start = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], dtype=np.float32)  # the third one wins no point

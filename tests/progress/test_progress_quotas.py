@@ -1,6 +1,6 @@
 import pytest
 
-from edtune.progress.quotas import allocate, softmax
+from edtune.methods.progress.quotas import allocate, softmax
 
 
 def test_softmax_matches_hand_computation_and_is_stable_for_large_values() -> None:

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from edtune.errors import UserError
-from edtune.progress.config import ProgressConfig
-from edtune.progress.selection import (
+from edtune.methods.progress.selection import (
     BUDGET_SPENT,
     NO_IMPROVEMENT,
     POOL_EXHAUSTED,
@@ -13,7 +12,8 @@ from edtune.progress.selection import (
     relative_improvement,
     relative_improvements,
 )
-from edtune.progress.selector import GroupScore, RoundState, Selection, Selector
+from edtune.methods.progress.selector import GroupScore, RoundState, Selection, Selector
+from edtune.methods.progress.settings import ProgressSettings
 
 
 def acc(value: float, n: int = 10) -> GroupScore:
@@ -24,10 +24,10 @@ def pool(sizes: dict[str, int]) -> dict[str, str]:
     return {f"{g}-{i:03d}": g for g, size in sizes.items() for i in range(size)}
 
 
-def config(**kw: object) -> ProgressConfig:
+def config(**kw: object) -> ProgressSettings:
     base = {"k_tracking": 2, "k_warmup": 2, "round_size": 20, "tau": 1.0, "exploration_fraction": 0.1}
     base.update(kw)
-    return ProgressConfig.model_validate(base)
+    return ProgressSettings.model_validate(base)
 
 
 def check_well_formed(sel: Selection, state: RoundState, group_of: dict[str, str]) -> None:
@@ -215,7 +215,7 @@ def test_loss_metric_selects_clusters_whose_loss_fell() -> None:
 
 def test_config_refuses_warmup_coarser_than_tracking() -> None:
     with pytest.raises(ValueError, match="k_warmup"):
-        ProgressConfig(k_tracking=100, k_warmup=10)
+        ProgressSettings(k_tracking=100, k_warmup=10)
 
 
 def test_exploration_share_is_rounded_half_up() -> None:

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from edtune.errors import DataError
-from edtune.progress.config import ProgressConfig
-from edtune.progress.selection import NO_IMPROVEMENT
-from edtune.progress.selection_skills import SkillProgressSelector
-from edtune.progress.selector import GroupScore, RoundState
+from edtune.methods.progress.selection import NO_IMPROVEMENT
+from edtune.methods.progress.selector import GroupScore, RoundState
+from edtune.methods.progress.settings import ProgressSettings
+from edtune.methods.skill_progress.selector import SkillProgressSelector
 
-CONFIG = ProgressConfig(k_tracking=1, k_warmup=1, round_size=10, exploration_fraction=0.2)
+CONFIG = ProgressSettings(k_tracking=1, k_warmup=1, round_size=10, exploration_fraction=0.2)
 
 
 def acc(value: float) -> GroupScore:

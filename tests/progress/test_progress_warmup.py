@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from edtune.progress.config import ProgressConfig
-from edtune.progress.kmeans import KMeansResult, spherical_kmeans
-from edtune.progress.warmup import density, prototypes, transferability, warmup_quotas, warmup_selection
+from edtune.methods.progress.kmeans import KMeansResult, spherical_kmeans
+from edtune.methods.progress.settings import ProgressSettings
+from edtune.methods.progress.warmup import density, prototypes, transferability, warmup_quotas, warmup_selection
 
 
 def unit(*v: float) -> np.ndarray:
@@ -77,7 +77,7 @@ def test_warmup_selection_end_to_end_is_seeded_and_sums_to_budget() -> None:
     x = np.repeat(centres, [40, 30, 20, 10], axis=0) + 0.3 * rng.normal(size=(100, 16))
     ids = [f"s{i:03d}" for i in range(100)]
     clustering = spherical_kmeans(x, 4, niter=10, backend="numpy")
-    config = ProgressConfig(k_tracking=4, k_warmup=4)
+    config = ProgressSettings(k_tracking=4, k_warmup=4)
     first = warmup_selection(ids, x, clustering, 25, config, np.random.default_rng(1))
     again = warmup_selection(ids, x, clustering, 25, config, np.random.default_rng(1))
     assert first == again
@@ -91,12 +91,12 @@ def test_warmup_selection_checks_alignment() -> None:
     x = np.eye(3)
     clustering = KMeansResult(np.eye(3), np.arange(3), 1.0, "numpy")
     with pytest.raises(Exception, match="must match"):
-        warmup_selection(["a", "b"], x, clustering, 2, ProgressConfig(k_tracking=3, k_warmup=3),
+        warmup_selection(["a", "b"], x, clustering, 2, ProgressSettings(k_tracking=3, k_warmup=3),
                          np.random.default_rng(0))
 
 
 def test_members_by_cluster_matches_a_scan_and_keeps_empty_clusters() -> None:
-    from edtune.progress.warmup import members_by_cluster
+    from edtune.methods.progress.warmup import members_by_cluster
 
     labels = np.array([2, 0, 2, 2, 0, 4])
     got = members_by_cluster(labels, 5)

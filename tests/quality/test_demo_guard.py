@@ -25,7 +25,7 @@ SHARE_OF_FULL = 0.80
 @pytest.mark.slow
 def test_quick_demo_keeps_the_method_ahead(tmp_path: Path) -> None:
     lines: list[str] = []
-    outcome = run_demo(QUICK, tmp_path / "demo", progress=False, notify=lines.append)
+    outcome = run_demo(QUICK, tmp_path / "demo", show_bars=False, notify=lines.append)
     print(outcome.table)  # shown with pytest -rP: the figures the margins below were set against
     rows = {row.method: row for row in outcome.results.methods}
     accuracy = {method: rows[method].accuracy for method in ("random", "error_driven", "full")}

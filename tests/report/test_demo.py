@@ -31,7 +31,7 @@ def _quiet_tiny_corpus() -> None:
 
 def test_demo_end_to_end(tmp_path: Path) -> None:
     lines: list[str] = []
-    outcome = run_demo(TINY, tmp_path / "demo", progress=False, notify=lines.append, student=FamilyStudent)
+    outcome = run_demo(TINY, tmp_path / "demo", show_bars=False, notify=lines.append, student=FamilyStudent)
     rows = {row.method: row for row in outcome.results.methods}
     assert list(rows) == ["pretrained", "random", "error_driven", "full"]
     assert rows["full"].samples_used == 120 and rows["full"].percent_of_full == pytest.approx(100)
@@ -47,39 +47,39 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
 
 def test_demo_reuses_finished_runs_and_refuses_others(tmp_path: Path) -> None:
     config = TINY.model_copy(update={"methods": ["random"]})
-    run_demo(config, tmp_path / "demo", progress=False, student=FamilyStudent)
+    run_demo(config, tmp_path / "demo", show_bars=False, student=FamilyStudent)
     lines: list[str] = []
-    run_demo(config, tmp_path / "demo", progress=False, notify=lines.append, student=FamilyStudent)
+    run_demo(config, tmp_path / "demo", show_bars=False, notify=lines.append, student=FamilyStudent)
     assert lines == [f"seed 0: random: finished earlier in {tmp_path / 'demo' / 'seed0' / 'random'}, reused"]
     with pytest.raises(ConfigError, match="holds a different demo run"):
-        run_demo(config.model_copy(update={"budget": 6}), tmp_path / "demo", progress=False, student=FamilyStudent)
+        run_demo(config.model_copy(update={"budget": 6}), tmp_path / "demo", show_bars=False, student=FamilyStudent)
     with pytest.raises(ConfigError, match="different shapes world"):
-        run_demo(config.model_copy(update={"pool_size": 100}), tmp_path / "demo", progress=False,
+        run_demo(config.model_copy(update={"pool_size": 100}), tmp_path / "demo", show_bars=False,
                  student=FamilyStudent)
 
 
 def test_demo_reuses_a_teacher_run_across_ports_but_not_across_error_rates(tmp_path: Path) -> None:
     config = TINY.model_copy(update={"methods": ["error_driven"]})
-    run_demo(config, tmp_path / "demo", progress=False, student=FamilyStudent)
+    run_demo(config, tmp_path / "demo", show_bars=False, student=FamilyStudent)
     lines: list[str] = []
-    run_demo(config, tmp_path / "demo", progress=False, notify=lines.append, student=FamilyStudent)
+    run_demo(config, tmp_path / "demo", show_bars=False, notify=lines.append, student=FamilyStudent)
     assert lines == [f"seed 0: error_driven: finished earlier in {tmp_path / 'demo' / 'seed0' / 'error_driven'}, "
                      "reused"]  # a new port each call: the address is not part of what must match
     with pytest.raises(ConfigError, match="holds a different demo run"):
-        run_demo(config.model_copy(update={"teacher_error_rate": 0.5}), tmp_path / "demo", progress=False,
+        run_demo(config.model_copy(update={"teacher_error_rate": 0.5}), tmp_path / "demo", show_bars=False,
                  student=FamilyStudent)
 
 
 def test_demo_resumes_an_unfinished_run_at_the_new_address(tmp_path: Path) -> None:
     config = TINY.model_copy(update={"methods": ["error_driven"]})
-    done = run_demo(config, tmp_path / "done", progress=False, student=FamilyStudent)
+    done = run_demo(config, tmp_path / "done", show_bars=False, student=FamilyStudent)
     run = RunDir(tmp_path / "cut" / "seed0" / "error_driven")
-    run_demo(config, tmp_path / "cut", progress=False, student=FamilyStudent)
+    run_demo(config, tmp_path / "cut", show_bars=False, student=FamilyStudent)
     state = run.state()
     run.state_path.write_text(state.model_copy(update={"stopped": None}).model_dump_json())  # as if killed
     config_before = run.read_config()
     lines: list[str] = []
-    again = run_demo(config, tmp_path / "cut", progress=False, notify=lines.append, student=FamilyStudent)
+    again = run_demo(config, tmp_path / "cut", show_bars=False, notify=lines.append, student=FamilyStudent)
     assert f"seed 0: error_driven: unfinished in {run.root}, resumed where it stopped" in lines
     assert run.read_config().teacher != config_before.teacher  # moved to this call's reference teacher
     assert run.state().stopped is not None
@@ -142,8 +142,8 @@ def test_worker_processes_give_the_same_runs_as_one_process(tmp_path: Path) -> N
     config = TINY.model_copy(update={"iterations": 1, "min_steps": 4, "final_min_steps": 4,
                                      "methods": ["random", "full"]})
     lines: list[str] = []
-    parallel = run_demo(config, tmp_path / "two", progress=False, notify=lines.append)
-    serial = run_demo(config.model_copy(update={"workers": 1}), tmp_path / "one", progress=False)
+    parallel = run_demo(config, tmp_path / "two", show_bars=False, notify=lines.append)
+    serial = run_demo(config.model_copy(update={"workers": 1}), tmp_path / "one", show_bars=False)
     assert any("2 worker processes" in line for line in lines)
     # The parent reports each stage the workers finish, so a long demo is never silent.
     assert "seed 0: random: iteration 1 train done" in lines and "seed 0: full: pretrained judge_test done" in lines

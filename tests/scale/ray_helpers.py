@@ -20,7 +20,7 @@ def annotate_args(world: Path, server: RunningServer, out: Path, *extra: str) ->
     """`edtune annotate` of the plain pool with the reference teacher, 2 requests at a time."""
     return ["annotate", str(world / "pool_plain.jsonl"), "--teacher",
             f"openai-compatible/{server.model}@{server.base_url}", "--out", str(out), "--image-root", str(world),
-            "--concurrency", "2", "--no-progress", *extra]
+            "--concurrency", "2", "--no-bars", *extra]
 
 
 def run_cli(args: list[str]) -> str:

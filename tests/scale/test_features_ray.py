@@ -11,11 +11,10 @@ import pytest
 from loop.fakes import FamilyStudent, progress_config, run_progress, tiny_world
 
 from edtune.data import load_samples
-from edtune.loop.progress_config import ProgressSettings
-from edtune.loop.progress_features import FEATURE_BATCH, encoders_for
-from edtune.loop.progress_features_ray import features_on_ray
-from edtune.progress.features import build_features
-from edtune.progress.oracle import PoolItem
+from edtune.methods.progress.features import PoolItem, build_features
+from edtune.methods.progress.pool import FEATURE_BATCH, encoders_for
+from edtune.methods.progress.pool_ray import features_on_ray
+from edtune.methods.progress.settings import ProgressSettings
 from edtune.scale.settings import PoolEngine, RaySettings
 from edtune.scale.shards import ShardStore, plan_shards
 

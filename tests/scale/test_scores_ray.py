@@ -42,7 +42,7 @@ def test_an_el2n_run_on_ray_writes_the_local_scores_and_selection(shapes: Path, 
                                   "pool_engine": {"engine": engine, "ray": {"shard_size": 40}}}, "test")
         run = tmp_path / engine
         adapt(checkpoint, shapes / "counting_val.jsonl", shapes / "pool.jsonl", teacher=None, budget=10,
-              run_dir=run, config=config, progress=False)
+              run_dir=run, config=config, show_bars=False)
         files[engine] = [RunDir(run).file(1, name).read_bytes() for name in ("pool_scores.jsonl", "selection.jsonl")]
         assert not RunDir(run).file(1, "pool_scores.shards").exists()
     assert files["ray"] == files["local"]

@@ -41,7 +41,7 @@ def test_annotate_fills_skills_and_a_rerun_sends_nothing(world: Path, tmp_path: 
     with reference_teacher(world) as server:
         args = ["annotate", str(plain), "--teacher", f"openai-compatible/{server.model}@{server.base_url}",
                 "--out", str(out), "--image-root", str(world), "--max-skills", "5", "--concurrency", "4",
-                "--no-progress"]
+                "--no-bars"]
         first = runner.invoke(app, args)
         assert first.exit_code == 0, first.output
         sent = server.stats().tasks["required_skills"].requests

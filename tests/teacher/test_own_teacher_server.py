@@ -63,7 +63,7 @@ def _adapt(world: Path, teacher: str, run_dir: Path) -> object:
     data = {"val": {"path": str(world / "val.jsonl")}, "pool": {"path": str(world / "bare_pool.jsonl")}}
     config = validate_config({"data": data, "teacher": teacher, "training": TRAINING}, "test")
     return adapt("bundled", world / "val.jsonl", world / "bare_pool.jsonl", teacher=teacher, test=world / "test.jsonl",
-                 replay=world / "base.jsonl", budget=8, iterations=1, run_dir=run_dir, config=config, progress=False)
+                 replay=world / "base.jsonl", budget=8, iterations=1, run_dir=run_dir, config=config, show_bars=False)
 
 
 def test_a_run_against_the_example_server_goes_end_to_end(world: Path, tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ def make_run(world: Path, run_dir: Path, method: str = "error_driven") -> Path:
         teacher = scripted_teacher() if method != "random" else None
         adapt(FamilyStudent(), world / "counting_val.jsonl", world / "pool.jsonl", teacher=teacher,
               test=world / "counting_test.jsonl", replay=world / "base.jsonl", budget=12, iterations=3,
-              run_dir=run_dir, progress=False, method=method)
+              run_dir=run_dir, show_bars=False, method=method)
     return run_dir
 
 

@@ -1,0 +1,1 @@
+"""Baselines that choose without looking at the student: random at equal budget, and the full pool."""
