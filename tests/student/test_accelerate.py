@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from safetensors.torch import load_file
 
+from edtune.bench.shapes.render import render_images
 from edtune.bench.shapes.world import ShapesConfig, generate_samples
 from edtune.errors import ConfigError, LaunchFailed
 from edtune.records import Sample
 from edtune.student import LoraTrainConfig, StudentConfig
 from edtune.student.bundled import bundled_student
 from edtune.student.hf import HFStudent
-from edtune.student.pretrain import render_images
 from edtune.student.training import micro_batches
 
 # 2 CPU processes through accelerate's multi-process launcher; `cpu` in the student config makes them gloo.
