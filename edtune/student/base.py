@@ -55,7 +55,12 @@ class StudentConfig(Record):
     """An accelerate config file (YAML or JSON, as `accelerate config` writes it) to train on several processes
     or GPUs: DDP, FSDP or DeepSpeed, with its `num_processes`. Each training call then runs under
     `accelerate launch` in child processes and the adapter comes back through files; the caller (the loop)
-    stays the only writer of its run directory. None: train in this process, on `device`."""
+    stays the only writer of its run directory. None: train in this process, on `device`. A file with
+    `num_machines` above 1 starts the launch on that many machines of a Ray cluster (see `ray_address`)."""
+    ray_address: str | None = None
+    """The Ray cluster whose machines train when `accelerate_config` says `num_machines` > 1 ("auto",
+    "head:6379", "ray://head:10001"). None: a Ray already initialised in this process, else "auto" (the
+    cluster `ray start` runs on this machine, or the `RAY_ADDRESS` variable). Needs the `ray` extra."""
 
 
 DEFAULT_MIN_STEPS = 600
