@@ -271,7 +271,13 @@ class RunContext:
 
 
 def _load_student(config: RunConfig, work_dir: Path) -> Student:
-    return load_student(config.student, work_dir=work_dir)
+    """The run's student. A run names its Ray cluster once, `pool_engine.ray.address`: training launched on
+    several machines joins that one unless `student.generation.ray_address` names another."""
+    settings, address = config.student, config.pool_engine.ray.address
+    if settings.generation.ray_address is None and address is not None:
+        generation = settings.generation.model_copy(update={"ray_address": address})
+        settings = settings.model_copy(update={"generation": generation})
+    return load_student(settings, work_dir=work_dir)
 
 
 def load_student(settings: StudentSettings, *, work_dir: Path | None = None) -> Student:

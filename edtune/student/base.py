@@ -60,7 +60,8 @@ class StudentConfig(Record):
     ray_address: str | None = None
     """The Ray cluster whose machines train when `accelerate_config` says `num_machines` > 1 ("auto",
     "head:6379", "ray://head:10001"). None: a Ray already initialised in this process, else "auto" (the
-    cluster `ray start` runs on this machine, or the `RAY_ADDRESS` variable). Needs the `ray` extra."""
+    cluster `ray start` runs on this machine, or the `RAY_ADDRESS` variable). In a run, None takes the run's
+    cluster, `pool_engine.ray.address`, when that is set. Needs the `ray` extra."""
 
 
 DEFAULT_MIN_STEPS = 600

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from edtune.errors import ConfigError
 from edtune.loop import load_config
-from edtune.loop.config import RunConfig
+from edtune.loop.config import RunConfig, validate_config
 
 MINIMAL = """
 teacher = "vllm/Qwen/Qwen2.5-VL-7B-Instruct@http://127.0.0.1:8000/v1"
@@ -111,3 +111,20 @@ def test_the_default_recipe_gives_a_small_selection_the_benchmarks_step_floor(tm
     # 40 selected + 20 replay samples: 2 steps an epoch, so 10 epochs alone would be 20 steps
     assert call_steps(lora, 60) == DEFAULT_MIN_STEPS
     assert call_steps(lora, 6_400) == 2_000  # a selection large enough is trained by its epochs
+
+
+def test_training_joins_the_runs_ray_cluster_unless_told_another(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    """One Ray address for a run: `pool_engine.ray.address` reaches the student's training launches when
+    `student.generation.ray_address` is unset, and does not replace it when set."""
+    import edtune.loop.context as context
+
+    seen: list[str | None] = []
+    monkeypatch.setattr(context, "load_student", lambda settings, work_dir=None: seen.append(
+        settings.generation.ray_address))
+    data = {"val": {"path": "v.jsonl"}, "pool": {"path": "p.jsonl"}}
+    for student, expected in (({}, "head:6379"), ({"generation": {"ray_address": "other:1"}}, "other:1")):
+        config = validate_config({"method": "random", "data": data, "student": student,
+                                  "pool_engine": {"engine": "ray", "ray": {"address": "head:6379"}}}, "t")
+        context._load_student(config, tmp_path)
+        assert seen[-1] == expected
