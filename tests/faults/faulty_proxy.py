@@ -73,7 +73,9 @@ class FaultyProxy:
 
     def decide(self, raw: bytes, body: dict[str, Any]) -> tuple[str, str | None]:
         """(body key, the fault to inject or None) for one request."""
-        key = hashlib.sha256(raw).hexdigest()
+        # Keyed by the body's content, not its bytes: a client that orders the same keys otherwise (the SDK
+        # and edtune's own body did) meets the same faults.
+        key = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
         with self._lock:
             self.log.seen[key] += 1
             seen = self.log.seen[key]
