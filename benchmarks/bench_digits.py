@@ -82,15 +82,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True, help="folder for the data, runs and report")
     parser.add_argument("--student", type=Path, help="an existing student checkpoint (skips pretraining)")
-    parser.add_argument("--pretrain-steps", type=int, default=3000)
+    parser.add_argument("--pretrain-steps", type=int, help="pretraining steps (default: pretrain_student.py's, as "
+                                                            "the example's README runs it)")
     args = parser.parse_args()
     out, python = args.out.resolve(), sys.executable
     timings: dict[str, float] = {}
     data = out / "data" / "digits"
     _step("make_data", [python, str(EXAMPLE / "make_data.py"), "--out", str(data)], timings)
     if args.student is None:
+        steps = [] if args.pretrain_steps is None else ["--steps", str(args.pretrain_steps)]
         _step("pretrain", [python, str(EXAMPLE / "pretrain_student.py"), "--data", str(data), "--out",
-                           str(data / "student"), "--steps", str(args.pretrain_steps)], timings)
+                           str(data / "student"), *steps], timings)
     else:
         shutil.copytree(args.student, data / "student", dirs_exist_ok=True)
     port = _free_port()

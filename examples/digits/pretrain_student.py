@@ -19,7 +19,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True, help="folder written by make_data.py")
     parser.add_argument("--out", type=Path, required=True, help="checkpoint folder to write")
-    parser.add_argument("--steps", type=int, default=2000, help="optimiser steps (batch 32)")
+    parser.add_argument("--steps", type=int, default=3000, help="optimiser steps (batch 32)")
     parser.add_argument("--lr", type=float, default=2e-3, help="peak AdamW learning rate")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
