@@ -7,6 +7,7 @@ together. A bad key or value is a ConfigError naming the file and the dotted fie
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +19,7 @@ from edtune.loop.data_file import DataFile as DataFile  # re-exported: configs n
 from edtune.methods.progress.settings import ProgressSettings
 from edtune.methods.registry import MethodName as MethodName  # re-exported: demo and benchmarks name it here
 from edtune.methods.registry import needs_teacher
+from edtune.methods.scores.settings import ScoresSettings
 from edtune.records import Record
 from edtune.retrieval.base import BM25Params
 from edtune.retrieval.spec import TextFields
@@ -55,6 +57,8 @@ class StudentSettings(Record):
     batch_size: int = Field(default=64, ge=1)
     """Samples per generation batch (benchmarks/README.md has the tiny student's answering rate at 64). With
     engine = "vllm": requests in flight at once."""
+    score_batch_size: int = Field(default=32, ge=1)
+    """Samples per forward pass when the student scores samples (PROGRESS's loss metric, el2n, perplexity)."""
     engine: Literal["hf", "vllm"] = "hf"
     """What answers: "hf" (transformers `generate` in this process) or "vllm" (the vLLM server `server`
     names, serving the same checkpoint with LoRA; see docs/scale.md). Training is HF/PEFT either way."""
@@ -207,11 +211,18 @@ class RunConfig(Record):
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     """LoRA tuning."""
     progress: ProgressSettings = Field(default_factory=ProgressSettings)
-    """PROGRESS settings (method progress), the score baselines' settings (el2n, perplexity), and the round
-    rule of skill_progress (tau, exploration_fraction, metric, eval_per_cluster)."""
+    """PROGRESS settings (method progress), and the round rule skill_progress shares with it (tau,
+    exploration_fraction, metric, eval_per_cluster)."""
+    scores: ScoresSettings = Field(default_factory=ScoresSettings)
+    """The score baselines' settings (el2n, perplexity)."""
     pool_engine: PoolEngine = Field(default_factory=PoolEngine)
     """Where the pool-side stages run (PROGRESS's features): in this process, or on a Ray cluster over shards
     of the pool, with the same result (docs/scale.md)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_settings(cls, data: Any) -> Any:
+        return move_settings(data) if isinstance(data, dict) else data
 
     @model_validator(mode="after")
     def _teacher_when_needed(self) -> RunConfig:
@@ -227,6 +238,34 @@ class RunConfig(Record):
             raise ValueError(f"progress.eval_samples = \"held_out\" is implemented for method 'progress' only, "
                              f"not '{self.method}'")
         return self
+
+
+MOVED = {"el2n_order": ("scores", "el2n_order", "highest"),
+         "perplexity_order": ("scores", "perplexity_order", "middle"),
+         "score_batch_size": ("student", "score_batch_size", 32)}
+"""Settings `[progress]` once held: key -> (section, key, old default) where they live now."""
+
+
+def move_settings(data: dict[str, Any]) -> dict[str, Any]:
+    """A run config's table with the settings `MOVED` lists taken from `[progress]` to their sections (where
+    that section does not set them itself). A value other than the old default is moved with a
+    DeprecationWarning: the config should say it in its new place. A config snapshot of an older run holds
+    the defaults, and is read without a warning."""
+    progress = data.get("progress")
+    if not isinstance(progress, dict) or not MOVED.keys() & progress.keys():
+        return data
+    data = {**data, "progress": {k: v for k, v in progress.items() if k not in MOVED}}
+    for key, (section, new_key, default) in MOVED.items():
+        if key not in progress:
+            continue
+        if progress[key] != default:
+            warnings.warn(f"progress.{key} is now {section}.{new_key}; set it there", DeprecationWarning,
+                          stacklevel=2)
+        target = data.get(section)
+        target = dict(target) if isinstance(target, dict) else {}
+        target.setdefault(new_key, progress[key])
+        data[section] = target
+    return data
 
 
 def _resolve(value: Any, base: Path) -> Any:

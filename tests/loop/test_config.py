@@ -128,3 +128,24 @@ def test_training_joins_the_runs_ray_cluster_unless_told_another(monkeypatch: py
                                   "pool_engine": {"engine": "ray", "ray": {"address": "head:6379"}}}, "t")
         context._load_student(config, tmp_path)
         assert seen[-1] == expected
+
+
+def test_settings_progress_once_held_move_to_their_sections() -> None:
+    """el2n/perplexity orders live in [scores] and the scoring batch in [student]: an older run's snapshot
+    (old defaults under [progress]) reads without a warning, a changed value moves with one, and a value
+    already in the new place wins."""
+    import warnings
+
+    data = {"method": "random", "data": {"val": {"path": "v.jsonl"}, "pool": {"path": "p.jsonl"}}}
+    old = {"el2n_order": "highest", "perplexity_order": "middle", "score_batch_size": 32}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        snapshot = validate_config(data | {"progress": old}, "t")
+    assert snapshot == validate_config(data, "t")
+    with pytest.warns(DeprecationWarning, match=r"progress.el2n_order is now scores.el2n_order"):
+        moved = validate_config(data | {"progress": {"el2n_order": "lowest", "score_batch_size": 8}}, "t")
+    assert (moved.scores.el2n_order, moved.student.score_batch_size) == ("lowest", 8)
+    with pytest.warns(DeprecationWarning):
+        both = validate_config(data | {"progress": {"el2n_order": "lowest"}, "scores": {"el2n_order": "middle"}},
+                               "t")
+    assert both.scores.el2n_order == "middle"

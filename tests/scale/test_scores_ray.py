@@ -36,9 +36,9 @@ def test_an_el2n_run_on_ray_writes_the_local_scores_and_selection(shapes: Path, 
     data = {"val": {"path": str(shapes / "counting_val.jsonl")}, "pool": {"path": str(shapes / "pool.jsonl")}}
     files = {}
     for engine in ("local", "ray"):
-        config = validate_config({"method": "el2n", "data": data, "student": {"generation": {"max_new_tokens": 8}},
+        student = {"generation": {"max_new_tokens": 8}, "score_batch_size": 16}
+        config = validate_config({"method": "el2n", "data": data, "student": student,
                                   "training": {"lora": {"epochs": 1, "batch_size": 8, "print_targets": False}},
-                                  "progress": {"score_batch_size": 16},
                                   "pool_engine": {"engine": engine, "ray": {"shard_size": 40}}}, "test")
         run = tmp_path / engine
         adapt(checkpoint, shapes / "counting_val.jsonl", shapes / "pool.jsonl", teacher=None, budget=10,

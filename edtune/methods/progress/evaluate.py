@@ -110,7 +110,7 @@ def _judge(ctx: RunContext, outputs_path: Path, out: Path, samples: Sequence[Sam
 
 
 def _score(ctx: RunContext, out: Path, samples: Sequence[Sample], adapter: int, description: str) -> None:
-    size = ctx.config.progress.score_batch_size
+    size = ctx.config.student.score_batch_size
 
     def start() -> Produce:
         student = ctx.use_adapter(adapter)

@@ -1,9 +1,8 @@
-"""`ProgressSettings`: the `[progress]` section of a run config (methods progress, skill_progress, el2n,
-perplexity).
+"""`ProgressSettings`: the `[progress]` section of a run config (methods progress and skill_progress).
 
 The PROGRESS rule settings (arXiv 2506.01085; defaults follow the paper where it states a value and the
 authors' scripts where only they do; each field says which), then what the loop needs to run it: which
-encoders embed the pool and which k-means backend clusters it, and the ends the score baselines keep.
+encoders embed the pool and which k-means backend clusters it.
 The run's `budget` (a sample count, shared by every method) is PROGRESS's budget and every random draw
 comes from the run's master `seed`, like every other method's; the settings of the same names that this
 section once inherited (`budget_fraction`, `seed`) did nothing, and are now dropped (with a
@@ -20,7 +19,6 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from edtune.methods.progress.kmeans import Backend
-from edtune.methods.scores.ranking import Order
 from edtune.records import Record
 from edtune.student.base import Device, DType
 
@@ -100,12 +98,6 @@ class ProgressSettings(Record):
     """auto: faiss when installed, numpy otherwise; "torch" for the bfloat16 product on a GPU or a CPU with
     bfloat16 units (speeds in benchmarks/README.md, bench_kmeans; its clusters can differ from numpy's at
     near-ties)."""
-    el2n_order: Order = "highest"
-    """Which end of the EL2N ranking the `el2n` baseline keeps (highest: the hardest samples, as Paul et al.)."""
-    perplexity_order: Order = "middle"
-    """Which part of the perplexity ranking `perplexity` keeps (middle: Marion et al.'s best setting)."""
-    score_batch_size: int = 32
-    """Samples per forward pass when the student scores samples (loss metric, EL2N, perplexity)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -3,7 +3,7 @@
 One iteration: stage "pool_scores" scores every pool sample with the pretrained student
 (`Student.token_scores`: EL2N and loss, appended chunk by chunk to pool_scores.jsonl, so a killed
 run resumes at the first unscored sample), then "select" keeps `budget` samples at the configured end of
-the ranking (`progress.el2n_order`, `progress.perplexity_order`; `ranking.score_selection`). These
+the ranking (`scores.el2n_order`, `scores.perplexity_order`; `ranking.score_selection`). These
 scores need each sample's gold target, so unlike PROGRESS they read the label of every pool sample:
 progress_round.json records annotations = pool size. selection.jsonl carries the method name as `skill`
 and the sample's score as `score`.
@@ -30,7 +30,7 @@ SCORES = "pool_scores.jsonl"
 
 def score_pool(ctx: RunContext, iteration: int) -> None:
     """Stage: `TokenScores` of every pool sample with the pretrained student, resumable."""
-    size = ctx.config.progress.score_batch_size
+    size = ctx.config.student.score_batch_size
     description = f"iteration {iteration}: scoring the pool"
     if ctx.config.pool_engine.engine == "ray":
         from edtune.methods.scores.ray import score_on_ray
@@ -52,7 +52,7 @@ def _select_by(name: str) -> Stage:
     def run(ctx: RunContext, iteration: int) -> None:
         scores = {s.sample_id: (s.el2n if name == "el2n" else s.perplexity)
                   for s in read_jsonl(ctx.run.file(iteration, SCORES), TokenScores)}
-        settings = ctx.config.progress
+        settings = ctx.config.scores
         order = settings.el2n_order if name == "el2n" else settings.perplexity_order
         pool_ids = [s.id for s in ctx.samples("pool")]
         selection = score_selection(pool_ids, lambda ids: scores, ctx.iteration_budget(iteration), order=order,

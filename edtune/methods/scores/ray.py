@@ -1,6 +1,6 @@
 """EL2N / perplexity scores of the pool on Ray (`pool_engine.engine = "ray"`): one Ray task per shard.
 
-The samples not scored yet are cut into shards of whole scoring batches (`progress.score_batch_size`), so
+The samples not scored yet are cut into shards of whole scoring batches (`student.score_batch_size`), so
 each shard's batches are the local engine's. Each worker process loads the student once (from
 `student.path`, or the student object the run was given, pickled) and attaches the adapter asked for; it
 runs torch with the driver's thread count, since a matrix product's float rounding can depend on it.
