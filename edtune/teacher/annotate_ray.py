@@ -182,13 +182,8 @@ def _run(worker: ShardAnnotator, inputs: list[ShardInput], settings: RaySettings
             cache.absorb(output.cache)
             store.write(shards[output.name], "".join(f"{r.model_dump_json()}\n" for r in output.records).encode())
             spent.extend(output.records)
-            usage = _add(usage, output.usage)
+            usage = usage + output.usage  # every field, the cached replies' tokens too
             if on_done is not None:
                 on_done(len(output.records))
     return usage
 
-
-def _add(a: StageUsage, b: StageUsage) -> StageUsage:
-    return StageUsage(calls=a.calls + b.calls, cached_calls=a.cached_calls + b.cached_calls,
-                      prompt_tokens=a.prompt_tokens + b.prompt_tokens,
-                      completion_tokens=a.completion_tokens + b.completion_tokens)

@@ -63,6 +63,9 @@ def test_ray_over_two_replicas_writes_the_local_bytes_and_reads_the_cache(
     output = run_cli(annotate_args(world, teacher, cached, "--engine", "ray", "--shard-size", "5"))
     assert requests(teacher) == before and _usage(output) == (0, POOL_SIZE)
     assert cached.read_bytes() == local_out.read_bytes()
+    # the replies read from the cache keep the tokens they were paid with (the shards' usage used to drop them)
+    paid_before = re.search(r"\(([\d,]+) tokens paid when first asked", output)
+    assert paid_before is not None and int(paid_before[1].replace(",", "")) > 0, output
 
 
 def _kill_a_worker_once(server: RunningServer, monkeypatch: pytest.MonkeyPatch, *, at: int) -> list[Any]:
